@@ -1,0 +1,175 @@
+"""The normalized event every parser produces and the correlation engine consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# Event categories (SPEC "Store").
+AUTHENTICATION = "authentication"
+AUTHORIZATION = "authorization"
+CREDENTIAL_ISSUE = "credential_issue"
+DATA_ACCESS = "data_access"
+PERMISSION_CHANGE = "permission_change"
+OTHER = "other"
+CATEGORIES = (AUTHENTICATION, AUTHORIZATION, CREDENTIAL_ISSUE, DATA_ACCESS, PERMISSION_CHANGE, OTHER)
+
+OUTCOMES = ("success", "failure", "unknown")
+
+# What kind of principal the log says acted. These describe the *recorded* actor, not the
+# origin: a role session is never an identity, it is a hop.
+ACTOR_KINDS = (
+    "user",  # a named user account (IAM user, IdP user, GCP user, k8s user)
+    "root",  # AWS account root
+    "role_session",  # AWS assumed-role session (incl. AWSReservedSSO_* and service sessions)
+    "federated_session",  # AWS GetFederationToken session, SAML/web-identity user records
+    "identity_center_user",  # AWS IAM Identity Center user (userIdentity.type IdentityCenterUser)
+    "service_account",  # GCP service account, Kubernetes service account
+    "service_principal",  # Entra service principal / application
+    "managed_identity",  # Entra managed identity
+    "service",  # a cloud provider service acting (AWSService, GCP service agent)
+    "anonymous",
+    "unknown",
+)
+
+# How a credential or identity is handed from one principal to the next.
+HOP_METHODS = (
+    "sign-in",  # an IdP authenticates the human/workload and starts a session
+    "assume-role",
+    "saml-federation",
+    "web-identity",
+    "sso",  # IAM Identity Center GetRoleCredentials / CreateTokenWithIAM
+    "session-token",  # GetSessionToken
+    "federation-token",  # GetFederationToken
+    "impersonation",  # k8s impersonation, GCP service-account impersonation
+    "delegation",  # an asserted on-behalf-of chain (GCP delegation info, AWS onBehalfOf)
+    "token-exchange",
+    "service",  # an AWS/GCP service acting for the caller (invokedBy)
+    "instance-profile",  # EC2/Lambda/ECS credentials issued to a compute resource
+)
+
+EVIDENCE_KINDS = ("exact", "asserted", "inferred")
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedEvent:
+    """One log record in the common shape. Empty string means "the log does not say".
+
+    ``attrs`` holds producer facts the correlation engine needs beyond the flat fields; its
+    keys are listed in ``ATTR_KEYS`` below. Values are strings, or lists of strings where
+    noted; absent keys mean the log does not carry the fact.
+    """
+
+    source_kind: str  # cloudtrail | gcp_audit | k8s_audit | okta | entra | azure_activity | ocsf
+    source_event_id: str  # the producer's own id ("" if none; the store then keys on content)
+    event_time: datetime  # timezone-aware, UTC
+    category: str  # one of CATEGORIES
+    action: str  # producer's operation name, e.g. "s3.amazonaws.com:GetObject", "get pods"
+    outcome: str  # one of OUTCOMES
+    actor_principal: str  # the actor string exactly as the log records it
+    actor_kind: str  # one of ACTOR_KINDS
+    actor_account: str = ""  # AWS account id, GCP project, Entra tenant, k8s cluster
+    credential_used: str = ""  # access key id, k8s credential id, Okta session id, SA key, ...
+    credential_issued: str = ""  # for CREDENTIAL_ISSUE events: the new credential's id
+    issued_principal: str = ""  # who holds credential_issued (e.g. assumed-role session ARN)
+    issue_method: str = ""  # one of HOP_METHODS, for CREDENTIAL_ISSUE events
+    session_name: str = ""  # role session name, k8s pod, Okta session display, ...
+    source_identity: str = ""  # AWS sourceIdentity (asserted origin carried through chains)
+    request_id: str = ""
+    correlation_id: str = ""  # session/correlation id shared by related events
+    source_address: str = ""  # as recorded (IP, or a service name such as "s3.amazonaws.com")
+    user_agent: str = ""
+    resource: str = ""  # canonical resource string, e.g. "s3://bucket/key", GCS/k8s names
+    resource_type: str = ""
+    mfa: bool | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+# The keys parsers may set in NormalizedEvent.attrs, and what each means.
+ATTR_KEYS: dict[str, str] = {
+    # --- AWS CloudTrail ---
+    "identity_type": "userIdentity.type as recorded (IAMUser, AssumedRole, SAMLUser, ...)",
+    "principal_id": "userIdentity.principalId (for roles: '<assumedRoleId>:<session name>')",
+    "user_name": "userIdentity.userName",
+    "session_issuer_arn": "sessionContext.sessionIssuer.arn (role or user that issued the session)",
+    "session_issuer_type": "sessionContext.sessionIssuer.type",
+    "session_issuer_principal_id": "sessionContext.sessionIssuer.principalId",
+    "session_created": "sessionContext.attributes.creationDate, ISO-8601 UTC",
+    "identity_provider": "userIdentity.identityProvider (SAML/web-identity/Identity Center)",
+    "web_id_federation_provider": "sessionContext.webIdFederationData.federatedProvider",
+    "on_behalf_of_user_id": "userIdentity.onBehalfOf.userId (Identity Center user id)",
+    "on_behalf_of_identity_store_arn": "userIdentity.onBehalfOf.identityStoreArn",
+    "credential_id": "userIdentity.credentialId (Identity Center bearer token id)",
+    "in_scope_of_issued_to": "userIdentity.inScopeOf.credentialsIssuedTo (EC2/Lambda/ECS ARN)",
+    "in_scope_of_source_arn": "userIdentity.inScopeOf.sourceArn",
+    "invoked_by": "userIdentity.invokedBy (AWS service that made the call for the caller)",
+    "shared_event_id": "sharedEventID: same for both sides of a cross-account call",
+    "recipient_account_id": "recipientAccountId",
+    "role_arn": "issuing calls: requestParameters.roleArn (the role assumed)",
+    "role_session_name": "issuing calls: requestParameters.roleSessionName",
+    "assumed_role_id": "issuing calls: responseElements.assumedRoleUser.assumedRoleId",
+    "credential_expiration": "issuing calls: responseElements.credentials.expiration, ISO UTC",
+    "federation_subject": "SAML subject / web-identity token subject the issuer vouched for",
+    "federation_subject_type": "SAML subjectType (persistent, transient, ...)",
+    "federation_issuer": "SAML issuer / web-identity provider (e.g. token.actions.githubusercontent.com)",
+    "federation_audience": "SAML/web-identity audience",
+    "federated_user_arn": "GetFederationToken: responseElements.federatedUser.arn",
+    "requested_source_identity": "issuing calls: requestParameters.sourceIdentity",
+    "event_source": "CloudTrail eventSource / GCP serviceName",
+    "error_code": "errorCode / status code when the call failed",
+    "error_message": "errorMessage / status message",
+    # --- Google Cloud ---
+    "delegation_chain": "list: principals from the original caller to the last delegate",
+    "service_account_key_name": "authenticationInfo.serviceAccountKeyName (long-lived key)",
+    "principal_subject": "authenticationInfo.principalSubject",
+    "authority_selector": "authenticationInfo.authoritySelector",
+    "log_name": "logName (which audit log: activity, data_access, system_event, policy)",
+    "permissions": "list: authorizationInfo permissions checked",
+    "granted": "'true'/'false': every authorizationInfo entry granted",
+    # --- Kubernetes ---
+    "audit_stage": "stage (RequestReceived, ResponseStarted, ResponseComplete, Panic)",
+    "user_groups": "list: user.groups",
+    "impersonated_user": "impersonatedUser.username (actor_principal is the impersonator)",
+    "impersonated_groups": "list: impersonatedUser.groups",
+    "pod_name": "user.extra authentication.kubernetes.io/pod-name",
+    "pod_uid": "user.extra authentication.kubernetes.io/pod-uid",
+    "node_name": "user.extra authentication.kubernetes.io/node-name",
+    "eks_arn": "user.extra arn (EKS: the IAM principal ARN behind the k8s user)",
+    "eks_canonical_arn": "user.extra canonicalArn (EKS: the role ARN)",
+    "eks_session_name": "user.extra sessionName (EKS)",
+    "eks_access_key_id": "user.extra accessKeyId (EKS)",
+    "eks_principal_id": "user.extra principalId (EKS)",
+    "verb": "verb",
+    "response_code": "responseStatus.code as a string",
+    # --- Okta ---
+    "actor_id": "actor.id (Okta user id) / Entra userId / OCSF actor.user.uid",
+    "actor_type": "actor.type (User, PublicClientApp, ...)",
+    "actor_display_name": "actor.displayName",
+    "transaction_id": "transaction.id",
+    "root_session_id": "authenticationContext.rootSessionId? / debugContext rootSessionId",
+    "target_ids": "list: target[].id",
+    # --- Microsoft Entra / Azure Activity ---
+    "sign_in_kind": "interactive | non_interactive | service_principal | managed_identity",
+    "user_id": "Entra userId",
+    "app_id": "appId of the client application",
+    "app_display_name": "appDisplayName",
+    "service_principal_id": "servicePrincipalId",
+    "service_principal_name": "servicePrincipalName",
+    "managed_identity_type": "managedIdentityType",
+    "unique_token_identifier": "uniqueTokenIdentifier",
+    "tenant_id": "tenantId",
+    "home_tenant_id": "homeTenantId (cross-tenant guest sign-ins)",
+    "caller_object_id": "Azure Activity: claims oid of the caller",
+    # --- OCSF ---
+    "class_uid": "OCSF class_uid as a string",
+    "session_uid": "actor.session.uid",
+    "session_issuer": "actor.session.issuer",
+    "credential_uid": "actor.session.credential_uid",
+    "invoked_by_app": "actor.app_name / actor.invoked_by",
+    "idp_name": "actor.idp.name",
+}
+
+
+class RecordError(ValueError):
+    """A record that cannot be normalized; the message names the offending field."""

@@ -1,0 +1,73 @@
+"""One module per producer format behind one interface, plus auto-detection.
+
+A parser turns one JSON record (a dict, as the reader yields it) into one NormalizedEvent, or
+raises RecordError naming the field at fault. ``sniff`` says whether a record looks like the
+parser's format; detection asks the parsers in the order of ``PARSERS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from forensics.engine.model import NormalizedEvent
+
+
+class Parser(Protocol):
+    kind: str  # the source kind, stored on every event (e.g. "cloudtrail")
+    label: str  # a name for people (e.g. "AWS CloudTrail")
+
+    def sniff(self, record: dict[str, Any]) -> bool:
+        """True when the record has the unmistakable shape of this format."""
+        ...
+
+    def parse(self, record: dict[str, Any]) -> NormalizedEvent:
+        """Normalize one record; raise RecordError (naming the field) when it cannot be."""
+        ...
+
+
+def _load() -> list[Parser]:
+    from forensics.engine.parsers import cloudtrail, entra, gcp_audit, k8s_audit, ocsf, okta
+
+    # Order matters only for records that two sniffers could both claim; the most specific
+    # shapes come first.
+    return [
+        cloudtrail.PARSER,
+        gcp_audit.PARSER,
+        k8s_audit.PARSER,
+        okta.PARSER,
+        entra.SIGNIN_PARSER,
+        entra.ACTIVITY_PARSER,
+        ocsf.PARSER,
+    ]
+
+
+PARSERS: list[Parser] = _load()
+BY_KIND: dict[str, Parser] = {p.kind: p for p in PARSERS}
+
+
+class UnknownFormat(ValueError):
+    """No parser recognizes the input."""
+
+
+def detect(records: Iterable[dict[str, Any]]) -> Parser:
+    """The parser for the first records that any parser recognizes."""
+    for n, record in enumerate(records):
+        for parser in PARSERS:
+            if parser.sniff(record):
+                return parser
+        if n >= 20:
+            break
+    raise UnknownFormat(
+        "unrecognized log format; use --format with one of: " + ", ".join(sorted(BY_KIND))
+    )
+
+
+def get_parser(kind: str) -> Parser:
+    """The parser for a source kind name; UnknownFormat when there is none."""
+    try:
+        return BY_KIND[kind]
+    except KeyError:
+        raise UnknownFormat(
+            f"unknown format '{kind}'; choose one of: " + ", ".join(sorted(BY_KIND))
+        ) from None

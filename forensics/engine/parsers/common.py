@@ -1,0 +1,112 @@
+"""Field access helpers shared by the parsers: every failure names the field."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from forensics.engine.model import RecordError
+
+_MISSING = object()
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+def get(record: Any, path: str, default: Any = None) -> Any:
+    """Value at a dotted path, or ``default`` when any step is absent or not an object."""
+    node = record
+    for part in path.split("."):
+        if not isinstance(node, dict):
+            return default
+        node = node.get(part, _MISSING)
+        if node is _MISSING:
+            return default
+    return node
+
+
+def opt_str(record: Any, path: str) -> str:
+    """A string field, "" when absent or null; numbers and booleans are turned into text.
+
+    Raises RecordError when the field holds an object or array where text belongs.
+    """
+    value = get(record, path)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    raise RecordError(f"field '{path}' should be text, found {type(value).__name__}")
+
+
+def req_str(record: Any, path: str) -> str:
+    """A string field that must be present and non-empty."""
+    value = opt_str(record, path)
+    if not value:
+        raise RecordError(f"required field '{path}' is missing or empty")
+    return value
+
+
+def opt_dict(record: Any, path: str) -> dict[str, Any]:
+    """An object field, {} when absent or null; RecordError when it is another type."""
+    value = get(record, path)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RecordError(f"field '{path}' should be an object, found {type(value).__name__}")
+    return value
+
+
+def opt_list(record: Any, path: str) -> list[Any]:
+    """An array field, [] when absent or null; RecordError when it is another type."""
+    value = get(record, path)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RecordError(f"field '{path}' should be an array, found {type(value).__name__}")
+    return value
+
+
+def str_list(record: Any, path: str) -> list[str]:
+    """An array of strings (non-string members are turned into text)."""
+    return [str(v) for v in opt_list(record, path) if v is not None]
+
+
+def parse_time(value: Any, path: str) -> datetime:
+    """An RFC 3339 / ISO 8601 timestamp (any fraction length, 'Z' or offset) as aware UTC.
+
+    Epoch numbers are accepted as seconds, or milliseconds when they are too large for seconds
+    (OCSF times are epoch milliseconds).
+    """
+    if value is None or value == "":
+        raise RecordError(f"required field '{path}' (event time) is missing")
+    if isinstance(value, bool):
+        raise RecordError(f"field '{path}' should be a timestamp, found boolean")
+    if isinstance(value, int | float):
+        seconds = value / 1000 if abs(value) > 1e11 else value
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise RecordError(f"field '{path}' is not a valid epoch time: {value}") from exc
+    if not isinstance(value, str):
+        raise RecordError(f"field '{path}' should be a timestamp, found {type(value).__name__}")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # Python accepts at most 6 fraction digits; producers write 0 to 9.
+    text = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), text, count=1)
+    text = text.replace(" ", "T", 1) if "T" not in text else text
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise RecordError(f"field '{path}' is not a valid timestamp: {value!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)  # producers that omit the zone write UTC
+    return parsed.astimezone(UTC)
+
+
+def iso(value: datetime) -> str:
+    """UTC ISO-8601 text with a 'Z', for attrs that carry times."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,439 @@
+"""Stream log records out of a file without holding the file in memory.
+
+Producers write the same events in several shapes: a JSON array (Okta, Entra exports), a
+wrapper object with a ``Records`` / ``records`` / ``value`` array (CloudTrail, Azure Monitor,
+Microsoft Graph), JSON Lines (GCP sinks, Kubernetes audit, OCSF), or one pretty-printed
+object; any of them may be gzip-compressed. ``iter_records`` yields every record with its
+exact text, so the raw original can be kept, and turns what cannot be read into an error
+record instead of an exception: the caller quarantines it and goes on.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+import json
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+import orjson
+
+WRAPPER_KEYS = ("Records", "records", "value")
+CHUNK_CHARS = 1 << 20
+MAX_RECORD_CHARS = 32 << 20  # a single record larger than this is quarantined, not buffered
+_WRAPPER_START = re.compile(r'\A\s*\{\s*"Records"\s*:\s*\[')
+_WS = " \t\r\n"
+_decoder = json.JSONDecoder()
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One record as read: its place in the file, its exact text, and the parsed object."""
+
+    index: int  # 1-based ordinal among the file's records
+    position: str  # human-readable place, e.g. "line 12" or "record 3"
+    text: str
+    data: dict[str, Any] | None
+    error: str = ""  # non-empty when the record could not be read as a JSON object
+
+
+class _Source:
+    """Decoded text from a binary stream, gunzipping when the stream is gzip."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        head = stream.read(2)
+        rest: IO[bytes] = _Prepend(head, stream)
+        self.gzipped = head == b"\x1f\x8b"
+        self.raw: IO[bytes] = gzip.GzipFile(fileobj=rest) if self.gzipped else rest  # type: ignore[assignment]
+        self.bytes_read = 0
+        self.failure = ""
+
+    def read_bytes(self, n: int) -> bytes:
+        if self.failure:
+            return b""
+        parts: list[bytes] = []
+        got = 0
+        read1 = getattr(self.raw, "read1", self.raw.read)
+        while got < n:
+            try:
+                data = read1(n - got)
+            except (EOFError, OSError, zlib.error) as exc:
+                self.failure = (
+                    f"truncated or corrupt gzip stream after {self.bytes_read + got} bytes: {exc}"
+                )
+                break
+            if not data:
+                break
+            parts.append(data)
+            got += len(data)
+        self.bytes_read += got
+        return b"".join(parts)
+
+
+class _Prepend(io.RawIOBase):
+    """A stream with some already-read bytes put back in front."""
+
+    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+        self._head = head
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self._head:
+            n = min(len(b), len(self._head))
+            b[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._stream.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            data = self._head + self._stream.read()
+            self._head = b""
+            return data
+        if self._head:
+            data, self._head = self._head[:size], self._head[size:]
+            if len(data) < size:
+                data += self._stream.read(size - len(data))
+            return data
+        return self._stream.read(size)
+
+    def readline(self, size: int | None = -1) -> bytes:  # type: ignore[override]
+        if self._head:
+            nl = self._head.find(b"\n")
+            if nl >= 0:
+                line, self._head = self._head[: nl + 1], self._head[nl + 1 :]
+                return line
+            line, self._head = self._head, b""
+            return line + self._stream.readline()
+        return self._stream.readline()
+
+
+def iter_records(stream: IO[bytes]) -> Iterator[RawRecord]:
+    """Yield every record of a log file, in file order, never raising on bad content."""
+    src = _Source(stream)
+    first = src.read_bytes(CHUNK_CHARS)
+    if first.startswith(codecs.BOM_UTF8):
+        first = first[len(codecs.BOM_UTF8) :]
+    stripped = first.lstrip()
+    if not stripped:
+        if src.failure:
+            yield RawRecord(1, "byte 0", "", None, src.failure)
+        return
+    if stripped[:1] == b"[" or _WRAPPER_START.match(first[:256].decode("utf-8", "replace")):
+        yield from _array_records(src, first)
+        return
+    yield from _line_records(src, first)
+
+
+def _chunks(src: _Source, first: bytes) -> Iterator[str]:
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    data = first
+    while data:
+        try:
+            yield decoder.decode(data)
+        except UnicodeDecodeError as exc:
+            src.failure = src.failure or f"invalid UTF-8 near byte {src.bytes_read}: {exc.reason}"
+            return
+        data = src.read_bytes(CHUNK_CHARS)
+    yield decoder.decode(b"", final=True)
+
+
+class _Buffer:
+    """A sliding window of decoded text over a chunk iterator."""
+
+    def __init__(self, chunks: Iterator[str]) -> None:
+        self._chunks = chunks
+        self.text = ""
+        self.pos = 0
+        self.eof = False
+        self.broken = False  # set when a fatal error ended the record array
+
+    def more(self) -> bool:
+        if self.eof:
+            return False
+        try:
+            piece = next(self._chunks)
+        except StopIteration:
+            self.eof = True
+            return False
+        self.text = self.text[self.pos :] + piece
+        self.pos = 0
+        return True
+
+    def skip_ws(self) -> str:
+        """Advance past white space; return the next character or "" at the end."""
+        while True:
+            while self.pos < len(self.text) and self.text[self.pos] in _WS:
+                self.pos += 1
+            if self.pos < len(self.text):
+                return self.text[self.pos]
+            if not self.more():
+                return ""
+
+    def decode_value(self) -> tuple[Any, str] | str:
+        """Decode the JSON value at pos, reading more as needed; an error message on failure."""
+        while True:
+            try:
+                obj, end = _decoder.raw_decode(self.text, self.pos)
+            except json.JSONDecodeError as exc:
+                if len(self.text) - self.pos > MAX_RECORD_CHARS:
+                    return f"record larger than {MAX_RECORD_CHARS} characters"
+                if not self.more():
+                    return f"invalid JSON: {exc.msg} at column {exc.pos - self.pos + 1}"
+                continue
+            text = self.text[self.pos : end]
+            self.pos = end
+            return obj, text
+
+
+_ARRAY_OPEN = re.compile(r'\s*(\[|\{\s*"Records"\s*:\s*\[)')
+
+
+def _array_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
+    """Records of a top-level array, or of one or more ``{"Records": [...]}`` objects."""
+    buf = _Buffer(_chunks(src, first))
+    buf.more()
+    index = 0
+    while True:
+        while len(buf.text) - buf.pos < 64 and buf.more():
+            pass
+        m = _ARRAY_OPEN.match(buf.text, buf.pos)
+        if not m:
+            index += 1
+            snippet = buf.text[buf.pos : buf.pos + 200]
+            yield RawRecord(index, f"record {index}", snippet, None,
+                            src.failure or "expected a JSON array of records")
+            return
+        wrapped = m.group(1) != "["
+        buf.pos = m.end()
+        for rec in _array_elements(buf, index, src):
+            index = rec.index
+            yield rec
+        if buf.broken:
+            return
+        if wrapped:
+            if buf.skip_ws() != "}":
+                index += 1
+                yield RawRecord(index, f"record {index}", buf.text[buf.pos : buf.pos + 200], None,
+                                src.failure or "unexpected content after the Records array")
+                return
+            buf.pos += 1
+        nxt = buf.skip_ws()
+        if not nxt:
+            if src.failure:
+                index += 1
+                yield RawRecord(index, f"record {index}", "", None, src.failure)
+            return
+        if not wrapped:
+            index += 1
+            yield RawRecord(index, f"record {index}", buf.text[buf.pos : buf.pos + 200], None,
+                            "unexpected content after the record array")
+            return
+
+
+def _array_elements(buf: _Buffer, index: int, src: _Source) -> Iterator[RawRecord]:
+    """Elements of the array whose "[" was just consumed; leaves pos after its "]"."""
+    expect_value = True
+    while True:
+        ch = buf.skip_ws()
+        if not ch:
+            index += 1
+            yield RawRecord(index, f"record {index}", "", None,
+                            src.failure or "file ends before the record array is closed")
+            buf.broken = True
+            return
+        if ch == "]":
+            buf.pos += 1
+            return
+        if ch == "," and not expect_value:
+            buf.pos += 1
+            expect_value = True
+            continue
+        start = buf.pos
+        result = buf.decode_value()
+        index += 1
+        if isinstance(result, str):
+            rest = buf.text[start : start + 2000]
+            yield RawRecord(index, f"record {index}", rest, None, src.failure or result)
+            buf.broken = True
+            return
+        obj, text = result
+        expect_value = False
+        if isinstance(obj, dict):
+            yield RawRecord(index, f"record {index}", text, obj)
+        else:
+            yield RawRecord(index, f"record {index}", text, None, "record is not a JSON object")
+
+
+def _member_array_start(text: str, key: str) -> int:
+    """Index just after the "[" of top-level member ``key`` in a JSON object text, or -1."""
+    pos = text.index("{") + 1
+    while True:
+        while text[pos] in _WS or text[pos] == ",":
+            pos += 1
+        if text[pos] == "}":
+            return -1
+        name, pos = _decoder.raw_decode(text, pos)
+        while text[pos] in _WS or text[pos] == ":":
+            pos += 1
+        if name == key and text[pos] == "[":
+            return pos + 1
+        _value, pos = _decoder.raw_decode(text, pos)
+
+
+def _wrapped_records(text: str, key: str, index: int, prefix: str) -> Iterator[RawRecord]:
+    """The records of an in-memory wrapper object, each with its exact text."""
+    buf = _Buffer(iter(()))
+    buf.text = text
+    buf.pos = _member_array_start(text, key)
+    for rec in _array_elements(buf, index, _StringSource(text)):
+        yield RawRecord(rec.index, f"{prefix}, {rec.position}", rec.text, rec.data, rec.error)
+
+
+def _line_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
+    """JSON Lines; falls back to concatenated pretty-printed objects when lines are not JSON."""
+    nl = first.find(b"\n")
+    first_line = first if nl < 0 else first[: nl + 1]
+    try:
+        probe = orjson.loads(first_line)
+    except orjson.JSONDecodeError:
+        probe = None
+    if not isinstance(probe, dict):
+        yield from _concatenated_records(src, first)
+        return
+    index = 0
+    line_no = 0
+    pending = first
+    reported = False
+
+    def lines() -> Iterator[bytes]:
+        nonlocal pending
+        while True:
+            nl = pending.find(b"\n")
+            if nl >= 0:
+                line, pending = pending[: nl + 1], pending[nl + 1 :]
+                yield line
+                continue
+            chunk = src.read_bytes(CHUNK_CHARS)
+            if not chunk:
+                if pending:
+                    line, pending = pending, b""
+                    yield line
+                return
+            pending += chunk
+
+    for raw_line in lines():
+        line_no += 1
+        if not raw_line.strip():
+            continue
+        index += 1
+        try:
+            text = raw_line.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            yield RawRecord(
+                index, f"line {line_no}", raw_line.decode("utf-8", "replace").rstrip("\r\n"),
+                None, f"invalid UTF-8 at byte {exc.start} of the line",
+            )
+            continue
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            reason = "invalid JSON: " + str(exc).split(":")[0]
+            if src.failure and not raw_line.endswith(b"\n"):
+                reason = src.failure
+                reported = True
+            yield RawRecord(index, f"line {line_no}", text, None, reason)
+            continue
+        if not isinstance(obj, dict):
+            yield RawRecord(index, f"line {line_no}", text, None, "line is not a JSON object")
+            continue
+        key = _wrapper_key(obj)
+        if key is None:
+            yield RawRecord(index, f"line {line_no}", text, obj)
+            continue
+        for sub in _wrapped_records(text, key, index - 1, f"line {line_no}"):
+            index = sub.index
+            yield sub
+    if src.failure and not reported:
+        # A gzip failure after the last complete line: say so rather than end quietly.
+        index += 1
+        yield RawRecord(index, f"line {line_no + 1}", "", None, src.failure)
+
+
+def _concatenated_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
+    """One or more pretty-printed JSON objects one after the other."""
+    chunks = _chunks(src, first)
+    buf = "".join(_take_all(chunks, src))
+    pos = 0
+    index = 0
+    while True:
+        while pos < len(buf) and buf[pos] in _WS:
+            pos += 1
+        if pos >= len(buf):
+            if src.failure:
+                yield RawRecord(index + 1, f"record {index + 1}", "", None, src.failure)
+            return
+        line = buf.count("\n", 0, pos) + 1
+        try:
+            obj, end = _decoder.raw_decode(buf, pos)
+        except json.JSONDecodeError as exc:
+            index += 1
+            err_line = buf.count("\n", 0, exc.pos) + 1
+            reason = src.failure or f"invalid JSON: {exc.msg} at line {err_line}"
+            yield RawRecord(index, f"line {line}", buf[pos : pos + 2000], None, reason)
+            return
+        text = buf[pos:end]
+        pos = end
+        if not isinstance(obj, dict):
+            index += 1
+            yield RawRecord(index, f"line {line}", text, None, "record is not a JSON object")
+            continue
+        key = _wrapper_key(obj)
+        if key is None:
+            index += 1
+            yield RawRecord(index, f"line {line}", text, obj)
+            continue
+        for sub in _wrapped_records(text, key, index, f"line {line}"):
+            index = sub.index
+            yield sub
+
+
+def _take_all(chunks: Iterator[str], src: _Source) -> Iterator[str]:
+    total = 0
+    try:
+        for piece in chunks:
+            total += len(piece)
+            if total > MAX_RECORD_CHARS * 8:
+                src.failure = "pretty-printed document too large to read; use JSON Lines"
+                return
+            yield piece
+    except UnicodeDecodeError as exc:
+        src.failure = src.failure or f"invalid UTF-8 near byte {src.bytes_read}: {exc.reason}"
+
+
+def _wrapper_key(obj: dict[str, Any]) -> str | None:
+    """The key of a wrapper object's record array ({"Records": [...]}, {"value": [...]})."""
+    for key in WRAPPER_KEYS:
+        value = obj.get(key)
+        if isinstance(value, list) and (not value or isinstance(value[0], dict)):
+            return key
+    return None
+
+
+class _StringSource(_Source):
+    """A _Source over text already in memory (a wrapper object found on one line)."""
+
+    def __init__(self, text: str) -> None:
+        self.gzipped = False
+        self.raw = io.BytesIO(b"")
+        self.bytes_read = 0
+        self.failure = ""
