@@ -8,6 +8,7 @@ parser's format; detection asks the parsers in the order of ``PARSERS``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any, Protocol
 
 from forensics.engine.model import NormalizedEvent
@@ -26,7 +27,9 @@ class Parser(Protocol):
         ...
 
 
-def _load() -> list[Parser]:
+@cache
+def all_parsers() -> list[Parser]:
+    """Every parser, in detection order (imported on first use)."""
     from forensics.engine.parsers import cloudtrail, entra, gcp_audit, k8s_audit, ocsf, okta
 
     # Order matters only for records that two sniffers could both claim; the most specific
@@ -42,8 +45,9 @@ def _load() -> list[Parser]:
     ]
 
 
-PARSERS: list[Parser] = _load()
-BY_KIND: dict[str, Parser] = {p.kind: p for p in PARSERS}
+def kinds() -> list[str]:
+    """The source kind names, sorted."""
+    return sorted(p.kind for p in all_parsers())
 
 
 class UnknownFormat(ValueError):
@@ -53,21 +57,19 @@ class UnknownFormat(ValueError):
 def detect(records: Iterable[dict[str, Any]]) -> Parser:
     """The parser for the first records that any parser recognizes."""
     for n, record in enumerate(records):
-        for parser in PARSERS:
+        for parser in all_parsers():
             if parser.sniff(record):
                 return parser
         if n >= 20:
             break
     raise UnknownFormat(
-        "unrecognized log format; use --format with one of: " + ", ".join(sorted(BY_KIND))
+        "unrecognized log format; use --format with one of: " + ", ".join(kinds())
     )
 
 
 def get_parser(kind: str) -> Parser:
     """The parser for a source kind name; UnknownFormat when there is none."""
-    try:
-        return BY_KIND[kind]
-    except KeyError:
-        raise UnknownFormat(
-            f"unknown format '{kind}'; choose one of: " + ", ".join(sorted(BY_KIND))
-        ) from None
+    for parser in all_parsers():
+        if parser.kind == kind:
+            return parser
+    raise UnknownFormat(f"unknown format '{kind}'; choose one of: " + ", ".join(kinds()))
