@@ -173,3 +173,27 @@ ATTR_KEYS: dict[str, str] = {
 
 class RecordError(ValueError):
     """A record that cannot be normalized; the message names the offending field."""
+
+
+# Namespaces of identity aliases: how one human or workload is named in each system. An
+# origin identity carries one or more (namespace, value) aliases; the directory merges
+# identities that share an alias or that an admin joins.
+ALIAS_NAMESPACES: dict[str, str] = {
+    "email": "an email address / UPN / IdP login (lower-cased)",
+    "aws_iam_user": "IAM user ARN (arn:aws:iam::<account>:user/<path/name>)",
+    "aws_root": "account root ARN (arn:aws:iam::<account>:root)",
+    "idc_user": "IAM Identity Center user id (identity store user id)",
+    "saml_subject": "'<SAML issuer>|<subject NameID>'",
+    "web_identity": "'<OIDC issuer host>|<sub claim>', e.g. a GitHub Actions repository ref",
+    "k8s_user": "Kubernetes username of a person (not a service account)",
+    "k8s_service_account": "'system:serviceaccount:<namespace>:<name>'",
+    "gcp_service_account": "service account email (<name>@<project>.iam.gserviceaccount.com)",
+    "okta_user": "Okta user id (00u...)",
+    "entra_user": "Entra user object id",
+    "entra_app": "Entra application (client) id of a service principal",
+    "azure_managed_identity": "service principal id of a managed identity",
+    "aws_workload": "compute resource ARN holding role credentials (EC2 instance, Lambda, ECS task)",
+    "aws_service": "an AWS service principal acting (e.g. 'cloudformation.amazonaws.com')",
+    "spiffe": "SPIFFE id (spiffe://trust-domain/path)",
+    "ocsf_user": "'<OCSF product or idp name>|<actor.user.uid>' when nothing better is known",
+}
