@@ -46,9 +46,9 @@ class _Source:
 
     def __init__(self, stream: IO[bytes]) -> None:
         head = stream.read(2)
-        rest: IO[bytes] = _Prepend(head, stream)
+        rest = _Prepend(head, stream)
         self.gzipped = head == b"\x1f\x8b"
-        self.raw: IO[bytes] = gzip.GzipFile(fileobj=rest) if self.gzipped else rest  # type: ignore[assignment]
+        self.raw: Any = gzip.GzipFile(fileobj=rest) if self.gzipped else rest
         self.bytes_read = 0
         self.failure = ""
 
@@ -421,7 +421,12 @@ def _take_all(chunks: Iterator[str], src: _Source) -> Iterator[str]:
 
 
 def _wrapper_key(obj: dict[str, Any]) -> str | None:
-    """The key of a wrapper object's record array ({"Records": [...]}, {"value": [...]})."""
+    """The key of a wrapper object's record array ({"Records": [...]}, {"value": [...]}).
+
+    A Kubernetes audit webhook batch is an EventList whose events are under "items".
+    """
+    if obj.get("kind") == "EventList" and isinstance(obj.get("items"), list):
+        return "items"
     for key in WRAPPER_KEYS:
         value = obj.get(key)
         if isinstance(value, list) and (not value or isinstance(value[0], dict)):

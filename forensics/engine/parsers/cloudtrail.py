@@ -1,0 +1,771 @@
+"""AWS CloudTrail records: trail files, CloudTrail Lake rows and EventBridge deliveries.
+
+Attribution in AWS rests on two things CloudTrail records: ``userIdentity`` (who signed the
+request, with which access key, and how that session was obtained) and the credential-issuing
+calls whose ``responseElements`` name the new access key that later requests are signed with.
+This module reads both as the record carries them and never fills a gap with a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from forensics.engine.model import (
+    AUTHENTICATION,
+    CREDENTIAL_ISSUE,
+    DATA_ACCESS,
+    OTHER,
+    PERMISSION_CHANGE,
+    NormalizedEvent,
+    RecordError,
+)
+from forensics.engine.parsers.common import get, iso, opt_dict, opt_str, parse_time, req_str
+
+_SERVICE_SUFFIXES = (".amazonaws.com.cn", ".amazonaws.com", ".api.aws")
+_HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
+_ANONYMOUS = {"anonymous", "anonymous_principal"}
+_EVENTBRIDGE_SUFFIX = "via CloudTrail"
+# Event history exports and LookupEvents carry the record as a JSON string under these keys.
+_EMBEDDED_KEYS = ("eventJson", "CloudTrailEvent")
+
+_ACTOR_KINDS = {
+    "Root": "root",
+    "IAMUser": "user",
+    "AssumedRole": "role_session",
+    "Role": "role_session",
+    "FederatedUser": "federated_session",
+    "SAMLUser": "federated_session",
+    "WebIdentityUser": "federated_session",
+    "IdentityCenterUser": "identity_center_user",
+    "AWSService": "service",
+    # Another account, a directory user or an unknown type: the log does not say what kind
+    # of principal stood behind the request.
+    "AWSAccount": "unknown",
+    "Directory": "unknown",
+    "Unknown": "unknown",
+}
+
+# (service, eventName) -> hop method of the credential the call hands out.
+_ISSUING: dict[tuple[str, str], str] = {
+    ("sts", "AssumeRole"): "assume-role",
+    ("sts", "AssumeRoleWithSAML"): "saml-federation",
+    ("sts", "AssumeRoleWithWebIdentity"): "web-identity",
+    ("sts", "GetSessionToken"): "session-token",
+    ("sts", "GetFederationToken"): "federation-token",
+    ("sts", "AssumeRoot"): "assume-role",
+    ("sso", "GetRoleCredentials"): "sso",
+    ("portal.sso", "GetRoleCredentials"): "sso",
+    ("sso-oauth", "CreateTokenWithIAM"): "sso",
+    ("sso-oauth", "CreateToken"): "sso",
+}
+
+_SIGNIN_SERVICES = {"signin"}
+_SSO_SIGNIN = {"Authenticate", "Federate", "UserAuthentication", "CredentialChallenge"}
+
+# Calls that grant, widen or remove access. IAM is listed whole; other services by name.
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Calls that grant, widen or remove access. IAM is listed whole; other services by name.
+_IAM_PERMISSION = _names(
+    """
+    PutUserPolicy PutRolePolicy PutGroupPolicy AttachUserPolicy AttachRolePolicy
+    AttachGroupPolicy DetachUserPolicy DetachRolePolicy DetachGroupPolicy DeleteUserPolicy
+    DeleteRolePolicy DeleteGroupPolicy CreatePolicy CreatePolicyVersion DeletePolicy
+    DeletePolicyVersion SetDefaultPolicyVersion CreateRole DeleteRole UpdateRole
+    UpdateAssumeRolePolicy CreateServiceLinkedRole CreateUser DeleteUser CreateGroup
+    DeleteGroup AddUserToGroup RemoveUserFromGroup CreateAccessKey UpdateAccessKey
+    DeleteAccessKey CreateLoginProfile UpdateLoginProfile DeleteLoginProfile
+    PutUserPermissionsBoundary PutRolePermissionsBoundary DeleteUserPermissionsBoundary
+    DeleteRolePermissionsBoundary CreateInstanceProfile AddRoleToInstanceProfile
+    RemoveRoleFromInstanceProfile CreateSAMLProvider UpdateSAMLProvider DeleteSAMLProvider
+    CreateOpenIDConnectProvider DeleteOpenIDConnectProvider AddClientIDToOpenIDConnectProvider
+    UpdateOpenIDConnectProviderThumbprint EnableMFADevice DeactivateMFADevice ResyncMFADevice
+    CreateVirtualMFADevice DeleteVirtualMFADevice UploadSSHPublicKey UploadSigningCertificate
+    CreateServiceSpecificCredential
+    """
+)
+_ANY_SERVICE_PERMISSION = _names(
+    "PutResourcePolicy DeleteResourcePolicy AddPermission RemovePermission"
+)
+_PERMISSION: dict[str, frozenset[str]] = {
+    "s3": _names(
+        """
+        PutBucketPolicy DeleteBucketPolicy PutBucketAcl PutObjectAcl PutBucketPublicAccessBlock
+        DeleteBucketPublicAccessBlock PutAccountPublicAccessBlock PutBucketOwnershipControls
+        PutAccessPointPolicy DeleteAccessPointPolicy
+        """
+    ),
+    "kms": _names("PutKeyPolicy CreateGrant RevokeGrant RetireGrant"),
+    "sso": _names(
+        """
+        CreateAccountAssignment DeleteAccountAssignment CreatePermissionSet DeletePermissionSet
+        ProvisionPermissionSet AttachManagedPolicyToPermissionSet
+        DetachManagedPolicyFromPermissionSet PutInlinePolicyToPermissionSet
+        DeleteInlinePolicyFromPermissionSet AttachCustomerManagedPolicyReferenceToPermissionSet
+        DetachCustomerManagedPolicyReferenceFromPermissionSet
+        PutPermissionsBoundaryToPermissionSet DeletePermissionsBoundaryFromPermissionSet
+        """
+    ),
+    "identitystore": _names("CreateGroupMembership DeleteGroupMembership"),
+    "organizations": _names("AttachPolicy DetachPolicy UpdatePolicy"),
+    "ec2": _names("ModifySnapshotAttribute ModifyImageAttribute"),
+    "rds": _names("ModifyDBSnapshotAttribute ModifyDBClusterSnapshotAttribute"),
+    "eks": _names(
+        "CreateAccessEntry DeleteAccessEntry AssociateAccessPolicy DisassociateAccessPolicy"
+    ),
+    "ecr": _names("SetRepositoryPolicy DeleteRepositoryPolicy"),
+    "lakeformation": _names(
+        "GrantPermissions RevokePermissions BatchGrantPermissions BatchRevokePermissions"
+    ),
+}
+
+# Management events that read data; data events are recognized by their own flags.
+_DATA_READS: dict[str, frozenset[str]] = {
+    "s3": _names("GetObject SelectObjectContent GetObjectAttributes"),
+    "dynamodb": _names(
+        """
+        GetItem BatchGetItem Query Scan ExecuteStatement BatchExecuteStatement
+        ExecuteTransaction TransactGetItems ExportTableToPointInTime
+        """
+    ),
+    "kms": _names("Decrypt"),
+    "secretsmanager": _names("GetSecretValue BatchGetSecretValue"),
+    "ssm": _names("GetParameter GetParameters GetParametersByPath GetParameterHistory"),
+    "rds-data": _names("ExecuteStatement BatchExecuteStatement ExecuteSql"),
+    "redshift-data": _names("ExecuteStatement BatchExecuteStatement GetStatementResult"),
+    "athena": _names("GetQueryResults"),
+    "logs": _names("GetLogEvents FilterLogEvents"),
+    "ebs": _names("GetSnapshotBlock"),
+    "lambda": _names("Invoke"),
+}
+
+# Where a readable resource name sits in requestParameters when resources[] is absent.
+_PARAM_RESOURCES: dict[str, tuple[tuple[str, str], ...]] = {
+    "dynamodb": (("tableName", "AWS::DynamoDB::Table"),),
+    "secretsmanager": (("secretId", "AWS::SecretsManager::Secret"),),
+    "kms": (("keyId", "AWS::KMS::Key"),),
+    "ssm": (("name", "AWS::SSM::Parameter"),),
+    "rds-data": (("resourceArn", "AWS::RDS::DBCluster"),),
+    "redshift-data": (("clusterIdentifier", "AWS::Redshift::Cluster"),),
+    "lambda": (("functionName", "AWS::Lambda::Function"),),
+    "sts": (("roleArn", "AWS::IAM::Role"),),
+    "iam": (
+        ("roleName", "AWS::IAM::Role"),
+        ("userName", "AWS::IAM::User"),
+        ("groupName", "AWS::IAM::Group"),
+        ("policyArn", "AWS::IAM::ManagedPolicy"),
+    ),
+}
+
+# Lambda records versioned operation names, e.g. "AddPermission20150331v2".
+_API_VERSION_SUFFIX = re.compile(r"\d{8}(v\d+)?$")
+_BASIC_TIME = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$")
+# STS credential expirations are written as Java dates: "Jul 18, 2014 4:07:39 PM" or, on
+# newer runtimes, "Jul 1, 2026, 12:08:19 PM" (with a narrow no-break space before PM).
+_JAVA_TIME = re.compile(
+    r"^([A-Za-z]{3})\s+(\d{1,2}),\s*(\d{4}),?\s+(\d{1,2}):(\d{2}):(\d{2})\s*([AaPp][Mm])$"
+)
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {m: n for n, m in enumerate(_MONTH_NAMES, 1)}
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+@dataclass(frozen=True, slots=True)
+class _Actor:
+    principal: str
+    kind: str
+    account: str
+    credential: str
+    session_name: str
+    source_identity: str
+    mfa: bool | None
+    partition: str
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Issue:
+    method: str
+    credential: str = ""
+    principal: str = ""
+    source_identity: str = ""
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+class CloudTrailParser:
+    """Normalizes one CloudTrail record, however it was delivered."""
+
+    kind = "cloudtrail"
+    label = "AWS CloudTrail"
+
+    def sniff(self, record: dict[str, Any]) -> bool:
+        """True for a CloudTrail event, an EventBridge CloudTrail envelope or a Lake row."""
+        if not isinstance(record, dict):
+            return False
+        if _is_eventbridge(record):
+            return True
+        try:
+            event, _prefix = unwrap(record)
+        except RecordError:
+            return False
+        return _looks_like_event(event)
+
+    def parse(self, record: dict[str, Any]) -> NormalizedEvent:
+        """Normalize one record; RecordError names the field when it cannot be."""
+        event, prefix = unwrap(record)
+        try:
+            return _normalize(event)
+        except RecordError as exc:
+            if not prefix:
+                raise
+            raise RecordError(str(exc).replace("field '", f"field '{prefix}", 1)) from exc
+
+
+PARSER = CloudTrailParser()
+
+
+def unwrap(record: Any) -> tuple[dict[str, Any], str]:
+    """The CloudTrail event inside a delivery, and the path prefix it sits under ("" if none)."""
+    if not isinstance(record, dict):
+        raise RecordError(f"record should be a JSON object, found {type(record).__name__}")
+    if _is_eventbridge(record):
+        detail = opt_dict(record, "detail")
+        if not detail:
+            raise RecordError("required field 'detail' is missing or empty")
+        return detail, "detail."
+    for key in _EMBEDDED_KEYS:
+        if key in record and not _looks_like_event(record):
+            return _embedded(record, key), f"{key}."
+    return record, ""
+
+
+def _embedded(record: dict[str, Any], key: str) -> dict[str, Any]:
+    value = record[key]
+    if isinstance(value, str):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError as exc:
+            raise RecordError(f"field '{key}' is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise RecordError(f"field '{key}' should hold a JSON object, found {type(value).__name__}")
+    return value
+
+
+def _is_eventbridge(record: dict[str, Any]) -> bool:
+    detail_type = record.get("detail-type")
+    return (
+        isinstance(detail_type, str)
+        and detail_type.endswith(_EVENTBRIDGE_SUFFIX)
+        and "detail" in record
+    )
+
+
+def _looks_like_event(record: dict[str, Any]) -> bool:
+    source, name = record.get("eventSource"), record.get("eventName")
+    if not (isinstance(source, str) and source and isinstance(name, str) and name):
+        return False
+    return "eventVersion" in record or (
+        isinstance(record.get("userIdentity"), dict) and "eventTime" in record
+    )
+
+
+def _normalize(ev: dict[str, Any]) -> NormalizedEvent:
+    event_time = parse_time(get(ev, "eventTime"), "eventTime")
+    source = req_str(ev, "eventSource")
+    name = req_str(ev, "eventName")
+    service = service_name(source)
+    actor = _actor(ev)
+    outcome = _outcome(ev, service, name)
+    method = _ISSUING.get((service, name), "")
+    issue = _issue(ev, service, name, method, actor, outcome) if method else None
+    resource, resource_type = _resource(ev, service, name, actor)
+
+    attrs: dict[str, Any] = {"event_source": source, **actor.attrs}
+    _put(attrs, "shared_event_id", opt_str(ev, "sharedEventID"))
+    _put(attrs, "recipient_account_id", _account(ev, "recipientAccountId"))
+    _put(attrs, "error_code", opt_str(ev, "errorCode"))
+    _put(attrs, "error_message", opt_str(ev, "errorMessage"))
+    if issue is not None:
+        attrs.update(issue.attrs)
+
+    mfa = actor.mfa
+    if mfa is None and service in _SIGNIN_SERVICES:
+        mfa = _yes_no(_text(_obj(ev, "additionalEventData"), "MFAUsed"))
+    account = actor.account or _account(ev, "recipientAccountId")
+    return NormalizedEvent(
+        source_kind=PARSER.kind,
+        source_event_id=opt_str(ev, "eventID"),
+        event_time=event_time,
+        category=_category(ev, service, name, issue),
+        action=f"{service}:{name}",
+        outcome=outcome,
+        actor_principal=actor.principal,
+        actor_kind=actor.kind,
+        actor_account=account,
+        credential_used=actor.credential,
+        credential_issued=issue.credential if issue else "",
+        issued_principal=issue.principal if issue else "",
+        issue_method=issue.method if issue else "",
+        session_name=actor.session_name,
+        source_identity=(issue.source_identity if issue else "") or actor.source_identity,
+        request_id=opt_str(ev, "requestID"),
+        correlation_id="",
+        source_address=opt_str(ev, "sourceIPAddress"),
+        user_agent=opt_str(ev, "userAgent"),
+        resource=resource,
+        resource_type=resource_type,
+        mfa=mfa,
+        attrs=attrs,
+    )
+
+
+def service_name(event_source: str) -> str:
+    """The service part of an eventSource: "s3.amazonaws.com" -> "s3"."""
+    for suffix in _SERVICE_SUFFIXES:
+        if event_source.endswith(suffix):
+            return event_source[: -len(suffix)]
+    return event_source
+
+
+# --- who acted -----------------------------------------------------------------------------
+
+
+def _actor(ev: dict[str, Any]) -> _Actor:
+    if not opt_dict(ev, "userIdentity"):
+        return _Actor("", "unknown", "", "", "", "", None, "aws")
+    u = "userIdentity."
+    itype = opt_str(ev, u + "type")
+    arn = _clean(opt_str(ev, u + "arn"))
+    principal_id = _clean(opt_str(ev, u + "principalId"))
+    user_name = _clean(opt_str(ev, u + "userName"))
+    account = _account(ev, u + "accountId")
+    invoked_by = opt_str(ev, u + "invokedBy")
+    credential_id = _clean(opt_str(ev, u + "credentialId"))
+    access_key = _clean(opt_str(ev, u + "accessKeyId"))
+    behalf_user = opt_str(ev, u + "onBehalfOf.userId")
+
+    # Unauthenticated requests (public S3 objects) are recorded as an AWSAccount with an
+    # empty principalId and "anonymous" for the account.
+    if itype == "AWSAccount" and (
+        principal_id.lower() in _ANONYMOUS or account.lower() in _ANONYMOUS
+    ):
+        principal, kind, account = "anonymous", "anonymous", ""
+    else:
+        principal = arn or _fallback_principal(
+            itype, principal_id, user_name, invoked_by, behalf_user
+        )
+        kind = _ACTOR_KINDS.get(itype) or _kind_from_arn(arn)
+
+    attrs: dict[str, Any] = {}
+    _put(attrs, "identity_type", itype)
+    _put(attrs, "principal_id", principal_id)
+    _put(attrs, "user_name", user_name)
+    _put(attrs, "identity_provider", opt_str(ev, u + "identityProvider"))
+    _put(attrs, "invoked_by", invoked_by)
+    _put(attrs, "credential_id", credential_id)
+    _put(attrs, "invoked_by_delegate_account", _account(ev, u + "invokedByDelegate.accountId"))
+    if opt_dict(ev, u + "onBehalfOf"):
+        _put(attrs, "on_behalf_of_user_id", behalf_user)
+        _put(
+            attrs, "on_behalf_of_identity_store_arn", opt_str(ev, u + "onBehalfOf.identityStoreArn")
+        )
+    if opt_dict(ev, u + "inScopeOf"):
+        _put(attrs, "in_scope_of_issued_to", opt_str(ev, u + "inScopeOf.credentialsIssuedTo"))
+        _put(attrs, "in_scope_of_source_arn", opt_str(ev, u + "inScopeOf.sourceArn"))
+        _put(attrs, "in_scope_of_issuer_type", opt_str(ev, u + "inScopeOf.issuerType"))
+    mfa: bool | None = None
+    source_identity = opt_str(ev, u + "sourceIdentity")
+    if opt_dict(ev, u + "sessionContext"):
+        mfa, source_identity = _session_context(ev, attrs, source_identity)
+    issuer_arn = opt_str(ev, u + "sessionContext.sessionIssuer.arn")
+
+    return _Actor(
+        principal=principal,
+        kind=kind,
+        account=account,
+        credential=access_key or credential_id,
+        session_name=_session_name(arn),
+        source_identity=source_identity,
+        mfa=mfa,
+        partition=_partition(arn) or _partition(issuer_arn),
+        attrs=attrs,
+    )
+
+
+def _session_context(
+    ev: dict[str, Any], attrs: dict[str, Any], source_identity: str
+) -> tuple[bool | None, str]:
+    """Fill the sessionContext attrs; return (mfa, source identity)."""
+    base = "userIdentity.sessionContext"
+    if opt_dict(ev, f"{base}.sessionIssuer"):
+        _put(attrs, "session_issuer_arn", opt_str(ev, f"{base}.sessionIssuer.arn"))
+        _put(attrs, "session_issuer_type", opt_str(ev, f"{base}.sessionIssuer.type"))
+        _put(attrs, "session_issuer_principal_id", opt_str(ev, f"{base}.sessionIssuer.principalId"))
+    _put(attrs, "session_created", _time_text(get(ev, f"{base}.attributes.creationDate")))
+    web = get(ev, f"{base}.webIdFederationData")
+    if isinstance(web, dict):
+        _put(attrs, "web_id_federation_provider", _text(web, "federatedProvider"))
+    _put(attrs, "ec2_role_delivery", opt_str(ev, f"{base}.ec2RoleDelivery"))
+    _put(attrs, "assumed_root", _bool_text(get(ev, f"{base}.assumedRoot")))
+    _put(attrs, "sign_in_session_arn", opt_str(ev, f"{base}.signInSessionArn"))
+    mfa = _truth(get(ev, f"{base}.attributes.mfaAuthenticated"))
+    return mfa, opt_str(ev, f"{base}.sourceIdentity") or source_identity
+
+
+def _fallback_principal(
+    itype: str, principal_id: str, user_name: str, invoked_by: str, behalf_user: str
+) -> str:
+    """The most specific recorded name when userIdentity has no ARN."""
+    if itype == "AWSService":
+        return invoked_by or principal_id
+    if itype == "IdentityCenterUser":
+        return behalf_user or principal_id or user_name
+    if itype in ("Unknown", "Directory"):
+        # For these the principalId is often only the account id; the user name says more.
+        return user_name or principal_id
+    return principal_id or user_name
+
+
+def _kind_from_arn(arn: str) -> str:
+    """The actor kind an ARN itself states, for records without a recognized type."""
+    if ":assumed-role/" in arn:
+        return "role_session"
+    if ":federated-user/" in arn:
+        return "federated_session"
+    if ":user/" in arn:
+        return "user"
+    if arn.endswith(":root"):
+        return "root"
+    return "unknown"
+
+
+def _session_name(arn: str) -> str:
+    if ":assumed-role/" in arn or ":federated-user/" in arn:
+        return arn.rsplit("/", 1)[1]
+    return ""
+
+
+def _partition(arn: str) -> str:
+    parts = arn.split(":", 2)
+    return parts[1] if len(parts) > 2 and parts[0] == "arn" else ""
+
+
+# --- credential-issuing calls ----------------------------------------------------------------
+
+
+def _issue(
+    ev: dict[str, Any], service: str, name: str, method: str, actor: _Actor, outcome: str
+) -> _Issue:
+    request = _obj(ev, "requestParameters")
+    response = _obj(ev, "responseElements")
+    if service == "sso-oauth":
+        return _sso_token_issue(ev, method)
+    if name == "GetRoleCredentials":
+        return _sso_role_issue(ev, method, request, response)
+
+    credentials = _obj(response, "credentials")
+    attrs: dict[str, Any] = {}
+    _put(attrs, "role_arn", _text(request, "roleArn"))
+    _put(attrs, "role_session_name", _text(request, "roleSessionName"))
+    _put(attrs, "assumed_role_id", _text(_obj(response, "assumedRoleUser"), "assumedRoleId"))
+    _put(attrs, "credential_expiration", _expiration(credentials.get("expiration")))
+    _put(attrs, "requested_source_identity", _text(request, "sourceIdentity"))
+    credential = _clean(_text(credentials, "accessKeyId"))
+
+    principal = _clean(_text(_obj(response, "assumedRoleUser"), "arn"))
+    if name == "GetFederationToken":
+        principal = _clean(_text(_obj(response, "federatedUser"), "arn"))
+        _put(attrs, "federated_user_arn", principal)
+    elif name == "GetSessionToken" and outcome == "success" and actor.principal.startswith("arn:"):
+        # The session keeps the caller's identity: later calls show the same user ARN.
+        principal = actor.principal
+    elif name == "AssumeRoot" and outcome == "success":
+        principal = _root_arn(_text(request, "targetPrincipal"), actor.partition or "aws")
+    elif name == "AssumeRoleWithSAML":
+        _federation(attrs, ev, response, "subject", "issuer")
+        _put(attrs, "federation_subject_type", _text(response, "subjectType"))
+    elif name == "AssumeRoleWithWebIdentity":
+        _federation(attrs, ev, response, "subjectFromWebIdentityToken", "provider")
+
+    source_identity = _text(request, "sourceIdentity") or _text(response, "sourceIdentity")
+    return _Issue(method, credential, principal, source_identity, attrs)
+
+
+def _federation(
+    attrs: dict[str, Any], ev: dict[str, Any], response: dict[str, Any], subject: str, issuer: str
+) -> None:
+    """Who the external IdP vouched for, from the response or the federated userIdentity."""
+    itype = opt_str(ev, "userIdentity.type")
+    fallback_subject = ""
+    fallback_issuer = ""
+    if itype in ("SAMLUser", "WebIdentityUser"):
+        fallback_subject = _clean(opt_str(ev, "userIdentity.userName"))
+    if itype == "WebIdentityUser":
+        # For SAMLUser the identityProvider is the name qualifier hash, not the issuer.
+        fallback_issuer = opt_str(ev, "userIdentity.identityProvider")
+    _put(attrs, "federation_subject", _clean(_text(response, subject)) or fallback_subject)
+    _put(attrs, "federation_issuer", _oidc_issuer(_text(response, issuer) or fallback_issuer))
+    _put(attrs, "federation_audience", _text(response, "audience"))
+
+
+def _oidc_issuer(value: str) -> str:
+    """An OIDC provider ARN's issuer host and path; other values unchanged."""
+    marker = ":oidc-provider/"
+    if value.startswith("arn:") and marker in value:
+        return value.split(marker, 1)[1]
+    return value
+
+
+def _root_arn(target: str, partition: str) -> str:
+    if target.startswith("arn:"):
+        return target
+    if _ACCOUNT_ID.match(target):
+        return f"arn:{partition}:iam::{target}:root"
+    return ""
+
+
+def _sso_token_issue(ev: dict[str, Any], method: str) -> _Issue:
+    """IAM Identity Center OIDC tokens: the token's id is in additionalEventData."""
+    extra = _obj(ev, "additionalEventData")
+    credential = _clean(_text(extra, "identitycenter:CredentialId"))
+    user = _clean(_text(extra, "identitystore:UserId"))
+    return _Issue(method, credential, user)
+
+
+def _sso_role_issue(
+    ev: dict[str, Any], method: str, request: dict[str, Any], response: dict[str, Any]
+) -> _Issue:
+    """Portal GetRoleCredentials: CloudTrail usually records no response, so no key id."""
+    details = _obj(ev, "serviceEventDetails")
+    attrs: dict[str, Any] = {}
+    _put(attrs, "sso_role_name", _text(details, "role_name") or _text(request, "roleName"))
+    _put(attrs, "sso_account_id", _text(details, "account_id") or _text(request, "accountId"))
+    role_credentials = _obj(response, "roleCredentials")
+    _put(attrs, "credential_expiration", _expiration(role_credentials.get("expiration")))
+    return _Issue(method, _clean(_text(role_credentials, "accessKeyId")), "", "", attrs)
+
+
+# --- what happened -------------------------------------------------------------------------
+
+
+def _outcome(ev: dict[str, Any], service: str, name: str) -> str:
+    if opt_str(ev, "errorCode") or opt_str(ev, "errorMessage"):
+        return "failure"
+    if service in _SIGNIN_SERVICES:
+        # Sign-in events report failure as {"ConsoleLogin": "Failure"}, often with no errorCode.
+        status = _text(_obj(ev, "responseElements"), name).lower()
+        if status == "failure":
+            return "failure"
+    if opt_str(ev, "eventType") == "AwsCloudTrailInsight":
+        return "unknown"
+    return "success"
+
+
+def _category(ev: dict[str, Any], service: str, name: str, issue: _Issue | None) -> str:
+    if issue is not None:
+        return CREDENTIAL_ISSUE
+    if (
+        service in _SIGNIN_SERVICES
+        or opt_str(ev, "eventType").lower() == "awsconsolesignin"
+        or (service == "sso" and name in _SSO_SIGNIN)
+    ):
+        return AUTHENTICATION
+    base = _API_VERSION_SUFFIX.sub("", name) if service == "lambda" else name
+    if (
+        (service == "iam" and base in _IAM_PERMISSION)
+        or base in _PERMISSION.get(service, ())
+        or base in _ANY_SERVICE_PERMISSION
+    ):
+        return PERMISSION_CHANGE
+    if _is_data_event(ev) or base in _DATA_READS.get(service, ()):
+        return DATA_ACCESS
+    return OTHER
+
+
+def _is_data_event(ev: dict[str, Any]) -> bool:
+    if opt_str(ev, "eventCategory").lower() == "data":
+        return True
+    return _truth(get(ev, "managementEvent")) is False
+
+
+# --- what was touched ----------------------------------------------------------------------
+
+
+def _resource(ev: dict[str, Any], service: str, name: str, actor: _Actor) -> tuple[str, str]:
+    request = _obj(ev, "requestParameters")
+    resources = _resources(ev)
+    if service == "s3":
+        found = _s3_resource(request, resources)
+        if found[0]:
+            return found
+    if service == "sts" and name == "AssumeRoot":
+        target = _root_arn(_text(request, "targetPrincipal"), actor.partition or "aws")
+        if target:
+            return target, "AWS::IAM::Root"
+    for arn, rtype in resources:
+        if arn:
+            return arn, rtype
+    for key, rtype in _PARAM_RESOURCES.get(service, ()):
+        value = _text(request, key)
+        if value:
+            return value, rtype
+    return "", ""
+
+
+def _resources(ev: dict[str, Any]) -> list[tuple[str, str]]:
+    """(ARN, type) of each resources[] entry; S3 list calls give an ARNPrefix instead."""
+    value = get(ev, "resources")
+    if not isinstance(value, list):
+        return []
+    found: list[tuple[str, str]] = []
+    for item in value:
+        if isinstance(item, dict):
+            arn = _text(item, "ARN") or _text(item, "ARNPrefix")
+            found.append((arn, _text(item, "type")))
+    return found
+
+
+def _s3_resource(request: dict[str, Any], resources: list[tuple[str, str]]) -> tuple[str, str]:
+    bucket = _text(request, "bucketName")
+    key = _text(request, "key")
+    if bucket and key:
+        return f"s3://{bucket}/{key}", "AWS::S3::Object"
+    for arn, rtype in resources:
+        if rtype == "AWS::S3::Object" and arn:
+            return _s3_url(arn), rtype
+    if bucket:
+        return f"s3://{bucket}", "AWS::S3::Bucket"
+    for arn, rtype in resources:
+        if arn.startswith("arn:") and ":s3:::" in arn:
+            return _s3_url(arn), rtype
+    return "", ""
+
+
+def _s3_url(arn: str) -> str:
+    """arn:aws:s3:::bucket/key -> s3://bucket/key (other ARNs unchanged)."""
+    if ":s3:::" in arn:
+        return "s3://" + arn.split(":s3:::", 1)[1]
+    return arn
+
+
+# --- small readers -------------------------------------------------------------------------
+
+
+def _obj(node: Any, key: str) -> dict[str, Any]:
+    """A service-defined object (request, response, extra data), {} when absent or odd.
+
+    Lake rows may hold nested objects as JSON text; those are decoded.
+    """
+    value = node.get(key) if isinstance(node, dict) else None
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _text(node: dict[str, Any], key: str) -> str:
+    """Text of a service-defined field; "" for absent, null or structured values."""
+    value = node.get(key)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return ""
+
+
+def _account(record: dict[str, Any], path: str) -> str:
+    """An account id; a number that lost its leading zeros gets them back."""
+    value = get(record, path)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value).zfill(12)
+    return opt_str(record, path)
+
+
+def _clean(value: str) -> str:
+    """The value, or "" when CloudTrail redacted it."""
+    text = value.strip()
+    if text == _HIDDEN or (len(text) >= 3 and set(text) == {"*"}):
+        return ""
+    return text
+
+
+def _put(attrs: dict[str, Any], key: str, value: str) -> None:
+    if value:
+        attrs[key] = value
+
+
+def _truth(value: Any) -> bool | None:
+    """CloudTrail booleans arrive as true/false or as the strings "true"/"false"."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered == "true":
+            return True
+        if lowered == "false":
+            return False
+    return None
+
+
+def _bool_text(value: Any) -> str:
+    truth = _truth(value)
+    return "" if truth is None else ("true" if truth else "false")
+
+
+def _yes_no(value: str) -> bool | None:
+    lowered = value.strip().lower()
+    if lowered == "yes":
+        return True
+    if lowered == "no":
+        return False
+    return None
+
+
+def _time_text(value: Any) -> str:
+    """An optional timestamp as ISO UTC, "" when absent or unreadable.
+
+    Session creation dates come in ISO 8601 extended form or, in older records, basic form
+    ("20131102T010628Z").
+    """
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        basic = _BASIC_TIME.match(value.strip())
+        if basic:
+            y, mo, d, h, mi, s = basic.groups()
+            value = f"{y}-{mo}-{d}T{h}:{mi}:{s}Z"
+    try:
+        return iso(parse_time(value, "time"))
+    except RecordError:
+        return ""
+
+
+def _expiration(value: Any) -> str:
+    """A credential expiration as ISO UTC; CloudTrail writes these as Java date text."""
+    if isinstance(value, str):
+        text = value.replace("\u202f", " ").replace("\xa0", " ").strip()
+        java = _JAVA_TIME.match(text)
+        if java:
+            return _java_time(java)
+    return _time_text(value)
+
+
+def _java_time(match: re.Match[str]) -> str:
+    mon, day, year, hour, minute, second, half = match.groups()
+    month = _MONTHS.get(mon.lower())
+    hour_24 = int(hour) % 12 + (12 if half.lower() == "pm" else 0)
+    if month is None or int(hour) > 12:
+        return ""
+    return _time_text(f"{year}-{month:02d}-{int(day):02d}T{hour_24:02d}:{minute}:{second}Z")

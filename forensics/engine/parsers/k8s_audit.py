@@ -1,0 +1,251 @@
+"""Kubernetes audit events (audit.k8s.io/v1 Event), as the API server's log backend writes them.
+
+The log backend writes one Event per line; the webhook backend posts EventList batches whose
+``items`` are the same Events. Identity lives in ``user``: the authenticated username and
+groups, and in ``user.extra`` the credential id of the token or certificate, the pod a
+service-account token is bound to, and on EKS the IAM principal behind the Kubernetes user.
+A request made with ``--as`` is recorded under the impersonator, with ``impersonatedUser``
+naming whom it acted as.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forensics.engine.model import (
+    CREDENTIAL_ISSUE,
+    DATA_ACCESS,
+    OTHER,
+    PERMISSION_CHANGE,
+    NormalizedEvent,
+    RecordError,
+)
+from forensics.engine.parsers.common import get, opt_dict, opt_str, parse_time, str_list
+
+API_VERSIONS = {"audit.k8s.io/v1", "audit.k8s.io/v1beta1"}
+
+CREDENTIAL_ID = "authentication.kubernetes.io/credential-id"
+ISSUED_CREDENTIAL_ID = "authentication.kubernetes.io/issued-credential-id"
+_EXTRA_ATTRS = {
+    "authentication.kubernetes.io/pod-name": "pod_name",
+    "authentication.kubernetes.io/pod-uid": "pod_uid",
+    "authentication.kubernetes.io/node-name": "node_name",
+    # EKS: the IAM principal aws-iam-authenticator mapped to the Kubernetes user.
+    "arn": "eks_arn",
+    "canonicalArn": "eks_canonical_arn",
+    "sessionName": "eks_session_name",
+    "accessKeyId": "eks_access_key_id",
+    "principalId": "eks_principal_id",
+}
+
+_SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
+_ANONYMOUS = "system:anonymous"
+_READ_VERBS = {"get", "list", "watch"}
+_WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
+_DATA_RESOURCES = {"secrets", "configmaps"}
+# Pod subresources that read a container's output or run commands in it.
+_POD_DATA_SUBRESOURCES = {"log", "exec", "attach", "portforward"}
+_RBAC_RESOURCES = {"roles", "rolebindings", "clusterroles", "clusterrolebindings"}
+_RBAC_GROUP = "rbac.authorization.k8s.io"
+
+
+def k8s_actor_kind(username: str) -> str:
+    """The ACTOR_KINDS value for a Kubernetes username."""
+    if not username:
+        return "unknown"
+    if username.startswith(_SERVICE_ACCOUNT_PREFIX):
+        return "service_account"
+    if username == _ANONYMOUS:
+        return "anonymous"
+    # system:kube-*, system:node:<node>, system:apiserver and the like are cluster components;
+    # eks:* users are the control-plane components EKS runs for the cluster.
+    if username.startswith(("system:", "eks:")):
+        return "service"
+    return "user"
+
+
+def k8s_category(verb: str, resource: str, subresource: str, api_group: str) -> str:
+    """The event category of a request by verb and objectRef."""
+    if resource == "serviceaccounts" and subresource == "token" and verb == "create":
+        return CREDENTIAL_ISSUE
+    if resource in _DATA_RESOURCES and not subresource and verb in _READ_VERBS:
+        return DATA_ACCESS
+    if resource == "pods" and subresource in _POD_DATA_SUBRESOURCES and verb in {"get", "create"}:
+        return DATA_ACCESS
+    if verb in _WRITE_VERBS and not subresource:
+        if resource in _RBAC_RESOURCES and api_group in {_RBAC_GROUP, ""}:
+            return PERMISSION_CHANGE
+        if resource == "serviceaccounts" and not api_group:
+            return PERMISSION_CHANGE
+    return OTHER
+
+
+def k8s_resource(namespace: str, resource: str, subresource: str, name: str) -> str:
+    """k8s://<namespace or _cluster>/<resource>[/<subresource>]/<name> ("" without a resource)."""
+    if not resource:
+        return ""
+    parts = [namespace or "_cluster", resource]
+    if subresource:
+        parts.append(subresource)
+    if name:
+        parts.append(name)
+    return "k8s://" + "/".join(parts)
+
+
+def _record(record: Any) -> dict[str, Any]:
+    if not isinstance(record, dict):
+        raise RecordError(f"record should be a JSON object, found {type(record).__name__}")
+    return record
+
+
+def _first(extra: dict[str, Any], key: str) -> str:
+    """The first non-empty value of a user.extra entry (an array of strings)."""
+    value = extra.get(key)
+    values = value if isinstance(value, list) else [value]
+    for item in values:
+        if isinstance(item, str) and item:
+            return item
+        if isinstance(item, int | float) and not isinstance(item, bool):
+            return str(item)
+    return ""
+
+
+def _outcome(code: str) -> str:
+    if not code:
+        return "unknown"
+    try:
+        number = int(float(code))
+    except ValueError:
+        return "unknown"
+    # 101 Switching Protocols is how exec, attach and port-forward streams are granted.
+    return "success" if 200 <= number < 300 or number == 101 else "failure"
+
+
+def _event_time(record: dict[str, Any]) -> Any:
+    """stageTimestamp, or requestReceivedTimestamp when the stage time is missing."""
+    stage = get(record, "stageTimestamp")
+    if stage in (None, ""):
+        received = get(record, "requestReceivedTimestamp")
+        if received not in (None, ""):
+            return parse_time(received, "requestReceivedTimestamp")
+    return parse_time(stage, "stageTimestamp")
+
+
+def _identity_attrs(record: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Groups, user.extra facts (pod, node, EKS principal) and whom the request impersonated."""
+    attrs: dict[str, Any] = {}
+    groups = str_list(record, "user.groups")
+    if groups:
+        attrs["user_groups"] = groups
+    for key, attr in _EXTRA_ATTRS.items():
+        value = _first(extra, key)
+        if value:
+            attrs[attr] = value
+    opt_dict(record, "impersonatedUser")
+    impersonated = opt_str(record, "impersonatedUser.username")
+    if impersonated:
+        attrs["impersonated_user"] = impersonated
+    impersonated_groups = str_list(record, "impersonatedUser.groups")
+    if impersonated_groups:
+        attrs["impersonated_groups"] = impersonated_groups
+    return attrs
+
+
+class K8sAuditParser:
+    kind = "k8s_audit"
+    label = "Kubernetes audit"
+
+    def sniff(self, record: dict[str, Any]) -> bool:
+        if not isinstance(record, dict):
+            return False
+        # An EventList is claimed too, so a webhook batch the reader did not unwrap is
+        # quarantined with a clear reason instead of going unrecognized.
+        return record.get("apiVersion") in API_VERSIONS and record.get("kind") in {
+            "Event",
+            "EventList",
+        }
+
+    def parse(self, record: dict[str, Any]) -> NormalizedEvent:
+        record = _record(record)
+        if record.get("kind") == "EventList":
+            raise RecordError(
+                "field 'items': an EventList holds many events; each of its 'items' must be "
+                "read as a record of its own"
+            )
+        event_time = _event_time(record)
+        # Objects read below by path must be objects: a wrong type fails here, named.
+        opt_dict(record, "user")
+        extra = opt_dict(record, "user.extra")
+        username = opt_str(record, "user.username")
+        verb = opt_str(record, "verb")
+        opt_dict(record, "objectRef")
+        resource = opt_str(record, "objectRef.resource")
+        subresource = opt_str(record, "objectRef.subresource")
+        namespace = opt_str(record, "objectRef.namespace")
+        name = opt_str(record, "objectRef.name")
+        api_group = opt_str(record, "objectRef.apiGroup")
+        audit_id = opt_str(record, "auditID")
+
+        if resource:
+            action = f"{verb} {resource}/{subresource}" if subresource else f"{verb} {resource}"
+        else:
+            # Non-resource requests (/healthz, /version) have no objectRef, only a path.
+            path = opt_str(record, "requestURI").split("?", 1)[0]
+            action = f"{verb} {path}".strip()
+
+        attrs: dict[str, Any] = {}
+        stage = opt_str(record, "stage")
+        if stage:
+            attrs["audit_stage"] = stage
+        if verb:
+            attrs["verb"] = verb
+        code = opt_str(record, "responseStatus.code")
+        outcome = _outcome(code)
+        if code:
+            attrs["response_code"] = code
+        if outcome == "failure":
+            attrs["error_code"] = opt_str(record, "responseStatus.reason") or code
+            message = opt_str(record, "responseStatus.message")
+            if message:
+                attrs["error_message"] = message
+        attrs.update(_identity_attrs(record, extra))
+
+        category = k8s_category(verb, resource, subresource, api_group)
+        issued_principal = issue_method = credential_issued = session_name = ""
+        if category == CREDENTIAL_ISSUE:
+            issue_method = "token-exchange"
+            if namespace and name:
+                issued_principal = f"{_SERVICE_ACCOUNT_PREFIX}{namespace}:{name}"
+            # The key holds dots, so it is read from the annotations object, not by path.
+            issued = opt_dict(record, "annotations").get(ISSUED_CREDENTIAL_ID)
+            credential_issued = issued if isinstance(issued, str) else ""
+            if opt_str(record, "requestObject.spec.boundObjectRef.kind") == "Pod":
+                session_name = opt_str(record, "requestObject.spec.boundObjectRef.name")
+        else:
+            session_name = attrs.get("pod_name", "")
+        source_ips = str_list(record, "sourceIPs")
+
+        return NormalizedEvent(
+            source_kind=self.kind,
+            source_event_id=audit_id,
+            event_time=event_time,
+            category=category,
+            action=action,
+            outcome=outcome,
+            actor_principal=username,
+            actor_kind=k8s_actor_kind(username),
+            credential_used=_first(extra, CREDENTIAL_ID),
+            credential_issued=credential_issued,
+            issued_principal=issued_principal,
+            issue_method=issue_method,
+            session_name=session_name,
+            request_id=audit_id,
+            source_address=source_ips[0] if source_ips else "",
+            user_agent=opt_str(record, "userAgent"),
+            resource=k8s_resource(namespace, resource, subresource, name),
+            resource_type=resource,
+            attrs=attrs,
+        )
+
+
+PARSER = K8sAuditParser()

@@ -1,0 +1,757 @@
+"""The CloudTrail parser against real-shaped sample files and small inline records."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from forensics.engine.model import (
+    ACTOR_KINDS,
+    CATEGORIES,
+    HOP_METHODS,
+    NormalizedEvent,
+    RecordError,
+)
+from forensics.engine.parsers.cloudtrail import PARSER
+from forensics.engine.reader import iter_records
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "cloudtrail"
+GITHUB_FILE = "111122223333_CloudTrail_us-east-1_20240410T1425Z_GhOidcEXAMPLE.json.gz"
+SAMPLE_FILES = sorted(p.name for p in SAMPLES.iterdir() if p.suffix != ".md")
+
+
+def read(name: str) -> list[dict[str, Any]]:
+    """The records of a sample file, as the reader yields them."""
+    with open(SAMPLES / name, "rb") as fh:
+        records = list(iter_records(fh))
+    assert all(not r.error for r in records), [r.error for r in records]
+    return [r.data for r in records if r.data is not None]
+
+
+def parse_file(name: str) -> list[NormalizedEvent]:
+    return [PARSER.parse(record) for record in read(name)]
+
+
+def by_action(name: str) -> dict[str, list[NormalizedEvent]]:
+    found: dict[str, list[NormalizedEvent]] = {}
+    for event in parse_file(name):
+        found.setdefault(event.action, []).append(event)
+    return found
+
+
+def one(name: str, action: str) -> NormalizedEvent:
+    (event,) = by_action(name)[action]
+    return event
+
+
+def record(**changes: Any) -> dict[str, Any]:
+    """A minimal IAM user API call, with top-level fields replaced or removed (None)."""
+    base: dict[str, Any] = {
+        "eventVersion": "1.09",
+        "userIdentity": {
+            "type": "IAMUser",
+            "principalId": "AIDAQINLINEUSER00001",
+            "arn": "arn:aws:iam::111122223333:user/inline",
+            "accountId": "111122223333",
+            "accessKeyId": "AKIAQINLINEUSER00001",
+            "userName": "inline",
+        },
+        "eventTime": "2024-02-01T12:00:00Z",
+        "eventSource": "ec2.amazonaws.com",
+        "eventName": "DescribeInstances",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "192.0.2.10",
+        "userAgent": "aws-cli/2.15.10",
+        "requestParameters": None,
+        "responseElements": None,
+        "requestID": "11111111-2222-4333-8444-555555555555",
+        "eventID": "66666666-7777-4888-9999-000000000000",
+        "eventType": "AwsApiCall",
+        "recipientAccountId": "111122223333",
+    }
+    for key, value in changes.items():
+        if value is None:
+            base.pop(key, None)
+        else:
+            base[key] = value
+    return base
+
+
+# --- who acted ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sample", "action", "index", "identity_type", "kind", "principal", "credential"),
+    [
+        ("root_sessions.json", "signin:ConsoleLogin", 0, "Root", "root",
+         "arn:aws:iam::444455556666:root", ""),
+        ("shared_iam_user.json", "s3:GetObject", 0, "IAMUser", "user",
+         "arn:aws:iam::111122223333:user/etl-shared", "AKIAQETLSHAREDKEY001"),
+        ("saml_role_chain.json", "s3:GetObject", 0, "AssumedRole", "role_session",
+         "arn:aws:sts::111122223333:assumed-role/CustomerDataReader/jane.doe-pii",
+         "ASIAQPIIREADEREXAMPL"),
+        ("other_identity_types.json", "s3:ListObjects", 0, "Role", "role_session",
+         "arn:aws:iam::111122223333:role/datasync-transfer", ""),
+        ("federation_token.json", "s3:GetObject", 0, "FederatedUser", "federated_session",
+         "arn:aws:sts::111122223333:federated-user/quarterly-report", "ASIAQFEDREPORTEXAMP1"),
+        ("other_identity_types.json", "workdocs:GetDocument", 0, "Directory", "unknown",
+         "pat.kim", ""),
+        ("cross_account_assume_role.json", "sts:AssumeRole", 1, "AWSAccount", "unknown",
+         "AIDAQSAMTAYLOREXAMP1", ""),
+        ("failures_and_redactions.json", "s3:GetObject", 0, "AWSAccount", "anonymous",
+         "anonymous", ""),
+        ("ec2_instance_profile.json", "sts:AssumeRole", 0, "AWSService", "service",
+         "ec2.amazonaws.com", ""),
+        ("other_identity_types.json", "sso:ListApplications", 0, "Unknown", "unknown",
+         "pat.kim@example.com", ""),
+        ("saml_role_chain.json", "sts:AssumeRoleWithSAML", 0, "SAMLUser", "federated_session",
+         "Xq1vZ7ExampleQualifier2Hs=:jane.doe@example.com", ""),
+        ("eks_irsa.jsonl", "sts:AssumeRoleWithWebIdentity", 0, "WebIdentityUser",
+         "federated_session",
+         "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/"
+         "EXAMPLE0D8C1E2F3A4B5C6D7E8F9A0B1C:sts.amazonaws.com:"
+         "system:serviceaccount:billing:invoice-worker", ""),
+        ("identity_center_application.json", "sso:GetRoleCredentials", 0, "IdentityCenterUser",
+         "identity_center_user", "90676d2c7e-1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d",
+         "AAAAAGExampleCredentialIdForTheAccessBrokerToken0000000001"),
+    ],
+)  # fmt: skip
+def test_it_maps_each_identity_type_to_its_actor(
+    sample: str,
+    action: str,
+    index: int,
+    identity_type: str,
+    kind: str,
+    principal: str,
+    credential: str,
+) -> None:
+    event = by_action(sample)[action][index]
+    assert event.attrs["identity_type"] == identity_type
+    assert event.actor_kind == kind
+    assert event.actor_principal == principal
+    assert event.credential_used == credential
+
+
+def test_every_sample_event_uses_the_shared_vocabularies() -> None:
+    kinds: set[str] = set()
+    for name in SAMPLE_FILES:
+        for event in parse_file(name):
+            assert event.source_kind == "cloudtrail"
+            assert event.category in CATEGORIES
+            assert event.actor_kind in ACTOR_KINDS
+            assert event.issue_method in (*HOP_METHODS, "")
+            assert event.event_time.tzinfo is not None
+            assert event.correlation_id == ""
+            kinds.add(event.attrs.get("identity_type", ""))
+    assert kinds >= {
+        "Root", "IAMUser", "AssumedRole", "Role", "FederatedUser", "Directory", "AWSAccount",
+        "AWSService", "Unknown", "SAMLUser", "WebIdentityUser", "IdentityCenterUser",
+    }  # fmt: skip
+
+
+def test_it_names_the_role_session_and_the_issuer_of_a_session() -> None:
+    event = one("saml_role_chain.json", "s3:GetObject")
+    assert event.session_name == "jane.doe-pii"
+    assert event.source_identity == "jane.doe@example.com"
+    assert event.mfa is False
+    assert event.actor_account == "111122223333"
+    assert event.attrs["session_issuer_arn"] == "arn:aws:iam::111122223333:role/CustomerDataReader"
+    assert event.attrs["session_issuer_type"] == "Role"
+    assert event.attrs["session_issuer_principal_id"] == "AROAQCUSTDATAREADR1"
+    assert event.attrs["principal_id"] == "AROAQCUSTDATAREADR1:jane.doe-pii"
+    assert event.attrs["session_created"] == "2024-03-05T10:02:40Z"
+
+
+def test_it_records_the_compute_resource_holding_instance_credentials() -> None:
+    event = one("ec2_instance_profile.json", "kms:Decrypt")
+    assert event.session_name == "i-0a1b2c3d4e5f67890"
+    assert event.attrs["in_scope_of_issued_to"] == (
+        "arn:aws:ec2:us-east-1:111122223333:instance/i-0a1b2c3d4e5f67890"
+    )
+    assert event.attrs["in_scope_of_issuer_type"] == "AWS::EC2::Instance"
+    assert event.attrs["ec2_role_delivery"] == "2.0"
+
+
+def test_it_keeps_the_identity_center_user_behind_a_reserved_role_session() -> None:
+    event = one("identity_center_application.json", "s3:GetObject")
+    assert event.actor_kind == "role_session"
+    assert event.session_name == "lee.wong@example.com"
+    assert event.attrs["on_behalf_of_user_id"] == "90676d2c7e-1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d"
+    assert event.attrs["on_behalf_of_identity_store_arn"] == (
+        "arn:aws:identitystore::123456789012:identitystore/d-90676d2c7e"
+    )
+    portal = one("identity_center_portal_session.json", "dynamodb:Scan")
+    assert "on_behalf_of_user_id" not in portal.attrs
+
+
+def test_it_records_the_web_identity_provider_of_a_federated_session() -> None:
+    event = one("eks_irsa.jsonl", "dynamodb:Query")
+    assert event.attrs["web_id_federation_provider"] == (
+        "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/"
+        "EXAMPLE0D8C1E2F3A4B5C6D7E8F9A0B1C"
+    )
+
+
+def test_it_marks_a_centralized_root_session() -> None:
+    event = one("root_sessions.json", "iam:DeleteLoginProfile")
+    assert event.actor_kind == "root"
+    assert event.credential_used == "ASIAQROOTTASKEXAMPL1"
+    assert event.attrs["assumed_root"] == "true"
+    assert event.category == "permission_change"
+
+
+def test_it_reads_mfa_from_session_attributes_and_from_console_sign_in() -> None:
+    assert one("lake_query_rows.jsonl", "secretsmanager:GetSecretValue").mfa is True
+    assert one("root_sessions.json", "signin:ConsoleLogin").mfa is True
+    assert one("shared_iam_user.json", "signin:ConsoleLogin").mfa is False
+    assert by_action("shared_iam_user.json")["s3:GetObject"][0].mfa is None
+
+
+def test_an_aws_service_acting_for_a_caller_is_recorded_beside_the_caller() -> None:
+    event = by_action("failures_and_redactions.json")["s3:GetObject"][1]
+    assert event.actor_principal == "arn:aws:sts::111122223333:assumed-role/Developer/alex"
+    assert event.attrs["invoked_by"] == "athena.amazonaws.com"
+    assert event.source_address == "athena.amazonaws.com"
+    assert event.user_agent == ""
+
+
+# --- credential-issuing calls ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sample", "action", "credential", "issued_principal", "method"),
+    [
+        ("saml_role_chain.json", "sts:AssumeRoleWithSAML", "ASIAQSAMLJANE0EXAMPL",
+         "arn:aws:sts::111122223333:assumed-role/EngineerFederated/jane.doe@example.com",
+         "saml-federation"),
+        ("saml_role_chain.json", "sts:AssumeRole", "ASIAQPIIREADEREXAMPL",
+         "arn:aws:sts::111122223333:assumed-role/CustomerDataReader/jane.doe-pii",
+         "assume-role"),
+        (GITHUB_FILE, "sts:AssumeRoleWithWebIdentity", "ASIAQGHADEPLOYEXAMPL",
+         "arn:aws:sts::111122223333:assumed-role/github-deploy-billing/GitHubActions",
+         "web-identity"),
+        ("federation_token.json", "sts:GetFederationToken", "ASIAQFEDREPORTEXAMP1",
+         "arn:aws:sts::111122223333:federated-user/quarterly-report", "federation-token"),
+        ("lake_query_rows.jsonl", "sts:GetSessionToken", "ASIAQDANALEEMFAEXAM1",
+         "arn:aws:iam::111122223333:user/dana.lee", "session-token"),
+        ("root_sessions.json", "sts:AssumeRoot", "ASIAQROOTTASKEXAMPL1",
+         "arn:aws:iam::444455556666:root", "assume-role"),
+        ("identity_center_application.json", "sso-oauth:CreateTokenWithIAM",
+         "AAAAAGExampleCredentialIdForTheAccessBrokerToken0000000001",
+         "90676d2c7e-1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d", "sso"),
+        ("identity_center_application.json", "sso:GetRoleCredentials", "", "", "sso"),
+    ],
+)  # fmt: skip
+def test_it_reads_what_an_issuing_call_handed_out(
+    sample: str, action: str, credential: str, issued_principal: str, method: str
+) -> None:
+    event = one(sample, action)
+    assert event.category == "credential_issue"
+    assert event.credential_issued == credential
+    assert event.issued_principal == issued_principal
+    assert event.issue_method == method
+
+
+def test_it_reads_the_saml_assertion_facts() -> None:
+    event = one("saml_role_chain.json", "sts:AssumeRoleWithSAML")
+    assert event.attrs["federation_subject"] == "jane.doe@example.com"
+    assert event.attrs["federation_subject_type"] == "persistent"
+    assert event.attrs["federation_issuer"] == "https://idp.example.com/saml2/metadata"
+    assert event.attrs["federation_audience"] == "https://signin.aws.amazon.com/saml"
+    assert event.attrs["identity_provider"] == "Xq1vZ7ExampleQualifier2Hs="
+    assert event.attrs["role_arn"] == "arn:aws:iam::111122223333:role/EngineerFederated"
+    assert event.attrs["role_session_name"] == "jane.doe@example.com"
+    assert event.attrs["assumed_role_id"] == "AROAQENGINEEREXAMPL1:jane.doe@example.com"
+    assert event.attrs["requested_source_identity"] == "jane.doe@example.com"
+    assert event.attrs["credential_expiration"] == "2024-03-05T10:58:12Z"
+    assert event.source_identity == "jane.doe@example.com"
+    assert event.resource == "arn:aws:iam::111122223333:role/EngineerFederated"
+    assert event.resource_type == "AWS::IAM::Role"
+
+
+@pytest.mark.parametrize(
+    ("sample", "subject", "issuer"),
+    [
+        (GITHUB_FILE, "repo:example-org/billing-service:ref:refs/heads/main",
+         "token.actions.githubusercontent.com"),
+        ("eks_irsa.jsonl", "system:serviceaccount:billing:invoice-worker",
+         "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE0D8C1E2F3A4B5C6D7E8F9A0B1C"),
+    ],
+)  # fmt: skip
+def test_it_reads_the_workload_a_web_identity_token_was_issued_for(
+    sample: str, subject: str, issuer: str
+) -> None:
+    event = one(sample, "sts:AssumeRoleWithWebIdentity")
+    assert event.attrs["federation_subject"] == subject
+    assert event.attrs["federation_issuer"] == issuer
+    assert event.attrs["federation_audience"] == "sts.amazonaws.com"
+    assert event.attrs["user_name"] == subject
+
+
+def test_it_records_the_federated_user_and_expiry_of_a_federation_token() -> None:
+    event = one("federation_token.json", "sts:GetFederationToken")
+    assert event.attrs["federated_user_arn"] == (
+        "arn:aws:sts::111122223333:federated-user/quarterly-report"
+    )
+    assert event.attrs["credential_expiration"] == "2024-06-03T14:05:00Z"
+    assert event.credential_used == "AKIAQREPORTBUILDER01"
+
+
+def test_portal_role_credentials_name_the_role_but_no_key() -> None:
+    event = one("identity_center_application.json", "sso:GetRoleCredentials")
+    assert event.attrs["sso_role_name"] == "CustomerSupportRead"
+    assert event.attrs["sso_account_id"] == "444455556666"
+    assert event.credential_issued == ""
+
+
+def test_a_failed_issuing_call_issues_nothing() -> None:
+    event = one("failures_and_redactions.json", "sts:AssumeRole")
+    assert event.outcome == "failure"
+    assert event.category == "credential_issue"
+    assert event.credential_issued == ""
+    assert event.issued_principal == ""
+    assert event.attrs["error_code"] == "AccessDenied"
+    assert event.attrs["role_arn"] == "arn:aws:iam::444455556666:role/CustomerDataReader"
+
+
+def test_a_redacted_token_is_never_taken_for_a_credential() -> None:
+    event = one("failures_and_redactions.json", "sso-oauth:CreateToken")
+    assert event.category == "credential_issue"
+    assert event.credential_issued == ""
+    assert event.credential_used == ""
+    assert "credential_id" not in event.attrs
+
+
+# --- chains inside the scenario files --------------------------------------------------------
+
+
+def test_the_saml_chain_keys_line_up_from_idp_to_personal_data() -> None:
+    saml = one("saml_role_chain.json", "sts:AssumeRoleWithSAML")
+    chained = one("saml_role_chain.json", "sts:AssumeRole")
+    read_pii = one("saml_role_chain.json", "s3:GetObject")
+    assert chained.credential_used == saml.credential_issued
+    assert chained.actor_principal == saml.issued_principal
+    assert read_pii.credential_used == chained.credential_issued
+    assert read_pii.actor_principal == chained.issued_principal
+    assert read_pii.resource == "s3://example-customer-pii/exports/2024/03/customers.csv"
+    assert read_pii.resource_type == "AWS::S3::Object"
+    assert read_pii.category == "data_access"
+
+
+@pytest.mark.parametrize(
+    ("sample", "issuing", "using"),
+    [
+        (GITHUB_FILE, "sts:AssumeRoleWithWebIdentity", "secretsmanager:GetSecretValue"),
+        (GITHUB_FILE, "sts:AssumeRoleWithWebIdentity", "s3:PutObject"),
+        ("eks_irsa.jsonl", "sts:AssumeRoleWithWebIdentity", "dynamodb:Query"),
+        ("federation_token.json", "sts:GetFederationToken", "s3:GetObject"),
+        ("ec2_instance_profile.json", "sts:AssumeRole", "kms:Decrypt"),
+        ("cross_account_assume_role.json", "sts:AssumeRole", "s3:GetObject"),
+        ("identity_center_application.json", "sts:AssumeRoleWithSAML", "s3:GetObject"),
+        ("identity_center_application.json", "sso-oauth:CreateTokenWithIAM",
+         "sso:GetRoleCredentials"),
+        ("identity_center_portal_session.json", "sts:AssumeRoleWithSAML", "dynamodb:Scan"),
+        ("root_sessions.json", "sts:AssumeRoot", "iam:DeleteLoginProfile"),
+        ("lake_query_rows.jsonl", "sts:GetSessionToken", "secretsmanager:GetSecretValue"),
+    ],
+)  # fmt: skip
+def test_the_using_event_signs_with_the_issued_credential(
+    sample: str, issuing: str, using: str
+) -> None:
+    issued = by_action(sample)[issuing][0]
+    used = by_action(sample)[using][-1]
+    assert issued.credential_issued
+    assert used.credential_used == issued.credential_issued
+    assert used.actor_principal == issued.issued_principal
+
+
+def test_both_records_of_a_cross_account_call_share_the_shared_event_id() -> None:
+    caller, owner = by_action("cross_account_assume_role.json")["sts:AssumeRole"]
+    assert caller.source_event_id != owner.source_event_id
+    assert caller.attrs["shared_event_id"] == owner.attrs["shared_event_id"]
+    assert caller.request_id == owner.request_id
+    assert caller.attrs["recipient_account_id"] == "777788889999"
+    assert owner.attrs["recipient_account_id"] == "444455556666"
+    assert caller.actor_account == owner.actor_account == "777788889999"
+    assert caller.credential_issued == owner.credential_issued
+
+
+def test_a_shared_iam_user_key_shows_up_from_several_addresses() -> None:
+    reads = by_action("shared_iam_user.json")["s3:GetObject"]
+    assert {e.credential_used for e in reads} == {"AKIAQETLSHAREDKEY001"}
+    assert len({e.source_address for e in reads}) == 2
+    assert len({e.user_agent for e in reads}) == 2
+
+
+# --- delivery shapes ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sample", "count", "first_action"),
+    [
+        (GITHUB_FILE, 3, "sts:AssumeRoleWithWebIdentity"),
+        ("eks_irsa.jsonl", 3, "sts:AssumeRoleWithWebIdentity"),
+        ("lake_query_rows.jsonl", 2, "sts:GetSessionToken"),
+        ("eventbridge_s3_getobject.json", 1, "s3:GetObject"),
+        ("saml_role_chain.json", 3, "sts:AssumeRoleWithSAML"),
+    ],
+)
+def test_it_reads_each_delivery_shape_through_the_reader(
+    sample: str, count: int, first_action: str
+) -> None:
+    records = read(sample)
+    assert len(records) == count
+    assert all(PARSER.sniff(r) for r in records)
+    assert PARSER.parse(records[0]).action == first_action
+
+
+def test_every_record_of_every_sample_is_recognized() -> None:
+    for name in SAMPLE_FILES:
+        for rec in read(name):
+            assert PARSER.sniff(rec), name
+
+
+def test_it_unwraps_an_eventbridge_envelope() -> None:
+    (envelope,) = read("eventbridge_s3_getobject.json")
+    assert envelope["detail-type"] == "AWS API Call via CloudTrail"
+    event = PARSER.parse(envelope)
+    assert event.source_event_id == envelope["detail"]["eventID"]
+    assert event.actor_principal == "arn:aws:sts::111122223333:assumed-role/SupportOps/kai.mueller"
+    assert event.source_identity == "kai.mueller@example.com"
+    assert event.event_time == datetime(2024, 11, 4, 16, 45, 12, tzinfo=UTC)
+
+
+def test_it_unwraps_a_lake_event_json_row() -> None:
+    row = read("lake_query_rows.jsonl")[1]
+    assert isinstance(row["eventJson"], str)
+    event = PARSER.parse(row)
+    assert event.source_event_id == json.loads(row["eventJson"])["eventID"]
+    assert event.resource == (
+        "arn:aws:secretsmanager:us-east-1:111122223333:secret:crm/api-token-Gh7Jk9"
+    )
+
+
+def test_it_reads_a_lake_event_data_store_row_with_flattened_values() -> None:
+    row = record(
+        eventTime="2024-05-02 10:15:00.000",
+        eventSource="sts.amazonaws.com",
+        eventName="AssumeRole",
+        requestParameters={
+            "roleArn": "arn:aws:iam::111122223333:role/Reader",
+            "roleSessionName": "inline",
+        },
+        responseElements={
+            "credentials": '{"accessKeyId":"ASIAQLAKEROWEXAMPLE1","expiration":1714648500000}',
+            "assumedRoleUser": '{"arn":"arn:aws:sts::111122223333:assumed-role/Reader/inline"}',
+        },
+    )
+    event = PARSER.parse(row)
+    assert event.event_time == datetime(2024, 5, 2, 10, 15, tzinfo=UTC)
+    assert event.credential_issued == "ASIAQLAKEROWEXAMPLE1"
+    assert event.issued_principal == "arn:aws:sts::111122223333:assumed-role/Reader/inline"
+    assert event.attrs["credential_expiration"] == "2024-05-02T11:15:00Z"
+
+
+def test_it_unwraps_an_event_history_lookup_entry() -> None:
+    inner = record(eventName="TerminateInstances")
+    entry = {
+        "EventId": inner["eventID"],
+        "EventName": "TerminateInstances",
+        "EventTime": "2024-02-01T12:00:00Z",
+        "CloudTrailEvent": json.dumps(inner),
+    }
+    assert PARSER.sniff(entry)
+    assert PARSER.parse(entry).action == "ec2:TerminateInstances"
+
+
+# --- what happened --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "extra", "category"),
+    [
+        ("signin", "ConsoleLogin", {}, "authentication"),
+        ("signin", "CredentialVerification", {}, "authentication"),
+        ("s3", "PutBucketPolicy", {}, "permission_change"),
+        ("iam", "AttachRolePolicy", {}, "permission_change"),
+        ("iam", "PutUserPolicy", {}, "permission_change"),
+        ("iam", "UpdateAssumeRolePolicy", {}, "permission_change"),
+        ("iam", "AddUserToGroup", {}, "permission_change"),
+        ("iam", "CreateAccessKey", {}, "permission_change"),
+        ("iam", "CreateRole", {}, "permission_change"),
+        ("lambda", "AddPermission20150331v2", {}, "permission_change"),
+        ("kms", "CreateGrant", {}, "permission_change"),
+        ("sso", "CreateAccountAssignment", {}, "permission_change"),
+        ("s3", "GetObject", {}, "data_access"),
+        ("dynamodb", "GetItem", {}, "data_access"),
+        ("dynamodb", "Scan", {}, "data_access"),
+        ("kms", "Decrypt", {}, "data_access"),
+        ("secretsmanager", "GetSecretValue", {}, "data_access"),
+        ("rds-data", "ExecuteStatement", {}, "data_access"),
+        ("lambda", "Invoke", {"managementEvent": False}, "data_access"),
+        ("s3", "DeleteObject", {"eventCategory": "Data"}, "data_access"),
+        ("sts", "GetCallerIdentity", {}, "other"),
+        ("s3", "ListBuckets", {}, "other"),
+        ("ec2", "DescribeInstances", {"managementEvent": True}, "other"),
+        ("sts", "AssumeRole", {}, "credential_issue"),
+        ("sso-oauth", "CreateTokenWithIAM", {}, "credential_issue"),
+    ],
+)
+def test_it_sorts_calls_into_categories(
+    source: str, name: str, extra: dict[str, Any], category: str
+) -> None:
+    event = PARSER.parse(record(eventSource=f"{source}.amazonaws.com", eventName=name, **extra))
+    assert event.category == category
+    assert event.action == f"{source}:{name}"
+    assert event.attrs["event_source"] == f"{source}.amazonaws.com"
+
+
+def test_an_error_code_makes_the_call_a_failure() -> None:
+    event = PARSER.parse(record(errorCode="UnauthorizedOperation", errorMessage="You are not..."))
+    assert event.outcome == "failure"
+    assert event.attrs["error_code"] == "UnauthorizedOperation"
+    assert event.attrs["error_message"] == "You are not..."
+    assert PARSER.parse(record()).outcome == "success"
+
+
+def test_a_failed_console_sign_in_without_error_code_is_a_failure() -> None:
+    event = one("failures_and_redactions.json", "signin:ConsoleLogin")
+    assert event.outcome == "failure"
+    assert event.category == "authentication"
+    assert "error_code" not in event.attrs
+    sign_in = record(
+        eventSource="signin.amazonaws.com",
+        eventName="ConsoleLogin",
+        responseElements={"ConsoleLogin": "Failure"},
+    )
+    assert PARSER.parse(sign_in).outcome == "failure"
+
+
+def test_it_writes_s3_resources_as_urls_from_parameters_or_resources() -> None:
+    from_parameters = by_action("failures_and_redactions.json")["s3:GetObject"][0]
+    assert from_parameters.resource == "s3://example-public-downloads/brochures/price-list.pdf"
+    object_arn_only = record(
+        eventSource="s3.amazonaws.com",
+        eventName="GetObject",
+        requestParameters={"Host": "example-bucket.s3.amazonaws.com"},
+        resources=[{"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::example-bucket/a/b.csv"}],
+    )
+    assert PARSER.parse(object_arn_only).resource == "s3://example-bucket/a/b.csv"
+    bucket_only = record(
+        eventSource="s3.amazonaws.com",
+        eventName="GetBucketAcl",
+        requestParameters={"bucketName": "example-bucket"},
+    )
+    event = PARSER.parse(bucket_only)
+    assert (event.resource, event.resource_type) == ("s3://example-bucket", "AWS::S3::Bucket")
+
+
+def test_it_falls_back_to_a_readable_resource_from_the_request() -> None:
+    table = record(
+        eventSource="dynamodb.amazonaws.com",
+        eventName="GetItem",
+        requestParameters={"tableName": "Customers", "key": {"id": {"S": "42"}}},
+    )
+    event = PARSER.parse(table)
+    assert (event.resource, event.resource_type) == ("Customers", "AWS::DynamoDB::Table")
+    secret = one(GITHUB_FILE, "secretsmanager:GetSecretValue")
+    assert secret.resource_type == "AWS::SecretsManager::Secret"
+    assert secret.resource.endswith(":secret:billing/db-credentials-AbCdEf")
+
+
+# --- messy records --------------------------------------------------------------------------
+
+
+def test_redacted_user_names_never_become_principals() -> None:
+    event = one("failures_and_redactions.json", "signin:ConsoleLogin")
+    assert event.actor_principal == ""
+    assert "user_name" not in event.attrs
+    assert event.credential_used == ""
+
+
+def test_numeric_account_ids_keep_their_twelve_digits() -> None:
+    event = PARSER.parse(
+        record(
+            userIdentity={"type": "Root", "principalId": 12345678901, "accountId": 12345678901},
+            recipientAccountId=12345678901,
+        )
+    )
+    assert event.actor_account == "012345678901"
+    assert event.attrs["recipient_account_id"] == "012345678901"
+    assert event.actor_kind == "root"
+
+
+def test_it_keeps_odd_source_addresses_as_recorded() -> None:
+    anonymous = by_action("failures_and_redactions.json")["s3:GetObject"][0]
+    assert anonymous.source_address == "2001:db8:85a3::8a2e:370:7334"
+    assert one("ec2_instance_profile.json", "sts:AssumeRole").source_address == (
+        "ec2.amazonaws.com"
+    )
+    internal = PARSER.parse(record(sourceIPAddress="AWS Internal", userAgent=None))
+    assert internal.source_address == "AWS Internal"
+    assert internal.user_agent == ""
+
+
+def test_a_record_without_user_identity_has_an_unknown_actor() -> None:
+    event = PARSER.parse(record(userIdentity=None, eventType="AwsCloudTrailInsight"))
+    assert (event.actor_principal, event.actor_kind) == ("", "unknown")
+    assert event.outcome == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("expiration", "expected"),
+    [
+        ("Jul 18, 2014 4:07:39 PM", "2014-07-18T16:07:39Z"),
+        ("Jul 1, 2026, 12:08:19 PM", "2026-07-01T12:08:19Z"),
+        ("Jan 15, 2025, 12:02:09\u202fAM", "2025-01-15T00:02:09Z"),
+        ("2023-11-03T05:09:07+00:00", "2023-11-03T05:09:07Z"),
+        (1714648500000, "2024-05-02T11:15:00Z"),
+        ("HIDDEN_DUE_TO_SECURITY_REASONS", None),
+    ],
+)
+def test_it_reads_credential_expirations_in_every_written_form(
+    expiration: Any, expected: str | None
+) -> None:
+    call = record(
+        eventSource="sts.amazonaws.com",
+        eventName="GetSessionToken",
+        responseElements={
+            "credentials": {"accessKeyId": "ASIAQEXPIRYEXAMPLE01", "expiration": expiration}
+        },
+    )
+    assert PARSER.parse(call).attrs.get("credential_expiration") == expected
+
+
+def test_it_reads_session_creation_dates_in_basic_notation() -> None:
+    identity = {
+        "type": "AssumedRole",
+        "arn": "arn:aws:sts::111122223333:assumed-role/Reader/s1",
+        "sessionContext": {"attributes": {"mfaAuthenticated": "true",
+                                          "creationDate": "20131102T010628Z"}},
+    }  # fmt: skip
+    event = PARSER.parse(record(userIdentity=identity))
+    assert event.attrs["session_created"] == "2013-11-02T01:06:28Z"
+    assert event.mfa is True
+
+
+# --- records that cannot be normalized ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        (record(eventTime=None), "eventTime"),
+        (record(eventTime="yesterday"), "eventTime"),
+        (record(eventName=None), "eventName"),
+        (record(userIdentity="arn:aws:iam::111122223333:user/inline"), "userIdentity"),
+        (record(userIdentity={"type": "AssumedRole", "sessionContext": []}),
+         "userIdentity.sessionContext"),
+        (record(userIdentity={"type": "IAMUser", "arn": {"value": "x"}}), "userIdentity.arn"),
+    ],
+)  # fmt: skip
+def test_it_names_the_field_of_a_record_it_cannot_normalize(
+    bad: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(RecordError, match=re.escape(f"'{field}'")):
+        PARSER.parse(bad)
+
+
+def test_it_refuses_a_record_that_is_not_an_object() -> None:
+    with pytest.raises(RecordError, match="record should be a JSON object"):
+        PARSER.parse(["not", "an", "event"])  # type: ignore[arg-type]
+
+
+def test_it_names_the_field_inside_an_eventbridge_envelope() -> None:
+    (envelope,) = read("eventbridge_s3_getobject.json")
+    broken = copy.deepcopy(envelope)
+    del broken["detail"]["eventTime"]
+    with pytest.raises(RecordError, match=re.escape("'detail.eventTime'")):
+        PARSER.parse(broken)
+    not_an_object = {**envelope, "detail": "GetObject"}
+    with pytest.raises(RecordError, match="'detail'"):
+        PARSER.parse(not_an_object)
+
+
+def test_it_names_a_lake_row_whose_event_json_is_unreadable() -> None:
+    with pytest.raises(RecordError, match="'eventJson'"):
+        PARSER.parse({"eventJson": '{"eventVersion": "1.09", "eventTime": '})
+    with pytest.raises(RecordError, match="'eventJson'"):
+        PARSER.parse({"eventJson": "[1, 2]"})
+
+
+# --- detection ------------------------------------------------------------------------------
+
+GCP_LOG_ENTRY = {
+    "protoPayload": {
+        "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+        "authenticationInfo": {"principalEmail": "ana@example.com"},
+        "serviceName": "storage.googleapis.com",
+        "methodName": "storage.objects.get",
+        "resourceName": "projects/_/buckets/example/objects/a.csv",
+    },
+    "insertId": "1x2y3z",
+    "resource": {"type": "gcs_bucket", "labels": {"bucket_name": "example"}},
+    "timestamp": "2024-02-01T12:00:00.123456Z",
+    "logName": "projects/example/logs/cloudaudit.googleapis.com%2Fdata_access",
+}
+K8S_AUDIT_EVENT = {
+    "kind": "Event",
+    "apiVersion": "audit.k8s.io/v1",
+    "level": "Metadata",
+    "auditID": "2f0b5d9a-2a0f-4a5e-9d3b-7c1e6f4a8b21",
+    "stage": "ResponseComplete",
+    "requestURI": "/api/v1/namespaces/billing/secrets",
+    "verb": "list",
+    "user": {"username": "system:serviceaccount:billing:invoice-worker", "groups": []},
+    "sourceIPs": ["192.0.2.5"],
+    "requestReceivedTimestamp": "2024-02-01T12:00:00.000000Z",
+}
+OKTA_EVENT = {
+    "uuid": "a1b2c3d4-0000-11ee-8000-000000000001",
+    "published": "2024-02-01T12:00:00.000Z",
+    "eventType": "user.session.start",
+    "version": "0",
+    "severity": "INFO",
+    "actor": {"id": "00u1example", "type": "User", "alternateId": "ana@example.com"},
+    "outcome": {"result": "SUCCESS"},
+    "authenticationContext": {"externalSessionId": "102exampleSession"},
+}
+EVENTBRIDGE_EC2_STATE = {
+    "version": "0",
+    "id": "7bf73129-1428-4cd3-a780-95db273d1602",
+    "detail-type": "EC2 Instance State-change Notification",
+    "source": "aws.ec2",
+    "account": "111122223333",
+    "time": "2024-02-01T12:00:00Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0"],
+    "detail": {"instance-id": "i-0123456789abcdef0", "state": "running"},
+}
+
+
+@pytest.mark.parametrize(
+    "other", [GCP_LOG_ENTRY, K8S_AUDIT_EVENT, OKTA_EVENT, EVENTBRIDGE_EC2_STATE]
+)
+def test_it_does_not_claim_other_producers_records(other: dict[str, Any]) -> None:
+    assert PARSER.sniff(other) is False
+
+
+def test_it_recognizes_a_plain_record_and_its_deliveries() -> None:
+    plain = record()
+    assert PARSER.sniff(plain)
+    assert PARSER.sniff({"eventJson": json.dumps(plain)})
+    assert PARSER.sniff(
+        {
+            "detail-type": "AWS Console Sign In via CloudTrail",
+            "source": "aws.signin",
+            "detail": plain,
+        }
+    )
+    assert not PARSER.sniff({"eventJson": "not json"})
+    assert not PARSER.sniff(record(eventVersion=None, userIdentity=None))

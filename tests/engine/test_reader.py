@@ -1,0 +1,97 @@
+"""The streaming reader: every file shape, exact record text, errors instead of exceptions."""
+
+from __future__ import annotations
+
+import gzip
+import io
+
+from forensics.engine.reader import iter_records
+
+
+def read(data: bytes):
+    return list(iter_records(io.BytesIO(data)))
+
+
+def test_it_reads_a_records_wrapper_with_exact_text():
+    recs = read(b'{"Records": [{"a": 1},  {"b": "x]}"}\n]}')
+    assert [r.text for r in recs] == ['{"a": 1}', '{"b": "x]}"}']
+    assert [r.data for r in recs] == [{"a": 1}, {"b": "x]}"}]
+    assert all(not r.error for r in recs)
+
+
+def test_it_reads_a_top_level_array():
+    recs = read(b'[{"a":1},{"b":2}]')
+    assert [r.position for r in recs] == ["record 1", "record 2"]
+
+
+def test_it_reads_json_lines_and_quarantines_a_bad_line_without_stopping():
+    recs = read(b'{"a":1}\nnot json\n\n{"b":2}\n[1]\n')
+    assert [(r.position, bool(r.error)) for r in recs] == [
+        ("line 1", False), ("line 2", True), ("line 4", False), ("line 5", True),
+    ]
+    assert "invalid JSON" in recs[1].error
+    assert recs[3].error == "line is not a JSON object"
+
+
+def test_it_reads_concatenated_pretty_printed_objects():
+    recs = read(b'{\n  "a": 1\n}\n{\n  "b": 2\n}\n')
+    assert [r.data for r in recs] == [{"a": 1}, {"b": 2}]
+    assert recs[1].position == "line 4"
+
+
+def test_it_expands_a_value_wrapper_that_is_not_the_first_key():
+    recs = read(b'{"@odata.context": "x", "value": [{"id": "1"}, {"id": "2"}]}')
+    assert [r.data for r in recs] == [{"id": "1"}, {"id": "2"}]
+    assert recs[0].text == '{"id": "1"}'
+
+
+def test_it_reads_gzip_transparently():
+    recs = read(gzip.compress(b'{"Records":[{"a":1}]}'))
+    assert [r.data for r in recs] == [{"a": 1}]
+
+
+def test_a_truncated_gzip_keeps_the_good_records_and_reports_the_break():
+    full = gzip.compress(b"".join(b'{"n": %d}\n' % i for i in range(5000)))
+    recs = read(full[: len(full) - 40])
+    good = [r for r in recs if not r.error]
+    bad = [r for r in recs if r.error]
+    assert len(good) > 1000
+    assert len(bad) == 1
+    assert "truncated or corrupt gzip" in bad[0].error
+    assert [r.data["n"] for r in good] == list(range(len(good)))
+
+
+def test_a_truncated_array_reports_the_broken_record():
+    recs = read(b'[{"a":1},{"b":')
+    assert recs[0].data == {"a": 1}
+    assert recs[1].error.startswith("invalid JSON")
+
+
+def test_trailing_garbage_after_an_array_is_reported_not_dropped():
+    recs = read(b'[{"a":1}] junk')
+    assert recs[-1].error == "unexpected content after the record array"
+
+
+def test_an_empty_file_has_no_records():
+    assert read(b"") == []
+    assert read(b"\n\n") == []
+
+
+def test_it_streams_a_large_records_file_in_bounded_chunks():
+    # 30 MB of records: the reader must hand them out one by one (indexes in order).
+    body = b",".join(b'{"eventID": "%d", "pad": "%s"}' % (i, b"x" * 200) for i in range(120_000))
+    count = 0
+    for r in iter_records(io.BytesIO(b'{"Records": [' + body + b"]}")):
+        count += 1
+        assert r.index == count
+    assert count == 120_000
+
+
+def test_it_unwraps_a_kubernetes_webhook_event_list():
+    recs = read(b'{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"a"},{"auditID":"b"}]}\n')
+    assert [r.data["auditID"] for r in recs] == ["a", "b"]
+
+
+def test_an_items_array_of_another_kind_is_one_record():
+    recs = read(b'{"kind":"Other","items":[{"x":1}]}\n')
+    assert len(recs) == 1 and recs[0].data["kind"] == "Other"
