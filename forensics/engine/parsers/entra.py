@@ -1,0 +1,426 @@
+"""Microsoft Entra sign-in logs and the Azure Activity log, in the shapes their producers emit.
+
+Sign-ins come from Microsoft Graph (``auditLogs/signIns``: one signIn resource per record) or
+from an Azure Monitor diagnostic export (``time``, ``category`` and the same fields under
+``properties``). Activity events come from an Azure Monitor export (``identity.claims``) or
+from the Activity Log REST API (``claims``, ``eventDataId``). A sign-in's
+``uniqueTokenIdentifier`` is the ``uti`` claim Azure Resource Manager records on every
+Activity event made with that token, which links the two exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forensics.engine.model import (
+    AUTHENTICATION,
+    DATA_ACCESS,
+    OTHER,
+    PERMISSION_CHANGE,
+    NormalizedEvent,
+    RecordError,
+)
+from forensics.engine.parsers.common import get, opt_dict, opt_str, parse_time, str_list
+
+# Azure Monitor diagnostic categories of the Entra sign-in logs, and the sign-in kind of each.
+SIGNIN_CATEGORIES: dict[str, str] = {
+    "SignInLogs": "interactive",
+    "NonInteractiveUserSignInLogs": "non_interactive",
+    "ServicePrincipalSignInLogs": "service_principal",
+    "ManagedIdentitySignInLogs": "managed_identity",
+}
+
+# Graph signInEventTypes values, most specific first.
+_EVENT_TYPES = (
+    ("managedIdentity", "managed_identity"),
+    ("servicePrincipal", "service_principal"),
+    ("nonInteractiveUser", "non_interactive"),
+    ("interactiveUser", "interactive"),
+)
+
+ACTIVITY_CATEGORIES = frozenset(
+    {
+        "Administrative",
+        "Security",
+        "Policy",
+        "ServiceHealth",
+        "Alert",
+        "Recommendation",
+        "Autoscale",
+        "ResourceHealth",
+    }
+)
+# Older storage-account exports put the operation type where the category now goes.
+_LEGACY_EXPORT_CATEGORIES = frozenset({"Write", "Delete", "Action"})
+
+_NIL_GUID = "00000000-0000-0000-0000-000000000000"
+_REDACTED = {"hidden_due_to_security_reasons", "redacted", "not available"}
+
+_CLAIM_UPN = (
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+    "upn",
+    "unique_name",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
+)
+_CLAIM_OID = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
+_CLAIM_TID = ("http://schemas.microsoft.com/identity/claims/tenantid", "tid")
+_CLAIM_AMR = ("http://schemas.microsoft.com/claims/authnmethodsreferences", "amr")
+
+_PERMISSION_OPERATIONS = (
+    "microsoft.authorization/roleassignments/",
+    "microsoft.authorization/roledefinitions/",
+    "microsoft.authorization/elevateaccess/",
+    "microsoft.authorization/roleassignmentschedulerequests/",
+    "microsoft.authorization/roleeligibilityschedulerequests/",
+)
+# Operations that hand out secrets or read stored data.
+_DATA_OPERATION_PARTS = (
+    "/listkeys/",
+    "/listaccountsas/",
+    "/listservicesas/",
+    "/listcredentials/",
+    "/listcredential/",
+    "/listconnectionstrings/",
+    "/secrets/read",
+    "/secrets/getsecret/",
+    "/secrets/readsecret/",
+    "/blobs/read",
+    "/files/read",
+    "/messages/read",
+    "/entities/read",
+    "microsoft.web/sites/config/list/",
+    "microsoft.web/sites/publishxml/",
+)
+
+
+def _clean(value: str) -> str:
+    """The value without redaction markers and the all-zero GUID Entra writes for "none"."""
+    text = value.strip()
+    if text.lower() in _REDACTED or text == _NIL_GUID or (text and set(text) == {"*"}):
+        return ""
+    return text
+
+
+def _record(record: Any) -> dict[str, Any]:
+    if not isinstance(record, dict):
+        raise RecordError(f"record should be a JSON object, found {type(record).__name__}")
+    return record
+
+
+def _first(record: dict[str, Any], *paths: str) -> str:
+    for path in paths:
+        value = _clean(opt_str(record, path))
+        if value:
+            return value
+    return ""
+
+
+def _is_zero(code: str) -> bool:
+    return code.strip().lstrip("+-").isdigit() and int(code) == 0
+
+
+# --- sign-ins ---------------------------------------------------------------------------
+
+
+def _signin_outcome(record: dict[str, Any], p: str) -> tuple[str, str]:
+    """(outcome, error code) from status.errorCode, else the export's resultType."""
+    code = opt_str(record, p + "status.errorCode").strip()
+    if not code:
+        code = opt_str(record, "resultType").strip()
+    if not code:
+        return "unknown", ""
+    if _is_zero(code) or code.lower() in {"success", "succeeded"}:
+        return "success", ""
+    if code.lstrip("+-").isdigit() or code.lower() in {"failure", "failed"}:
+        return "failure", code
+    return "unknown", ""
+
+
+def _signin_kind(record: dict[str, Any], p: str, category: str) -> str:
+    if category in SIGNIN_CATEGORIES:
+        return SIGNIN_CATEGORIES[category]
+    types = set(str_list(record, p + "signInEventTypes"))
+    for name, kind in _EVENT_TYPES:
+        if name in types:
+            return kind
+    if _msi_type(record, p):
+        return "managed_identity"
+    has_user = bool(_first(record, p + "userPrincipalName", p + "userId"))
+    if has_user:
+        interactive = opt_str(record, p + "isInteractive").lower()
+        if interactive == "true":
+            return "interactive"
+        if interactive == "false":
+            return "non_interactive"
+        return ""
+    if _first(record, p + "servicePrincipalId"):
+        return "service_principal"
+    return ""
+
+
+def _msi_type(record: dict[str, Any], p: str) -> str:
+    value = _first(record, p + "managedIdentityType", p + "managedServiceIdentity.msiType")
+    return "" if value.lower() == "none" else value
+
+
+def _signin_mfa(record: dict[str, Any], p: str, outcome: str) -> bool | None:
+    """True when a successful sign-in records a multi-factor requirement or MFA detail."""
+    if outcome != "success":
+        return None
+    if opt_str(record, p + "authenticationRequirement") == "multiFactorAuthentication":
+        return True
+    if _first(record, p + "mfaDetail.authMethod"):
+        return True
+    return None
+
+
+class EntraSignInParser:
+    """Microsoft Entra sign-ins: Graph signIn resources and Azure Monitor exports."""
+
+    kind = "entra"
+    label = "Microsoft Entra sign-ins"
+
+    def sniff(self, record: dict[str, Any]) -> bool:
+        """A Graph signIn or an Azure Monitor record of a sign-in log category."""
+        if not isinstance(record, dict):
+            return False
+        category = record.get("category")
+        if isinstance(category, str) and category in SIGNIN_CATEGORIES:
+            return isinstance(record.get("properties"), dict)
+        return (
+            "createdDateTime" in record
+            and ("userPrincipalName" in record or "servicePrincipalId" in record)
+            and "correlationId" in record
+        )
+
+    def parse(self, record: dict[str, Any]) -> NormalizedEvent:
+        """Normalize one sign-in; RecordError names the field when it cannot be."""
+        record = _record(record)
+        raw_category = record.get("category")
+        category = raw_category if isinstance(raw_category, str) else ""
+        monitor = category in SIGNIN_CATEGORIES
+        if monitor:
+            opt_dict(record, "properties")  # a non-object here is a malformed record
+        p = "properties." if monitor else ""
+
+        time_path = p + "createdDateTime"
+        raw_time = get(record, time_path)
+        if raw_time in (None, "") and monitor:
+            time_path, raw_time = "time", get(record, "time")
+        event_time = parse_time(raw_time, time_path)
+
+        outcome, error_code = _signin_outcome(record, p)
+        sign_in_kind = _signin_kind(record, p, category)
+        upn = _first(record, p + "userPrincipalName")
+        user_id = _first(record, p + "userId")
+        app_id = _first(record, p + "appId")
+        sp_id = _first(record, p + "servicePrincipalId")
+        sp_name = _first(record, p + "servicePrincipalName")
+        msi_type = _msi_type(record, p)
+
+        if sign_in_kind in ("service_principal", "managed_identity"):
+            principal = sp_name or sp_id or (app_id if sign_in_kind == "service_principal" else "")
+            actor_kind = sign_in_kind
+        elif upn or user_id:
+            principal = upn or user_id
+            actor_kind = "user"
+        else:
+            principal = sp_name or sp_id
+            actor_kind = "service_principal" if principal else "unknown"
+        if not principal:
+            actor_kind = "unknown"
+
+        token_id = _first(record, p + "uniqueTokenIdentifier")
+        tenant_id = _first(record, "tenantId", p + "tenantId", p + "resourceTenantId")
+        home_tenant = _first(record, p + "homeTenantId")
+
+        attrs: dict[str, Any] = {}
+        for key, value in (
+            ("sign_in_kind", sign_in_kind),
+            ("user_id", user_id),
+            ("app_id", app_id),
+            ("app_display_name", _first(record, p + "appDisplayName")),
+            ("service_principal_id", sp_id),
+            ("service_principal_name", sp_name),
+            ("managed_identity_type", msi_type),
+            ("unique_token_identifier", token_id),
+            ("tenant_id", tenant_id),
+            ("home_tenant_id", home_tenant),
+            ("error_code", error_code),
+            ("error_message", _first(record, p + "status.failureReason") if error_code else ""),
+        ):
+            if value:
+                attrs[key] = value
+
+        issued = outcome == "success" and bool(token_id)
+        return NormalizedEvent(
+            source_kind=self.kind,
+            source_event_id=_first(record, p + "id"),
+            event_time=event_time,
+            category=AUTHENTICATION,
+            action=_first(record, "operationName") or "Sign-in activity",
+            outcome=outcome,
+            actor_principal=principal,
+            actor_kind=actor_kind,
+            actor_account=home_tenant or tenant_id,
+            credential_issued=token_id if issued else "",
+            issued_principal=principal if issued else "",
+            issue_method="sign-in" if issued else "",
+            request_id=_first(record, p + "originalRequestId"),
+            correlation_id=_first(record, p + "correlationId", "correlationId"),
+            source_address=_first(record, p + "ipAddress", "callerIpAddress"),
+            user_agent=_first(record, p + "userAgent"),
+            resource=_first(record, p + "resourceDisplayName", p + "resourceId"),
+            mfa=_signin_mfa(record, p, outcome),
+            attrs=attrs,
+        )
+
+
+# --- Azure Activity -----------------------------------------------------------------------
+
+
+def _value(record: dict[str, Any], path: str) -> str:
+    """A field that is plain text in one shape and {"value", "localizedValue"} in the other."""
+    if isinstance(get(record, path), dict):
+        return _clean(opt_str(record, path + ".value"))
+    return _clean(opt_str(record, path))
+
+
+def _claim(claims: dict[str, Any], names: tuple[str, ...]) -> str:
+    for name in names:
+        value = claims.get(name)
+        if isinstance(value, str) and _clean(value):
+            return _clean(value)
+    return ""
+
+
+def _activity_category(operation: str) -> str:
+    op = operation.lower()
+    if op.startswith(_PERMISSION_OPERATIONS):
+        return PERMISSION_CHANGE
+    if any(part in op for part in _DATA_OPERATION_PARTS):
+        return DATA_ACCESS
+    return OTHER
+
+
+def _activity_outcome(status: str) -> str:
+    status = status.lower()
+    if status in {"success", "succeeded"}:
+        return "success"
+    if status in {"failure", "failed"}:
+        return "failure"
+    return "unknown"
+
+
+def _amr_has_mfa(claims: dict[str, Any]) -> bool | None:
+    for name in _CLAIM_AMR:
+        value = claims.get(name)
+        methods = value if isinstance(value, list) else str(value or "").split(",")
+        if any(str(m).strip().lower() == "mfa" for m in methods):
+            return True
+    return None
+
+
+class AzureActivityParser:
+    """Azure Activity log events: Azure Monitor exports and Activity Log REST API records."""
+
+    kind = "azure_activity"
+    label = "Azure Activity log"
+
+    def sniff(self, record: dict[str, Any]) -> bool:
+        """An Activity Log API event, or an export record with caller identity and a resource."""
+        if not isinstance(record, dict):
+            return False
+        if "eventDataId" in record and "eventTimestamp" in record:
+            return True
+        category = record.get("category")
+        event_category = get(record, "properties.eventCategory")
+        known = (isinstance(category, str) and category in ACTIVITY_CATEGORIES) or (
+            isinstance(event_category, str) and event_category in ACTIVITY_CATEGORIES
+        )
+        if not known and not (isinstance(category, str) and category in _LEGACY_EXPORT_CATEGORIES):
+            return False
+        identity = record.get("identity")
+        return (
+            "time" in record
+            and "resourceId" in record
+            and "operationName" in record
+            and isinstance(identity, dict)
+            and ("claims" in identity or "authorization" in identity)
+        )
+
+    def parse(self, record: dict[str, Any]) -> NormalizedEvent:
+        """Normalize one Activity event; RecordError names the field when it cannot be."""
+        record = _record(record)
+        time_path = "eventTimestamp" if "eventTimestamp" in record else "time"
+        event_time = parse_time(get(record, time_path), time_path)
+
+        claims = opt_dict(record, "claims") or opt_dict(record, "identity.claims")
+        authorization = opt_dict(record, "authorization") or opt_dict(
+            record, "identity.authorization"
+        )
+        principal_type = opt_str(authorization, "evidence.principalType").lower()
+        operation = _value(record, "operationName")
+
+        upn = _claim(claims, _CLAIM_UPN)
+        app_id = _claim(claims, ("appid", "azp"))
+        caller = _first(record, "caller")
+        # Without a caller or user claim the token is an app-only token: its appid is the actor.
+        principal = caller or upn or app_id or _claim(claims, ("name",))
+        id_type = _claim(claims, ("idtyp",)).lower()
+        if not principal:
+            actor_kind = "unknown"
+        elif _claim(claims, ("xms_mirid",)):
+            actor_kind = "managed_identity"
+        elif id_type == "app" or principal_type == "serviceprincipal":
+            actor_kind = "service_principal"
+        elif id_type == "user" or upn or principal_type == "user" or "@" in principal:
+            actor_kind = "user"
+        elif principal == app_id:
+            actor_kind = "service_principal"
+        else:
+            actor_kind = "unknown"
+
+        if "eventTimestamp" in record or isinstance(get(record, "status"), dict):
+            status = _value(record, "status")
+        else:
+            status = _first(record, "resultType")
+        outcome = _activity_outcome(status)
+        tenant_id = _claim(claims, _CLAIM_TID) or _first(record, "tenantId")
+
+        attrs: dict[str, Any] = {}
+        for key, value in (
+            ("caller_object_id", _claim(claims, _CLAIM_OID)),
+            ("app_id", app_id),
+            ("tenant_id", tenant_id),
+        ):
+            if value:
+                attrs[key] = value
+        if outcome == "failure":
+            code = _first(record, "resultSignature") or _value(record, "subStatus")
+            if code:
+                attrs["error_code"] = code
+
+        return NormalizedEvent(
+            source_kind=self.kind,
+            source_event_id=_first(record, "eventDataId", "properties.eventDataId"),
+            event_time=event_time,
+            category=_activity_category(operation),
+            action=operation,
+            outcome=outcome,
+            actor_principal=principal,
+            actor_kind=actor_kind,
+            actor_account=tenant_id,
+            credential_used=_claim(claims, ("uti",)),
+            request_id=_first(record, "properties.serviceRequestId", "httpRequest.clientRequestId"),
+            correlation_id=_first(record, "correlationId"),
+            source_address=_first(record, "callerIpAddress", "httpRequest.clientIpAddress"),
+            resource=_first(record, "resourceId"),
+            resource_type=_value(record, "resourceType"),
+            mfa=_amr_has_mfa(claims),
+            attrs=attrs,
+        )
+
+
+SIGNIN_PARSER = EntraSignInParser()
+ACTIVITY_PARSER = AzureActivityParser()

@@ -1,0 +1,510 @@
+from __future__ import annotations
+
+import copy
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from forensics.engine.model import ATTR_KEYS, NormalizedEvent, RecordError
+from forensics.engine.parsers.entra import ACTIVITY_PARSER, SIGNIN_PARSER
+from forensics.engine.reader import iter_records
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+TENANT = "8c1f0a5e-2b3d-4e6f-9a7b-1c2d3e4f5a6b"
+ALICE_ID = "3f7a2c1d-9e8b-4a6f-b5c4-d3e2f1a0b9c8"
+PAYROLL_APP = "a1b2c3d4-e5f6-4789-a0b1-c2d3e4f5a6b7"
+PAYROLL_SP = "d4c3b2a1-6f5e-4987-b1a0-7b6a5f4e3d2c"
+
+# Records of the other formats, reduced to the members their sniffers look at.
+CLOUDTRAIL = {
+    "eventVersion": "1.09",
+    "eventTime": "2024-05-14T09:20:17Z",
+    "eventSource": "s3.amazonaws.com",
+    "eventName": "GetObject",
+    "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice"},
+}
+GCP = {
+    "insertId": "1q8x2f9e4kd7",
+    "logName": "projects/example/logs/cloudaudit.googleapis.com%2Factivity",
+    "protoPayload": {"authenticationInfo": {"principalEmail": "alice@example.com"}},
+    "timestamp": "2024-05-14T09:20:17Z",
+}
+K8S = {
+    "kind": "Event",
+    "apiVersion": "audit.k8s.io/v1",
+    "auditID": "4d1f6b3e-0c2a-4f7e-9a55-1b0c8e2f9d11",
+    "user": {"username": "alice@example.com"},
+    "requestReceivedTimestamp": "2024-05-14T09:20:17.000000Z",
+}
+OKTA = {
+    "uuid": "8f1c2d3e-4a5b-11ef-9a1b-0242ac120002",
+    "published": "2024-05-14T09:12:03.412Z",
+    "eventType": "user.session.start",
+    "actor": {"id": "00u1", "type": "User", "alternateId": "alice@example.com"},
+}
+OCSF = {"class_uid": 6003, "metadata": {"version": "1.1.0"}, "time": 1715677923412}
+KEY_VAULT = {
+    "time": "2024-05-14T13:16:30.1Z",
+    "resourceId": "/SUBSCRIPTIONS/0B1C/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV",
+    "operationName": "SecretGet",
+    "category": "AuditEvent",
+    "identity": {"claim": {"oid": "9e8d7c6b-5a4f-4e3d-a2c1-b0a9f8e7d6c5"}},
+}
+
+
+def _records(folder: str, name: str) -> list[dict[str, Any]]:
+    with (SAMPLES / folder / name).open("rb") as stream:
+        records = list(iter_records(stream))
+    assert [r.error for r in records if r.error] == []
+    return [r.data for r in records if r.data is not None]
+
+
+def _signins(name: str) -> list[NormalizedEvent]:
+    return [SIGNIN_PARSER.parse(r) for r in _records("entra", name)]
+
+
+def _activity(name: str) -> list[NormalizedEvent]:
+    return [ACTIVITY_PARSER.parse(r) for r in _records("azure_activity", name)]
+
+
+def _graph_signin(**fields: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "id": "0a0b0c0d-0000-4000-8000-000000000001",
+        "createdDateTime": "2024-05-14T09:30:12Z",
+        "userPrincipalName": "alice@example.com",
+        "userId": ALICE_ID,
+        "appId": "c44b4083-3bb0-49c1-b47d-974e53cbdf3c",
+        "correlationId": "5d2a9f3e-7b1c-4d8e-9f0a-1b2c3d4e5f60",
+        "uniqueTokenIdentifier": "tok1",
+        "status": {"errorCode": 0},
+    }
+    record.update(fields)
+    return record
+
+
+def _monitor_signin(category: str = "SignInLogs", **properties: Any) -> dict[str, Any]:
+    props = _graph_signin(**properties)
+    return {
+        "time": "2024-05-14T09:30:12.1234567Z",
+        "resourceId": f"/tenants/{TENANT}/providers/Microsoft.aadiam",
+        "operationName": "Sign-in activity",
+        "category": category,
+        "tenantId": TENANT,
+        "resultType": "0",
+        "callerIpAddress": "198.51.100.23",
+        "correlationId": props["correlationId"],
+        "identity": "Alice Example",
+        "properties": props,
+    }
+
+
+def _activity_record(operation: str = "Microsoft.Resources/deployments/write", **fields: Any):
+    record: dict[str, Any] = {
+        "time": "2024-05-14T09:34:11.9876543Z",
+        "resourceId": "/SUBSCRIPTIONS/0B1C/RESOURCEGROUPS/RG-HR-DATA",
+        "operationName": operation,
+        "category": "Administrative",
+        "resultType": "Success",
+        "callerIpAddress": "198.51.100.23",
+        "correlationId": "4a5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d",
+        "identity": {
+            "claims": {
+                "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": "alice@example.com",
+                "appid": "c44b4083-3bb0-49c1-b47d-974e53cbdf3c",
+                "uti": "tok1",
+            }
+        },
+    }
+    record.update(fields)
+    return record
+
+
+# --- sign-ins -------------------------------------------------------------------------
+
+
+def test_it_reads_sign_ins_from_graph_and_from_both_monitor_exports() -> None:
+    graph = _records("entra", "graph_signins.json")
+    lines = _records("entra", "PT1H.json")
+    hub = _records("entra", "eventhub_signins.json")
+
+    assert (len(graph), len(lines), len(hub)) == (5, 5, 2)
+    assert all(SIGNIN_PARSER.sniff(r) for r in graph + lines + hub)
+    assert not any(ACTIVITY_PARSER.sniff(r) for r in graph + lines + hub)
+    assert all(e.source_kind == "entra" for e in _signins("graph_signins.json"))
+
+
+def test_it_maps_an_interactive_graph_sign_in_to_an_issued_token() -> None:
+    event = _signins("graph_signins.json")[0]
+
+    assert event.source_event_id == "66ea54eb-6301-4ee5-be62-ff5a759b0100"
+    assert event.event_time == datetime(2024, 5, 14, 9, 30, 12, tzinfo=UTC)
+    assert event.category == "authentication"
+    assert event.outcome == "success"
+    assert (event.actor_principal, event.actor_kind) == ("alice@example.com", "user")
+    assert event.actor_account == TENANT
+    assert event.credential_issued == "kX3b9QeYfUuP0s1m2n3o4A"
+    assert event.issued_principal == "alice@example.com"
+    assert event.issue_method == "sign-in"
+    assert event.correlation_id == "5d2a9f3e-7b1c-4d8e-9f0a-1b2c3d4e5f60"
+    assert event.resource == "Windows Azure Service Management API"
+    assert event.source_address == "198.51.100.23"
+    assert event.user_agent.startswith("Mozilla/5.0")
+    assert event.mfa is True
+    assert event.attrs == {
+        "sign_in_kind": "interactive",
+        "user_id": ALICE_ID,
+        "app_id": "c44b4083-3bb0-49c1-b47d-974e53cbdf3c",
+        "app_display_name": "Azure Portal",
+        "unique_token_identifier": "kX3b9QeYfUuP0s1m2n3o4A",
+        "tenant_id": TENANT,
+        "home_tenant_id": TENANT,
+    }
+
+
+def test_it_tells_the_four_sign_in_kinds_apart_in_graph() -> None:
+    events = _signins("graph_signins.json")[:4]
+
+    assert [e.attrs["sign_in_kind"] for e in events] == [
+        "interactive",
+        "non_interactive",
+        "service_principal",
+        "managed_identity",
+    ]
+    assert [e.actor_kind for e in events] == [
+        "user",
+        "user",
+        "service_principal",
+        "managed_identity",
+    ]
+
+
+def test_it_names_a_service_principal_by_its_service_principal_name() -> None:
+    event = _signins("graph_signins.json")[2]
+
+    assert event.actor_principal == "payroll-exporter"
+    assert event.attrs["service_principal_id"] == PAYROLL_SP
+    assert event.attrs["service_principal_name"] == "payroll-exporter"
+    assert event.attrs["app_id"] == PAYROLL_APP
+    assert "user_id" not in event.attrs
+    assert event.issued_principal == "payroll-exporter"
+    assert event.resource == "Azure Storage"
+
+
+def test_it_reads_the_managed_identity_type_and_tolerates_an_empty_address() -> None:
+    event = _signins("graph_signins.json")[3]
+
+    assert event.actor_principal == "vm-reporting-01"
+    assert event.attrs["managed_identity_type"] == "systemAssigned"
+    assert event.source_address == ""
+    assert event.resource == "Azure Key Vault"
+
+
+def test_it_issues_no_token_for_a_failed_sign_in() -> None:
+    event = _signins("graph_signins.json")[4]
+
+    assert event.outcome == "failure"
+    assert event.attrs["error_code"] == "50126"
+    assert event.attrs["error_message"].startswith("Error validating credentials")
+    assert (event.credential_issued, event.issued_principal, event.issue_method) == ("", "", "")
+    # The log still carries the token id of the attempt.
+    assert event.attrs["unique_token_identifier"] == "Zz1Yy2Xx3Ww4Vv5Uu6Tt7S"
+
+
+def test_it_claims_mfa_only_for_a_successful_sign_in_that_records_it() -> None:
+    graph = _signins("graph_signins.json")
+    hub = _signins("eventhub_signins.json")
+
+    assert graph[1].mfa is None  # single factor: not required is not "not used"
+    assert hub[1].outcome == "failure"
+    assert hub[1].mfa is None  # MFA was required but the sign-in failed
+
+
+def test_it_maps_the_monitor_export_from_its_properties() -> None:
+    interactive, non_interactive, sp, mi, missing_user = _signins("PT1H.json")
+
+    assert interactive.source_event_id == "a1a2a3a4-b5b6-4c7c-8d8d-9e9e0f0f0600"
+    assert interactive.event_time == datetime(2024, 5, 14, 13, 2, 41, 626125, tzinfo=UTC)
+    assert interactive.attrs["sign_in_kind"] == "interactive"
+    assert interactive.mfa is True
+    assert non_interactive.attrs["sign_in_kind"] == "non_interactive"
+    assert (sp.actor_principal, sp.actor_kind) == ("payroll-exporter", "service_principal")
+    assert (mi.actor_principal, mi.actor_kind) == ("vm-reporting-01", "managed_identity")
+    assert "managed_identity_type" not in mi.attrs
+    assert missing_user.outcome == "failure"
+    assert missing_user.attrs["error_code"] == "50034"
+    assert "user_id" not in missing_user.attrs  # the all-zero GUID means no user
+    assert missing_user.actor_principal == "nobody@example.com"
+
+
+def test_it_takes_the_home_tenant_as_the_account_of_a_guest() -> None:
+    guest = _signins("eventhub_signins.json")[0]
+
+    assert guest.actor_account == "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d"
+    assert guest.attrs["tenant_id"] == TENANT
+    assert guest.source_address == "2001:db8:4a2f::9"
+
+
+def test_it_reads_the_same_sign_in_alike_in_both_shapes() -> None:
+    fields = {"signInEventTypes": ["nonInteractiveUser"], "ipAddress": "198.51.100.23"}
+    graph = SIGNIN_PARSER.parse(_graph_signin(**fields))
+    monitor = SIGNIN_PARSER.parse(_monitor_signin("NonInteractiveUserSignInLogs", **fields))
+
+    for name in ("source_event_id", "event_time", "actor_principal", "credential_issued"):
+        assert getattr(graph, name) == getattr(monitor, name)
+    assert graph.attrs["sign_in_kind"] == monitor.attrs["sign_in_kind"] == "non_interactive"
+
+
+def test_it_uses_the_result_type_when_the_properties_carry_no_status() -> None:
+    record = _monitor_signin(status=None)
+    record["resultType"] = "50126"
+
+    assert SIGNIN_PARSER.parse(record).outcome == "failure"
+
+
+def test_it_uses_the_record_time_when_the_properties_carry_none() -> None:
+    record = _monitor_signin(createdDateTime=None)
+
+    assert SIGNIN_PARSER.parse(record).event_time == datetime(
+        2024, 5, 14, 9, 30, 12, 123456, tzinfo=UTC
+    )
+
+
+@pytest.mark.parametrize(("flag", "kind"), [(True, "interactive"), (False, "non_interactive")])
+def test_it_falls_back_to_is_interactive_without_event_types(flag: bool, kind: str) -> None:
+    record = _graph_signin(isInteractive=flag)
+
+    assert SIGNIN_PARSER.parse(record).attrs["sign_in_kind"] == kind
+
+
+@pytest.mark.parametrize(
+    ("code", "outcome"), [("0", "success"), (50140, "failure"), (None, "unknown")]
+)
+def test_it_reads_error_codes_as_numbers_or_text(code: Any, outcome: str) -> None:
+    record = _graph_signin(status={"errorCode": code})
+
+    assert SIGNIN_PARSER.parse(record).outcome == outcome
+
+
+def test_it_leaves_the_kind_out_when_the_log_does_not_say() -> None:
+    event = SIGNIN_PARSER.parse(_graph_signin())
+
+    assert "sign_in_kind" not in event.attrs
+    assert event.actor_kind == "user"
+
+
+def test_it_reports_an_unknown_actor_when_the_sign_in_names_nobody() -> None:
+    record = _graph_signin(userPrincipalName="", userId="00000000-0000-0000-0000-000000000000")
+
+    event = SIGNIN_PARSER.parse(record)
+
+    assert (event.actor_principal, event.actor_kind) == ("", "unknown")
+
+
+@pytest.mark.parametrize(
+    ("record", "named"),
+    [
+        (_graph_signin(createdDateTime=None), "createdDateTime"),
+        (_graph_signin(createdDateTime="14/05/2024"), "createdDateTime"),
+        (_monitor_signin(createdDateTime=None) | {"time": None}, "time"),
+        (_monitor_signin() | {"properties": "id=1"}, "properties"),
+        (_graph_signin(status={"errorCode": {"code": 0}}), "status.errorCode"),
+        (_graph_signin(userPrincipalName=["alice@example.com"]), "userPrincipalName"),
+        (_graph_signin(signInEventTypes="interactiveUser"), "signInEventTypes"),
+    ],
+)
+def test_it_names_the_sign_in_field_it_cannot_read(record: dict[str, Any], named: str) -> None:
+    with pytest.raises(RecordError, match=re.escape(f"'{named}'")):
+        SIGNIN_PARSER.parse(record)
+
+
+def test_it_refuses_a_sign_in_that_is_not_an_object() -> None:
+    with pytest.raises(RecordError, match="JSON object"):
+        SIGNIN_PARSER.parse("alice")  # type: ignore[arg-type]
+
+
+def test_it_sniffs_sign_ins_only() -> None:
+    assert SIGNIN_PARSER.sniff(_graph_signin())
+    assert SIGNIN_PARSER.sniff(_monitor_signin("ManagedIdentitySignInLogs"))
+    for other in (CLOUDTRAIL, GCP, K8S, OKTA, OCSF, KEY_VAULT, _activity_record()):
+        assert not SIGNIN_PARSER.sniff(other)
+
+
+# --- Azure Activity ---------------------------------------------------------------------
+
+
+def test_it_reads_activity_from_the_export_and_the_api() -> None:
+    export = _records("azure_activity", "eventhub_activity.json")
+    api = _records("azure_activity", "activity_log_api.json")
+
+    assert (len(export), len(api)) == (4, 3)
+    assert all(ACTIVITY_PARSER.sniff(r) for r in export + api)
+    assert not any(SIGNIN_PARSER.sniff(r) for r in export + api)
+    assert all(e.source_kind == "azure_activity" for e in _activity("activity_log_api.json"))
+
+
+def test_it_links_an_activity_event_to_its_sign_in_by_the_token_id() -> None:
+    sign_in = _signins("graph_signins.json")[0]
+    start, done = _activity("eventhub_activity.json")[:2]
+    api = _activity("activity_log_api.json")[0]
+
+    assert done.credential_used == sign_in.credential_issued == "kX3b9QeYfUuP0s1m2n3o4A"
+    assert start.credential_used == api.credential_used == sign_in.credential_issued
+
+
+def test_it_maps_a_role_assignment_from_the_export() -> None:
+    start, done = _activity("eventhub_activity.json")[:2]
+
+    assert done.category == "permission_change"
+    assert done.action == "MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE"
+    assert (done.actor_principal, done.actor_kind) == ("alice@example.com", "user")
+    assert done.actor_account == TENANT
+    assert done.outcome == "success"
+    assert start.outcome == "unknown"  # "Start": the operation had not finished
+    assert done.correlation_id == start.correlation_id == "4a5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d"
+    assert done.request_id == "9b8a7f6e-5d4c-4b3a-8291-0f9e8d7c6b5a"
+    assert done.source_address == "198.51.100.23"
+    assert done.resource.endswith("/ROLEASSIGNMENTS/7E6D5C4B-3A2F-4E1D-9C0B-A9F8E7D6C5B4")
+    assert done.mfa is True  # the token's amr claim lists mfa
+    assert done.source_event_id == ""  # the export carries no event id
+    assert done.attrs == {
+        "caller_object_id": ALICE_ID,
+        "app_id": "c44b4083-3bb0-49c1-b47d-974e53cbdf3c",
+        "tenant_id": TENANT,
+    }
+
+
+def test_it_maps_a_role_assignment_from_the_api() -> None:
+    event = _activity("activity_log_api.json")[0]
+
+    assert event.source_event_id == "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
+    assert event.event_time == datetime(2024, 5, 14, 9, 34, 11, 987654, tzinfo=UTC)
+    assert event.category == "permission_change"
+    assert event.action == "Microsoft.Authorization/roleAssignments/write"
+    assert event.outcome == "success"
+    assert event.actor_principal == "alice@example.com"
+    assert event.source_address == "198.51.100.23"
+    assert event.resource_type == "Microsoft.Authorization/roleAssignments"
+
+
+def test_it_takes_the_app_id_of_an_app_only_token_as_the_actor() -> None:
+    export = _activity("eventhub_activity.json")[2]
+    api = _activity("activity_log_api.json")[1]
+
+    assert export.category == api.category == "data_access"
+    assert (export.actor_principal, export.actor_kind) == (PAYROLL_APP, "service_principal")
+    # The API's caller is recorded as the log has it.
+    assert (api.actor_principal, api.actor_kind) == (PAYROLL_SP, "service_principal")
+    assert export.attrs["caller_object_id"] == api.attrs["caller_object_id"] == PAYROLL_SP
+    assert export.credential_used == "Rr1Ss2Tt3Uu4Vv5Ww6Xx7Y"
+    assert export.mfa is None
+
+
+def test_it_recognizes_a_managed_identity_caller() -> None:
+    event = _activity("eventhub_activity.json")[3]
+
+    assert event.actor_kind == "managed_identity"
+    assert event.category == "other"
+    assert event.source_address == ""
+
+
+def test_it_records_a_failed_api_operation() -> None:
+    event = _activity("activity_log_api.json")[2]
+
+    assert event.outcome == "failure"
+    assert event.attrs["error_code"] == "Forbidden"
+    assert event.actor_principal == "bob@example.com"
+    assert event.mfa is None
+
+
+@pytest.mark.parametrize(
+    ("operation", "category"),
+    [
+        ("Microsoft.Authorization/roleAssignments/write", "permission_change"),
+        ("MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/DELETE", "permission_change"),
+        ("Microsoft.Authorization/roleDefinitions/write", "permission_change"),
+        ("Microsoft.Storage/storageAccounts/listKeys/action", "data_access"),
+        ("Microsoft.KeyVault/vaults/secrets/read", "data_access"),
+        (
+            "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read",
+            "data_access",
+        ),
+        ("Microsoft.Web/sites/config/list/action", "data_access"),
+        ("Microsoft.Compute/virtualMachines/write", "other"),
+        ("Microsoft.Storage/storageAccounts/regenerateKey/action", "other"),
+    ],
+)
+def test_it_categorizes_operations(operation: str, category: str) -> None:
+    assert ACTIVITY_PARSER.parse(_activity_record(operation)).category == category
+
+
+@pytest.mark.parametrize(
+    ("result", "outcome"),
+    [("Success", "success"), ("Failure", "failure"), ("Start", "unknown"), ("Accept", "unknown")],
+)
+def test_it_maps_export_result_types(result: str, outcome: str) -> None:
+    assert ACTIVITY_PARSER.parse(_activity_record(resultType=result)).outcome == outcome
+
+
+def test_it_prefers_the_recorded_caller_over_the_claims() -> None:
+    record = _activity_record(caller="alice.admin@example.com")
+
+    assert ACTIVITY_PARSER.parse(record).actor_principal == "alice.admin@example.com"
+
+
+def test_it_reports_an_unknown_actor_without_caller_or_claims() -> None:
+    record = _activity_record(identity={"authorization": {"action": "x"}})
+
+    event = ACTIVITY_PARSER.parse(record)
+
+    assert (event.actor_principal, event.actor_kind) == ("", "unknown")
+    assert event.credential_used == ""
+
+
+def test_it_reads_claims_with_short_names_and_an_amr_list() -> None:
+    claims = {"upn": "alice@example.com", "oid": ALICE_ID, "tid": TENANT, "amr": ["pwd", "mfa"]}
+    record = _activity_record(identity={"claims": claims})
+
+    event = ACTIVITY_PARSER.parse(record)
+
+    assert event.attrs["caller_object_id"] == ALICE_ID
+    assert event.attrs["tenant_id"] == TENANT
+    assert event.mfa is True
+
+
+@pytest.mark.parametrize(
+    ("record", "named"),
+    [
+        (_activity_record(time=None), "time"),
+        (_activity_record(time="not a time"), "time"),
+        (_activity_record(eventTimestamp=12.5e99), "eventTimestamp"),
+        (_activity_record(identity={"claims": "upn=alice"}), "identity.claims"),
+        (_activity_record(operationName=["write"]), "operationName"),
+        (_activity_record(caller={"name": "alice"}), "caller"),
+    ],
+)
+def test_it_names_the_activity_field_it_cannot_read(record: dict[str, Any], named: str) -> None:
+    with pytest.raises(RecordError, match=re.escape(f"'{named}'")):
+        ACTIVITY_PARSER.parse(record)
+
+
+def test_it_sniffs_activity_only() -> None:
+    api = _records("azure_activity", "activity_log_api.json")[0]
+    legacy = _activity_record(category="Write")
+    assert ACTIVITY_PARSER.sniff(_activity_record())
+    assert ACTIVITY_PARSER.sniff(api)
+    assert ACTIVITY_PARSER.sniff(legacy)
+    no_identity = copy.deepcopy(_activity_record())
+    del no_identity["identity"]
+    for other in (CLOUDTRAIL, GCP, K8S, OKTA, OCSF, KEY_VAULT, _monitor_signin(), no_identity):
+        assert not ACTIVITY_PARSER.sniff(other)
+
+
+def test_it_sets_only_documented_attrs() -> None:
+    signins = [_signins(n) for n in ("graph_signins.json", "PT1H.json", "eventhub_signins.json")]
+    activity = [_activity(n) for n in ("eventhub_activity.json", "activity_log_api.json")]
+    for events in signins + activity:
+        for event in events:
+            assert set(event.attrs) <= set(ATTR_KEYS), event.source_event_id

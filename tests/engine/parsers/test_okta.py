@@ -1,0 +1,360 @@
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from forensics.engine.model import ATTR_KEYS, NormalizedEvent, RecordError
+from forensics.engine.parsers.okta import PARSER
+from forensics.engine.reader import iter_records
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "okta"
+ALICE_SESSION = "102vQ8sBn3KTrSx6GZJw1a9Xg"
+
+# Records of the other formats, reduced to the members their sniffers look at.
+CLOUDTRAIL = {
+    "eventVersion": "1.09",
+    "eventTime": "2024-05-14T09:20:17Z",
+    "eventSource": "s3.amazonaws.com",
+    "eventName": "GetObject",
+    "eventID": "f6c2b0a1-9d8e-4c7b-a6f5-e4d3c2b1a090",
+    "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice"},
+}
+GCP = {
+    "insertId": "1q8x2f9e4kd7",
+    "logName": "projects/example/logs/cloudaudit.googleapis.com%2Fdata_access",
+    "protoPayload": {"authenticationInfo": {"principalEmail": "alice@example.com"}},
+    "timestamp": "2024-05-14T09:20:17Z",
+}
+K8S = {
+    "kind": "Event",
+    "apiVersion": "audit.k8s.io/v1",
+    "auditID": "4d1f6b3e-0c2a-4f7e-9a55-1b0c8e2f9d11",
+    "stage": "ResponseComplete",
+    "user": {"username": "alice@example.com"},
+    "requestReceivedTimestamp": "2024-05-14T09:20:17.000000Z",
+}
+ENTRA = {
+    "id": "66ea54eb-6301-4ee5-be62-ff5a759b0100",
+    "createdDateTime": "2024-05-14T09:30:12Z",
+    "userPrincipalName": "alice@example.com",
+    "correlationId": "5d2a9f3e-7b1c-4d8e-9f0a-1b2c3d4e5f60",
+}
+OCSF = {"class_uid": 3002, "metadata": {"version": "1.1.0"}, "time": 1715677923412}
+
+
+def _records(name: str) -> list[dict[str, Any]]:
+    with (SAMPLES / name).open("rb") as stream:
+        records = list(iter_records(stream))
+    assert [r.error for r in records if r.error] == []
+    return [r.data for r in records if r.data is not None]
+
+
+def _events(name: str) -> list[NormalizedEvent]:
+    return [PARSER.parse(record) for record in _records(name)]
+
+
+def _page() -> list[NormalizedEvent]:
+    return _events("system_log_page.json")
+
+
+def _export() -> list[NormalizedEvent]:
+    return _events("system_log_export.jsonl")
+
+
+def _event(**fields: Any) -> dict[str, Any]:
+    """A minimal LogEvent; keyword arguments replace or add top-level members."""
+    record: dict[str, Any] = {
+        "uuid": "5a1f0c2e-4a5b-11ef-9a1b-0242ac120002",
+        "published": "2024-05-14T09:12:03.412Z",
+        "eventType": "user.session.start",
+        "actor": {"id": "00u1f2g3h4J5k6L7m8n9", "type": "User", "alternateId": "alice@example.com"},
+        "outcome": {"result": "SUCCESS", "reason": None},
+    }
+    record.update(fields)
+    return record
+
+
+def test_it_reads_the_api_page_and_the_jsonl_export() -> None:
+    page = _records("system_log_page.json")
+    export = _records("system_log_export.jsonl")
+
+    assert (len(page), len(export)) == (6, 5)
+    assert all(PARSER.sniff(r) for r in page + export)
+    assert [e.action for e in _page()] == [
+        "user.session.start",
+        "user.authentication.auth_via_mfa",
+        "user.authentication.sso",
+        "app.oauth2.as.token.grant.access_token",
+        "user.authentication.auth_via_mfa",
+        "user.account.privilege.grant",
+    ]
+    assert all(e.source_kind == "okta" for e in _page() + _export())
+
+
+def test_it_maps_a_session_start_to_an_authentication_with_the_okta_session() -> None:
+    event = _page()[0]
+
+    assert event.source_event_id == "8f1c2d3e-4a5b-11ef-9a1b-0242ac120002"
+    assert event.event_time == datetime(2024, 5, 14, 9, 12, 3, 412000, tzinfo=UTC)
+    assert event.category == "authentication"
+    assert event.outcome == "success"
+    assert (event.actor_principal, event.actor_kind) == ("alice@example.com", "user")
+    assert event.credential_used == ALICE_SESSION
+    assert event.correlation_id == ALICE_SESSION
+    assert event.request_id == "ZkMrwx0h2nY5p8q9r1s2tAAAB1c"
+    assert event.source_address == "198.51.100.23"
+    assert event.user_agent.startswith("Mozilla/5.0 (Macintosh;")
+    assert event.attrs["actor_id"] == "00u1f2g3h4J5k6L7m8n9"
+    assert event.attrs["actor_type"] == "User"
+    assert event.attrs["actor_display_name"] == "Alice Example"
+    assert event.attrs["transaction_id"] == "ZkMrwx0h2nY5p8q9r1s2tAAAB1c"
+
+
+def test_it_ties_the_sso_and_the_token_grant_to_the_same_session() -> None:
+    start, _, sso, grant = _page()[:4]
+
+    assert {sso.correlation_id, grant.correlation_id} == {start.correlation_id}
+    assert sso.category == "authentication"
+    assert (sso.resource, sso.resource_type) == ("AWS Account Federation", "AppInstance")
+    assert sso.attrs["target_ids"] == ["0oa2b3c4d5E6f7G8h9i0", "0ua3c4d5e6F7g8H9i0j1"]
+
+
+def test_it_marks_mfa_only_where_a_verified_factor_is_recorded() -> None:
+    start, mfa, sso, _, failed_mfa, _ = _page()
+
+    assert mfa.mfa is True
+    assert start.mfa is None
+    assert sso.mfa is None
+    assert failed_mfa.mfa is None
+
+
+def test_it_records_a_failed_mfa_without_a_session() -> None:
+    event = _page()[4]
+
+    assert event.category == "authentication"
+    assert event.outcome == "failure"
+    assert event.actor_principal == "bob@example.com"
+    # The log writes "unknown" where there is no session: that is not a credential.
+    assert event.credential_used == ""
+    assert event.correlation_id == ""
+    assert event.attrs["error_code"] == "INVALID_CREDENTIALS"
+    assert "target_ids" not in event.attrs
+
+
+def test_it_turns_a_token_grant_into_a_credential_issued_to_the_client() -> None:
+    event = _page()[3]
+
+    assert event.category == "credential_issue"
+    assert (event.actor_principal, event.actor_kind) == ("Reporting Portal", "service_principal")
+    assert event.credential_issued == "AT.q1W2e3R4t5Y6u7I8o9P0aSdFgHjKlZxCvBnM"
+    assert event.issued_principal == "Reporting Portal"
+    assert event.issue_method == "sign-in"
+    assert event.credential_used == ALICE_SESSION
+    # The token is what was issued; the resource is the authorization server it is for.
+    assert (event.resource, event.resource_type) == ("Reporting API", "AuthorizationServer")
+
+
+def test_it_names_exchange_grants_token_exchange() -> None:
+    record = _event(
+        eventType="app.oauth2.as.token.grant.access_token",
+        actor={"id": "0oa1", "type": "PublicClientApp", "alternateId": "agent"},
+        debugContext={
+            "debugData": {"grantType": "urn:ietf:params:oauth:grant-type:token-exchange"}
+        },
+        target=[{"id": "AT.abc", "type": "access_token", "displayName": "Access Token"}],
+    )
+
+    event = PARSER.parse(record)
+
+    assert event.issue_method == "token-exchange"
+    assert event.credential_issued == "AT.abc"
+
+
+def test_it_claims_no_token_for_a_failed_grant() -> None:
+    record = _event(
+        eventType="app.oauth2.as.token.grant",
+        actor={"id": "0oa1", "type": "PublicClientApp", "alternateId": "agent"},
+        outcome={"result": "FAILURE", "reason": "no_matching_policy"},
+        target=[{"id": "AT.abc", "type": "access_token"}],
+    )
+
+    event = PARSER.parse(record)
+
+    assert event.category == "credential_issue"
+    assert event.outcome == "failure"
+    assert (event.credential_issued, event.issued_principal) == ("", "")
+
+
+def test_it_takes_the_client_id_as_holder_when_a_user_is_the_grant_actor() -> None:
+    record = _event(
+        eventType="app.oauth2.as.token.grant.id_token",
+        client={"id": "0oa8rp2kxZbQ4fT3h5d7", "ipAddress": "198.51.100.23"},
+        target=[{"id": "ID.xyz", "type": "id_token"}],
+    )
+
+    event = PARSER.parse(record)
+
+    assert event.credential_issued == "ID.xyz"
+    assert event.issued_principal == "0oa8rp2kxZbQ4fT3h5d7"
+
+
+def test_it_classifies_privilege_grants_and_group_membership_as_permission_changes() -> None:
+    grant = _page()[5]
+    membership = _export()[3]
+
+    assert grant.category == "permission_change"
+    assert (grant.actor_principal, grant.resource) == (
+        "carol.admin@example.com",
+        "dave@example.com",
+    )
+    assert membership.category == "permission_change"
+    assert (membership.actor_principal, membership.actor_kind) == ("system@okta.com", "service")
+    assert membership.request_id == "gjb3e4f5g6H7i8J9k0l1"
+    assert membership.source_address == ""
+
+
+def test_it_leaves_other_event_types_uncategorized() -> None:
+    policy = _export()[4]
+
+    assert policy.category == "other"
+    assert policy.outcome == "success"  # ALLOW
+
+
+def test_it_keeps_ipv6_addresses_and_a_failed_login_without_actor_id() -> None:
+    bob, mallory = _export()[:2]
+
+    assert bob.source_address == "2001:db8:4a2f::1c"
+    assert mallory.outcome == "failure"
+    assert mallory.actor_principal == "mallory@example.net"
+    assert "actor_id" not in mallory.attrs
+    assert "actor_display_name" not in mallory.attrs
+    assert mallory.credential_used == ""
+
+
+def test_it_gives_a_client_credentials_grant_no_session() -> None:
+    event = _export()[2]
+
+    assert event.category == "credential_issue"
+    assert event.actor_kind == "service_principal"
+    assert event.credential_used == ""
+    assert event.credential_issued == "AT.z9Y8x7W6v5U4t3S2r1Q0pOnMlKjIhGfEdCbA"
+    assert event.issued_principal == "payroll-sync"
+
+
+@pytest.mark.parametrize(
+    ("actor_type", "kind"),
+    [
+        ("User", "user"),
+        ("PublicClientApp", "service_principal"),
+        ("AppInstance", "service_principal"),
+        ("SystemPrincipal", "service"),
+        ("SomethingNew", "unknown"),
+    ],
+)
+def test_it_maps_actor_types_to_kinds(actor_type: str, kind: str) -> None:
+    record = _event(actor={"id": "x1", "type": actor_type, "alternateId": "someone"})
+
+    assert PARSER.parse(record).actor_kind == kind
+
+
+@pytest.mark.parametrize(
+    ("result", "outcome"),
+    [
+        ("SUCCESS", "success"),
+        ("ALLOW", "success"),
+        ("FAILURE", "failure"),
+        ("DENY", "failure"),
+        ("SKIPPED", "unknown"),
+        ("CHALLENGE", "unknown"),
+        (None, "unknown"),
+    ],
+)
+def test_it_maps_outcome_results(result: str | None, outcome: str) -> None:
+    assert PARSER.parse(_event(outcome={"result": result})).outcome == outcome
+
+
+def test_it_falls_back_to_the_actor_id_without_an_alternate_id() -> None:
+    record = _event(actor={"id": "00u1f2g3h4J5k6L7m8n9", "type": "User", "alternateId": None})
+
+    event = PARSER.parse(record)
+
+    assert event.actor_principal == "00u1f2g3h4J5k6L7m8n9"
+    assert event.actor_kind == "user"
+
+
+def test_it_reports_an_unknown_actor_when_the_log_hides_it() -> None:
+    record = _event(actor={"id": "unknown", "type": "User", "alternateId": "*****"})
+
+    event = PARSER.parse(record)
+
+    assert (event.actor_principal, event.actor_kind) == ("", "unknown")
+
+
+def test_it_falls_back_to_the_ip_chain_when_the_client_has_no_address() -> None:
+    record = _event(
+        client={"ipAddress": None, "userAgent": None},
+        request={"ipChain": [{"ip": "203.0.113.9", "version": "V4"}]},
+    )
+
+    assert PARSER.parse(record).source_address == "203.0.113.9"
+
+
+def test_it_tolerates_a_record_with_only_the_required_members() -> None:
+    event = PARSER.parse(
+        {"uuid": "u1", "published": "2024-05-14T09:12:03Z", "eventType": "x", "actor": None}
+    )
+
+    assert event.actor_principal == ""
+    assert event.resource == ""
+    assert event.attrs == {}
+
+
+def test_it_reads_the_root_session_id_when_present() -> None:
+    record = _event(authenticationContext={"externalSessionId": "idxA", "rootSessionId": "idxR"})
+
+    assert PARSER.parse(record).attrs["root_session_id"] == "idxR"
+
+
+def test_it_turns_numbers_into_text() -> None:
+    record = _event(transaction={"id": 12345, "type": "WEB"})
+
+    assert PARSER.parse(record).request_id == "12345"
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"published": None}, "published"),
+        ({"published": "yesterday"}, "published"),
+        ({"published": True}, "published"),
+        ({"actor": "alice"}, "actor"),
+        ({"target": "0oa1"}, "target"),
+        ({"target": ["0oa1"]}, "target[0]"),
+        ({"outcome": {"result": {"code": 1}}}, "outcome.result"),
+        ({"authenticationContext": []}, "authenticationContext"),
+    ],
+)
+def test_it_names_the_field_it_cannot_read(fields: dict[str, Any], named: str) -> None:
+    with pytest.raises(RecordError, match=re.escape(f"'{named}'")):
+        PARSER.parse(_event(**fields))
+
+
+def test_it_refuses_a_record_that_is_not_an_object() -> None:
+    with pytest.raises(RecordError, match="JSON object"):
+        PARSER.parse(["not", "an", "event"])  # type: ignore[arg-type]
+
+
+def test_it_sniffs_its_own_records_only() -> None:
+    assert PARSER.sniff(_event())
+    for other in (CLOUDTRAIL, GCP, K8S, ENTRA, OCSF):
+        assert not PARSER.sniff(other)
+    assert not PARSER.sniff(_event(actor="alice"))
+
+
+def test_it_sets_only_documented_attrs() -> None:
+    for event in _page() + _export():
+        assert set(event.attrs) <= set(ATTR_KEYS), event.source_event_id
