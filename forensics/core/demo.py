@@ -1,0 +1,93 @@
+"""The demo: a generated estate ingested, correlated and ready to investigate."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+
+from forensics.identities import directory, services
+from forensics.ingest import services as ingest
+from forensics.ingest.models import IngestBatch, PersonalDataRule, Source
+
+Say = Callable[[str], None]
+
+DEMO_RULES = [
+    ("HR payroll (S3)", "cloudtrail", PersonalDataRule.GLOB, "s3://hr-payroll*"),
+    ("Customer PII (S3)", "cloudtrail", PersonalDataRule.GLOB, "s3://customer-pii*"),
+    ("Patient records", "", PersonalDataRule.CONTAINS, "patient-records"),
+    ("Customer PII (any)", "", PersonalDataRule.CONTAINS, "customer-pii"),
+    ("Payroll (any)", "", PersonalDataRule.CONTAINS, "payroll"),
+    ("Kubernetes secrets", "k8s_audit", PersonalDataRule.GLOB, "k8s://*/secrets/*"),
+]
+DEMO_USERS = [("demo", ("investigator", "auditor", "admin")), ("investigator", ("investigator",)),
+              ("auditor", ("auditor",)), ("admin", ("admin",))]
+
+
+@dataclass(frozen=True)
+class Login:
+    username: str
+    password: str
+
+
+def credentials_file() -> Path:
+    return Path(settings.VAR_DIR) / "demo-login"
+
+
+def ensure_users() -> Login:
+    """Demo users, one per role plus 'demo' with all three; passwords made per checkout."""
+    path = credentials_file()
+    if path.exists():
+        password = path.read_text().strip()
+    else:
+        password = secrets.token_urlsafe(12)
+        path.write_text(password)
+        path.chmod(0o600)
+    for username, roles in DEMO_USERS:
+        user, _ = User.objects.get_or_create(username=username)
+        user.set_password(password)
+        user.save()
+        user.groups.set(Group.objects.filter(name__in=roles))
+    return Login("demo", password)
+
+
+def ensure_rules() -> None:
+    for name, kind, ptype, pattern in DEMO_RULES:
+        PersonalDataRule.objects.get_or_create(
+            name=name, defaults={"source_kind": kind, "pattern_type": ptype, "pattern": pattern}
+        )
+
+
+def load(events: int, seed: int, say: Say) -> Login:
+    """Generate an estate under var/demo, ingest it (late logs last) and correlate."""
+    from forensics.estate.generator import generate
+
+    login = ensure_users()
+    ensure_rules()
+    out = Path(settings.VAR_DIR) / "demo" / f"estate-{seed}-{events}"
+    if not (out / "expected.jsonl").exists():
+        say(f"generating a demo estate of about {events} events in {out}")
+        generate(out, events=events, seed=seed)
+    files = sorted(p for p in out.rglob("*") if p.is_file() and p.suffix in {".gz", ".json", ".jsonl", ".log"})
+    late = [p for p in files if "late" in p.relative_to(out).parts]
+    on_time = [p for p in files if p not in late]
+    sources: dict[str, Source] = {}
+    for path in on_time + late:
+        kind = path.relative_to(out).parts[0]
+        name = f"demo-{'late' if path in late else kind}"
+        if name not in sources:
+            sources[name], _ = Source.objects.get_or_create(name=name)
+        batch = ingest.ingest_path(sources[name], path)
+        if batch.status != IngestBatch.DONE:
+            say(f"{path.name}: {batch.error}")
+    directory_file = out / "directory.csv"
+    if directory_file.exists():
+        _, _, touched = directory.import_rows(directory.read_rows(directory_file))
+        services.identities_changed(touched)
+    summary = services.correlate_all(only_uncorrelated=True)
+    say(summary.line())
+    return login

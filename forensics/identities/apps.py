@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IdentitiesConfig(AppConfig):
+    name = "forensics.identities"
+    label = "identities"

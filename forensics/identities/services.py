@@ -1,0 +1,283 @@
+"""Correlation service: rows → engine objects in bulk, attribution → rows in bulk.
+
+The engine (forensics.engine.correlation) decides; this module only fetches what it asks
+for, keeps the identity directory in step with the origins it finds, and writes results
+back onto the events.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from forensics.engine.correlation import (
+    Alias,
+    Attribution,
+    Directory,
+    DirectoryIdentity,
+    EngineEvent,
+    Lookups,
+    MemoryIndex,
+    attribute_all,
+    lookups_for,
+)
+from forensics.engine.model import NormalizedEvent
+from forensics.identities.models import Identity, IdentityAlias
+from forensics.ingest.models import Event, EventWait
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int, str], None]
+CHUNK = 5000
+MAX_CLOSURE_ROUNDS = 12
+
+ENGINE_FIELDS = [f.name for f in dataclasses.fields(NormalizedEvent)]
+EVIDENCE_ORDER = {"exact": 0, "asserted": 1, "inferred": 2}
+
+
+@dataclass
+class Summary:
+    events: int = 0
+    attributed: int = 0
+    ambiguous: int = 0
+    unattributed: int = 0
+    pending: int = 0
+    identities_created: int = 0
+
+    def add(self, status: str) -> None:
+        setattr(self, status, getattr(self, status) + 1)
+
+    def line(self) -> str:
+        return (
+            f"correlated {self.events}: attributed {self.attributed}, ambiguous {self.ambiguous}, "
+            f"unattributed {self.unattributed}, pending {self.pending}; "
+            f"new identities {self.identities_created}"
+        )
+
+
+# --- rows -> engine objects -------------------------------------------------------------
+
+def engine_events(rows: Iterable[dict[str, Any]]) -> list[EngineEvent]:
+    """EngineEvents from ``Event.objects.values(*ENGINE_FIELDS, 'id')`` rows."""
+    out = []
+    for row in rows:
+        fields = {name: row[name] for name in ENGINE_FIELDS}
+        fields["attrs"] = row["attrs"] or {}
+        out.append(EngineEvent(key=str(row["id"]), event=NormalizedEvent(**fields)))
+    return out
+
+
+def _values(qs: Any) -> list[EngineEvent]:
+    return engine_events(qs.values("id", *ENGINE_FIELDS))
+
+
+def fetch_lookups(lookups: Lookups) -> list[EngineEvent]:
+    """Every stored event that can answer one of the engine's lookups (one query)."""
+    q = Q()
+    issued = lookups.issued_credentials | lookups.token_ids
+    if issued:
+        q |= Q(credential_issued__in=list(issued))
+    if lookups.issued_principals:
+        q |= Q(issued_principal__in=list(lookups.issued_principals))
+    if lookups.correlation_ids:
+        # The OCSF parser writes actor.session.uid as the correlation id too.
+        q |= Q(correlation_id__in=list(lookups.correlation_ids))
+    if lookups.assumed_role_ids:
+        q |= Q(assumed_role_id__in=list(lookups.assumed_role_ids))
+    if lookups.shared_event_ids:
+        q |= Q(shared_event_id__in=list(lookups.shared_event_ids))
+    if not q:
+        return []
+    return _values(Event.objects.filter(q))
+
+
+def build_index(targets: Sequence[EngineEvent]) -> MemoryIndex:
+    """An index holding the targets and everything their chains need, fetched in rounds."""
+    index = MemoryIndex(targets)
+    seen = {e.key for e in targets}
+    asked = Lookups()
+    frontier: Sequence[EngineEvent] = targets
+    for _ in range(MAX_CLOSURE_ROUNDS):
+        wanted = lookups_for(frontier) - asked
+        if wanted.is_empty():
+            break
+        asked = asked | wanted
+        fetched = [e for e in fetch_lookups(wanted) if e.key not in seen]
+        if not fetched:
+            break
+        seen.update(e.key for e in fetched)
+        index.add(fetched)
+        frontier = fetched
+    return index
+
+
+def load_directory() -> Directory:
+    aliases: dict[int, list[Alias]] = {}
+    for ident_id, ns, value in IdentityAlias.objects.values_list("identity_id", "namespace", "value"):
+        aliases.setdefault(ident_id, []).append(Alias(ns, value))
+    owners = dict(Identity.objects.filter(owner__isnull=False).values_list("id", "owner__name"))
+    return Directory(
+        [
+            DirectoryIdentity(
+                id=str(pk), kind=kind, name=name, shared=shared, owner=owners.get(pk, ""),
+                aliases=tuple(aliases.get(pk, ())),
+            )
+            for pk, kind, name, shared in Identity.objects.values_list("id", "kind", "name", "shared")
+        ]
+    )
+
+
+# --- engine results -> rows -------------------------------------------------------------
+
+def _origin_identity(attribution: Attribution, cache: dict[tuple[str, str], int], summary: Summary) -> int | None:
+    origin = attribution.origin
+    if origin is None:
+        return None
+    if origin.identity_id:
+        return int(origin.identity_id)
+    keys = [(a.namespace, a.value) for a in origin.aliases]
+    for key in keys:
+        if key in cache:
+            return cache[key]
+    existing = (
+        IdentityAlias.objects.filter(
+            Q(*[Q(namespace=ns, value=v) for ns, v in keys], _connector=Q.OR)
+        ).values_list("identity_id", flat=True).first()
+        if keys
+        else None
+    )
+    if existing is None:
+        identity = Identity.objects.create(kind=origin.kind, name=origin.name[:300], origin=Identity.AUTO)
+        IdentityAlias.objects.bulk_create(
+            [IdentityAlias(identity=identity, namespace=ns, value=v[:500]) for ns, v in keys],
+            ignore_conflicts=True,
+        )
+        existing = identity.pk
+        summary.identities_created += 1
+    for key in keys:
+        cache[key] = existing
+    return existing
+
+
+def chain_label(attribution: Attribution) -> str:
+    """e.g. 'alice@corp → saml-federation → AdminRole → assume-role → DataReader'."""
+    parts: list[str] = []
+    if attribution.origin is not None:
+        parts.append(attribution.origin.name)
+    for hop in attribution.hops:
+        parts.append(hop.method)
+        parts.append(_short(hop.principal))
+    return " → ".join(p for p in parts if p)[:500]
+
+
+def _short(principal: str) -> str:
+    # ARNs read best by their last part: role/session names.
+    if principal.startswith("arn:") and "/" in principal:
+        return "/".join(principal.split("/")[1:])
+    return principal
+
+
+def write_back(results: Sequence[Attribution], summary: Summary) -> None:
+    now = timezone.now()
+    cache: dict[tuple[str, str], int] = {}
+    updates = []
+    waits = []
+    for att in results:
+        pk = int(att.event_key)
+        evidence = max((h.evidence for h in att.hops), key=EVIDENCE_ORDER.__getitem__, default="")
+        updates.append(
+            Event(
+                pk=pk, status=att.status, reason=att.reason or "",
+                origin_id=_origin_identity(att, cache, summary),
+                hops=[dataclasses.asdict(h) for h in att.hops], evidence=evidence,
+                chain_label=chain_label(att), explanation=att.explanation or "",
+                correlated_at=now,
+            )
+        )
+        waits.extend(EventWait(event_id=pk, key=k[:500]) for k in set(att.waiting_on))
+        summary.events += 1
+        summary.add(att.status)
+    fields = ["status", "reason", "origin_id", "hops", "evidence", "chain_label", "explanation", "correlated_at"]
+    with transaction.atomic():
+        Event.objects.bulk_update(updates, fields, batch_size=1000)
+        EventWait.objects.filter(event_id__in=[u.pk for u in updates]).delete()
+        EventWait.objects.bulk_create(waits, batch_size=2000, ignore_conflicts=True)
+
+
+# --- entry points ---------------------------------------------------------------------
+
+def correlate_ids(ids: Iterable[int], progress: Progress | None = None, summary: Summary | None = None) -> Summary:
+    """Correlate the given events (in chunks), storing their attribution."""
+    summary = summary or Summary()
+    id_list = sorted(set(ids))
+    directory = load_directory()
+    grace = timedelta(minutes=settings.CORRELATION_GRACE_MINUTES)
+    for start in range(0, len(id_list), CHUNK):
+        chunk = id_list[start : start + CHUNK]
+        targets = _values(Event.objects.filter(pk__in=chunk))
+        index = build_index(targets)
+        results = attribute_all(targets, index, directory, now=timezone.now(), grace=grace)
+        write_back(results, summary)
+        if progress:
+            progress(min(start + CHUNK, len(id_list)), len(id_list), "correlating")
+    return summary
+
+
+def affected_by(event_ids: Sequence[int]) -> set[int]:
+    """Events whose attribution may change because these events arrived: waiters on what
+    they issue, users of the credentials they issue, and so on down the chain."""
+    affected: set[int] = set()
+    frontier = list(event_ids)
+    for _ in range(MAX_CLOSURE_ROUNDS):
+        if not frontier:
+            break
+        rows = Event.objects.filter(pk__in=frontier).values_list(
+            "credential_issued", "issued_principal", "correlation_id", "source_event_id"
+        )
+        keys: set[str] = set()
+        issued: set[str] = set()
+        for cred, principal, corr, sid in rows:
+            keys.update(k for k in (cred, principal, corr, sid) if k)
+            if cred:
+                issued.add(cred)
+        found = set(EventWait.objects.filter(key__in=keys).values_list("event_id", flat=True))
+        if issued:
+            found |= set(Event.objects.filter(credential_used__in=issued).values_list("pk", flat=True))
+        frontier = list(found - affected - set(event_ids))
+        affected |= found
+    return affected
+
+
+def correlate_batch(batch_id: int, progress: Progress | None = None) -> Summary:
+    """Correlate a finished batch's events and everything their arrival can change."""
+    ids = list(Event.objects.filter(batch_id=batch_id).values_list("pk", flat=True))
+    return correlate_ids(set(ids) | affected_by(ids), progress)
+
+
+def correlate_all(only_uncorrelated: bool = False, progress: Progress | None = None) -> Summary:
+    qs = Event.objects.all()
+    if only_uncorrelated:
+        qs = qs.filter(correlated_at__isnull=True)
+    return correlate_ids(qs.values_list("pk", flat=True), progress)
+
+
+def expire_pending() -> Summary:
+    """Pending events older than the grace period are correlated again (→ missing_issuer)."""
+    cutoff = timezone.now() - timedelta(minutes=settings.CORRELATION_GRACE_MINUTES)
+    ids = Event.objects.filter(status="pending", event_time__lt=cutoff).values_list("pk", flat=True)
+    return correlate_ids(ids)
+
+
+def identities_changed(identity_ids: Iterable[int]) -> Summary:
+    """Re-attribute events that a directory change can affect."""
+    ids = set(Event.objects.filter(origin_id__in=list(identity_ids)).values_list("pk", flat=True))
+    ids |= set(Event.objects.filter(status__in=["unattributed", "ambiguous"]).values_list("pk", flat=True))
+    return correlate_ids(ids)

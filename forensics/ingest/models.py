@@ -1,0 +1,250 @@
+"""The event store: sources, ingest batches, normalized events and quarantined records."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from forensics.engine import model as em
+
+
+class Source(models.Model):
+    """Where logs come from (an AWS organisation trail, an Okta org, a cluster...)."""
+
+    AUTO = "auto"
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(
+        max_length=32, default=AUTO, help_text="Log format; 'auto' detects it per file."
+    )
+    description = models.TextField(blank=True)
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    token_hint = models.CharField(max_length=16, blank=True, editable=False)
+    token_created_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def issue_token(self) -> str:
+        """Make a new ingest token; only its hash is kept. Returns the token, shown once."""
+        from django.utils import timezone
+
+        token = "fsk_" + secrets.token_urlsafe(32)
+        self.token_hash = self.hash_token(token)
+        self.token_hint = token[:8]
+        self.token_created_at = timezone.now()
+        self.save(update_fields=["token_hash", "token_hint", "token_created_at"])
+        return token
+
+    def token_matches(self, token: str) -> bool:
+        return bool(self.token_hash) and hmac.compare_digest(self.token_hash, self.hash_token(token))
+
+
+class IngestBatch(models.Model):
+    """One submitted file: its raw bytes on disk and what became of every record."""
+
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+    STATUSES = [(s, s) for s in (QUEUED, RUNNING, DONE, FAILED)]
+    CLI, UPLOAD, API = "cli", "upload", "api"
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="batches")
+    via = models.CharField(max_length=8, choices=[(v, v) for v in (CLI, UPLOAD, API)])
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    submitted_token_hint = models.CharField(max_length=16, blank=True)
+    filename = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.BigIntegerField()
+    requested_format = models.CharField(max_length=32, default=Source.AUTO)
+    detected_format = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=8, choices=STATUSES, default=QUEUED, db_index=True)
+    received = models.IntegerField(default=0)
+    stored = models.IntegerField(default=0)
+    duplicates = models.IntegerField(default=0)
+    quarantined = models.IntegerField(default=0)
+    bytes_done = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    attempts = models.IntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    touched_at = models.DateTimeField(null=True, blank=True, help_text="last sign of progress")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} ({self.filename})"
+
+    @property
+    def summary(self) -> str:
+        return (
+            f"received {self.received}, stored {self.stored}, "
+            f"duplicates {self.duplicates}, quarantined {self.quarantined}"
+        )
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {self.DONE, self.FAILED}
+
+    @property
+    def progress_percent(self) -> int:
+        if self.finished:
+            return 100
+        return int(100 * self.bytes_done / self.size) if self.size else 0
+
+
+CATEGORY_CHOICES = [(c, c.replace("_", " ")) for c in em.CATEGORIES]
+STATUS_PENDING, STATUS_ATTRIBUTED, STATUS_AMBIGUOUS, STATUS_UNATTRIBUTED = (
+    "pending",
+    "attributed",
+    "ambiguous",
+    "unattributed",
+)
+ATTRIBUTION_STATUSES = [
+    (s, s) for s in (STATUS_PENDING, STATUS_ATTRIBUTED, STATUS_AMBIGUOUS, STATUS_UNATTRIBUTED)
+]
+
+
+class Event(models.Model):
+    """One normalized record, with its raw original kept byte-exact and its attribution."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="events")
+    batch = models.ForeignKey(IngestBatch, on_delete=models.PROTECT, related_name="events")
+    dedupe_key = models.CharField(max_length=300, unique=True)
+    source_kind = models.CharField(max_length=32)
+    source_event_id = models.CharField(max_length=200, blank=True)
+    event_time = models.DateTimeField()
+    category = models.CharField(max_length=20, choices=CATEGORY_CHOICES)
+    action = models.CharField(max_length=300)
+    outcome = models.CharField(max_length=10)
+    actor_principal = models.CharField(max_length=500, blank=True)
+    actor_kind = models.CharField(max_length=24)
+    actor_account = models.CharField(max_length=200, blank=True)
+    credential_used = models.CharField(max_length=300, blank=True)
+    credential_issued = models.CharField(max_length=300, blank=True)
+    issued_principal = models.CharField(max_length=500, blank=True)
+    issue_method = models.CharField(max_length=24, blank=True)
+    session_name = models.CharField(max_length=300, blank=True)
+    source_identity = models.CharField(max_length=300, blank=True)
+    request_id = models.CharField(max_length=200, blank=True)
+    correlation_id = models.CharField(max_length=200, blank=True)
+    source_address = models.CharField(max_length=200, blank=True)
+    user_agent = models.TextField(blank=True)
+    resource = models.TextField(blank=True)
+    resource_type = models.CharField(max_length=100, blank=True)
+    personal_data = models.BooleanField(default=False)
+    mfa = models.BooleanField(null=True)
+    attrs = models.JSONField(default=dict)
+    # Copies of two attrs the correlation looks events up by, as indexed columns.
+    assumed_role_id = models.CharField(max_length=200, blank=True)
+    shared_event_id = models.CharField(max_length=100, blank=True)
+    raw = models.TextField()
+    raw_sha256 = models.CharField(max_length=64)
+    position = models.CharField(max_length=80, blank=True)
+
+    # Attribution, written by correlation (stored on the event for fast timelines).
+    status = models.CharField(
+        max_length=12, choices=ATTRIBUTION_STATUSES, default=STATUS_PENDING
+    )
+    reason = models.CharField(max_length=32, blank=True)
+    origin = models.ForeignKey(
+        "identities.Identity", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="events",
+    )
+    hops = models.JSONField(default=list)
+    evidence = models.CharField(max_length=10, blank=True, help_text="weakest hop evidence")
+    chain_label = models.CharField(max_length=500, blank=True)
+    explanation = models.TextField(blank=True)
+    correlated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["event_time"], name="event_time_idx"),
+            models.Index(fields=["credential_used"], name="event_cred_used_idx",
+                         condition=~Q(credential_used="")),
+            models.Index(fields=["credential_issued"], name="event_cred_issued_idx",
+                         condition=~Q(credential_issued="")),
+            models.Index(fields=["issued_principal"], name="event_issued_principal_idx",
+                         condition=~Q(issued_principal="")),
+            models.Index(fields=["correlation_id"], name="event_correlation_idx",
+                         condition=~Q(correlation_id="")),
+            models.Index(fields=["assumed_role_id"], name="event_assumed_role_idx",
+                         condition=~Q(assumed_role_id="")),
+            models.Index(fields=["shared_event_id"], name="event_shared_event_idx",
+                         condition=~Q(shared_event_id="")),
+            models.Index(fields=["request_id"], name="event_request_idx",
+                         condition=~Q(request_id="")),
+            models.Index(fields=["actor_principal", "event_time"], name="event_actor_time_idx"),
+            models.Index(fields=["origin", "event_time"], name="event_origin_time_idx"),
+            models.Index(fields=["status", "event_time"], name="event_status_time_idx"),
+            models.Index(fields=["personal_data", "event_time"], name="event_pd_time_idx",
+                         condition=Q(personal_data=True)),
+            models.Index(fields=["source_event_id"], name="event_source_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_principal or '?'} at {self.event_time:%Y-%m-%d %H:%M:%S}"
+
+
+class EventWait(models.Model):
+    """An event whose attribution would change when ``key`` (a credential) shows up."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="waits")
+    key = models.CharField(max_length=500, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "key"], name="eventwait_unique")]
+
+
+class QuarantinedRecord(models.Model):
+    """A record that could not be stored, with where it was and why."""
+
+    batch = models.ForeignKey(IngestBatch, on_delete=models.CASCADE, related_name="quarantine")
+    index = models.IntegerField()
+    position = models.CharField(max_length=80)
+    raw = models.TextField(blank=True)
+    error = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["batch_id", "index"]
+
+    def __str__(self) -> str:
+        return f"{self.batch.filename} {self.position}: {self.error}"
+
+
+class PersonalDataRule(models.Model):
+    """A pattern on an event's resource that marks the access as touching personal data."""
+
+    GLOB, REGEX, CONTAINS = "glob", "regex", "contains"
+    name = models.CharField(max_length=100)
+    source_kind = models.CharField(max_length=32, blank=True, help_text="blank: every source kind")
+    pattern_type = models.CharField(
+        max_length=8, choices=[(GLOB, "glob"), (REGEX, "regular expression"), (CONTAINS, "contains")],
+        default=GLOB,
+    )
+    pattern = models.CharField(max_length=500, help_text="e.g. s3://hr-payroll/*")
+    enabled = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.pattern}"

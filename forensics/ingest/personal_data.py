@@ -1,0 +1,85 @@
+"""Personal-data rules turned into one matcher, and re-flagging of stored events."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from forensics.ingest.models import Event, PersonalDataRule
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """Matches (source kind, resource) against the enabled rules."""
+
+    by_kind: dict[str, list[re.Pattern[str]]]
+    any_kind: list[re.Pattern[str]]
+
+    def __call__(self, source_kind: str, resource: str) -> bool:
+        if not resource:
+            return False
+        return any(p.search(resource) for p in self.any_kind) or any(
+            p.search(resource) for p in self.by_kind.get(source_kind, ())
+        )
+
+    @property
+    def empty(self) -> bool:
+        return not self.any_kind and not self.by_kind
+
+
+def compile_rule(rule: PersonalDataRule) -> re.Pattern[str]:
+    """The regular expression for one rule; glob and contains are anchored accordingly."""
+    if rule.pattern_type == PersonalDataRule.REGEX:
+        return re.compile(rule.pattern)
+    if rule.pattern_type == PersonalDataRule.CONTAINS:
+        return re.compile(re.escape(rule.pattern), re.IGNORECASE)
+    return re.compile(fnmatch.translate(rule.pattern))
+
+
+def load_matcher(rules: Iterable[PersonalDataRule] | None = None) -> Matcher:
+    rules = PersonalDataRule.objects.filter(enabled=True) if rules is None else rules
+    by_kind: dict[str, list[re.Pattern[str]]] = {}
+    any_kind: list[re.Pattern[str]] = []
+    for rule in rules:
+        pattern = compile_rule(rule)
+        if rule.source_kind:
+            by_kind.setdefault(rule.source_kind, []).append(pattern)
+        else:
+            any_kind.append(pattern)
+    return Matcher(by_kind, any_kind)
+
+
+def reflag_events(chunk: int = 5000, progress: Progress | None = None) -> int:
+    """Recompute the personal-data flag of every stored event; returns how many changed."""
+    matcher = load_matcher()
+    total = Event.objects.count()
+    changed = 0
+    done = 0
+    last_id = 0
+    while True:
+        rows = list(
+            Event.objects.filter(pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", "source_kind", "resource", "personal_data")[:chunk]
+        )
+        if not rows:
+            break
+        last_id = rows[-1][0]
+        flip_on = [pk for pk, kind, res, flag in rows if not flag and matcher(kind, res)]
+        flip_off = [pk for pk, kind, res, flag in rows if flag and not matcher(kind, res)]
+        with transaction.atomic():
+            if flip_on:
+                Event.objects.filter(pk__in=flip_on).update(personal_data=True)
+            if flip_off:
+                Event.objects.filter(pk__in=flip_off).update(personal_data=False)
+        changed += len(flip_on) + len(flip_off)
+        done += len(rows)
+        if progress:
+            progress(done, total, "re-flagging personal data")
+    return changed

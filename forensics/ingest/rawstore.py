@@ -1,0 +1,83 @@
+"""Raw files kept content-addressed on disk: the original file is evidence."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from django.conf import settings
+
+COPY_CHUNK = 1 << 20
+
+
+class TooLarge(ValueError):
+    """The input is larger than INGEST_MAX_BYTES."""
+
+
+@dataclass(frozen=True)
+class StoredRaw:
+    sha256: str
+    size: int
+    path: Path
+
+
+def raw_path(sha256: str) -> Path:
+    return Path(settings.RAW_STORE_DIR) / sha256[:2] / sha256
+
+
+def store(stream: IO[bytes], max_bytes: int | None = None) -> StoredRaw:
+    """Copy a stream into the raw store, hashing on the way; durable (fsync) before return."""
+    limit = settings.INGEST_MAX_BYTES if max_bytes is None else max_bytes
+    root = Path(settings.RAW_STORE_DIR)
+    root.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    fd, tmp_name = tempfile.mkstemp(dir=root, prefix=".incoming-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(COPY_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"input is larger than {limit} bytes")
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        sha = digest.hexdigest()
+        final = raw_path(sha)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():
+            os.unlink(tmp_name)
+        else:
+            os.replace(tmp_name, final)
+            os.chmod(final, 0o440)
+        return StoredRaw(sha, size, final)
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise
+
+
+class CountingReader:
+    """A read-only file wrapper that counts the bytes read, for progress."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self.count = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._stream.read(n)
+        self.count += len(data)
+        return data
+
+    def read1(self, n: int = -1) -> bytes:
+        data = self._stream.read1(n) if hasattr(self._stream, "read1") else self._stream.read(n)  # type: ignore[attr-defined]
+        self.count += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True

@@ -1,0 +1,78 @@
+"""Shared fixtures: users per role, logged-in clients, in-process tasks, a private raw store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_store(settings, tmp_path: Path) -> None:
+    settings.RAW_STORE_DIR = tmp_path / "raw"
+    # Unit tests run task code in-process; the integration tests start a real worker.
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from forensics.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., object]:
+    from django.contrib.auth.models import Group, User
+
+    def make(username: str, *roles: str, superuser: bool = False) -> User:
+        user = User.objects.create_user(username, password="pw-" + username, is_superuser=superuser)
+        for role in roles:
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def investigator(make_user):
+    return make_user("ivy", "investigator")
+
+
+@pytest.fixture
+def auditor(make_user):
+    return make_user("audrey", "auditor")
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user("adam", "admin")
+
+
+@pytest.fixture
+def client_for(client):
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def source(db):
+    from forensics.ingest.models import Source
+
+    return Source.objects.create(name="test-source")
+
+
+@pytest.fixture
+def ingest_sample(source):
+    """Ingest files from tests/samples through the CLI's service path."""
+    from forensics.ingest import services
+
+    def ingest(*relpaths: str, fmt: str = "auto"):
+        return [
+            services.ingest_path(source, SAMPLES / rel, requested_format=fmt) for rel in relpaths
+        ]
+
+    return ingest

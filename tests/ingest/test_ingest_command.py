@@ -1,0 +1,139 @@
+"""`manage.py ingest`: summary lines, idempotency, quarantine, exit codes."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from forensics.ingest.models import Event, IngestBatch, QuarantinedRecord
+from forensics.ingest.rawstore import raw_path
+from tests.ingest.helpers import ct_record, jsonl, records_file
+
+pytestmark = pytest.mark.django_db
+
+
+def run_ingest(*args: str) -> tuple[int, str, str]:
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("ingest", *args, stdout=out, stderr=err)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_it_ingests_a_records_file_and_prints_the_summary(tmp_path: Path):
+    f = tmp_path / "trail.json"
+    f.write_bytes(records_file([ct_record(i) for i in range(5)]))
+    code, out, _ = run_ingest(str(f))
+    assert code == 0
+    assert out.strip() == f"{f}: received 5, stored 5, duplicates 0, quarantined 0"
+    assert Event.objects.count() == 5
+    event = Event.objects.get(source_event_id="00000000-0000-4000-8000-000000000003")
+    assert event.actor_principal == "arn:aws:iam::111122223333:user/alice"
+    assert json.loads(event.raw) == ct_record(3)
+
+
+def test_ingesting_the_same_file_twice_stores_nothing_the_second_time(tmp_path: Path):
+    f = tmp_path / "trail.json.gz"
+    f.write_bytes(gzip.compress(records_file([ct_record(i) for i in range(4)])))
+    run_ingest(str(f))
+    code, out, _ = run_ingest(str(f))
+    assert code == 0
+    assert out.strip().endswith("received 4, stored 0, duplicates 4, quarantined 0")
+    assert Event.objects.count() == 4
+
+
+def test_the_same_event_in_another_file_shape_is_a_duplicate(tmp_path: Path):
+    (tmp_path / "a.json").write_bytes(records_file([ct_record(1), ct_record(2)]))
+    (tmp_path / "b.jsonl").write_bytes(jsonl([ct_record(2), ct_record(3)]))
+    code, out, _ = run_ingest(str(tmp_path))
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[0].endswith("received 2, stored 2, duplicates 0, quarantined 0")
+    assert lines[1].endswith("received 2, stored 1, duplicates 1, quarantined 0")
+
+
+def test_bad_records_are_quarantined_with_position_and_error_and_counts_add_up(tmp_path: Path):
+    no_time = ct_record(2)
+    del no_time["eventTime"]
+    wrong_type = ct_record(3, userIdentity="not-an-object")
+    lines = [json.dumps(ct_record(1)), "{not json", json.dumps(no_time), json.dumps(wrong_type),
+             json.dumps(ct_record(5))]
+    f = tmp_path / "mixed.jsonl"
+    f.write_text("\n".join(lines) + "\n")
+    code, out, _ = run_ingest(str(f))
+    assert code == 0
+    assert out.strip().endswith("received 5, stored 2, duplicates 0, quarantined 3")
+    bad = list(QuarantinedRecord.objects.order_by("index"))
+    assert [q.position for q in bad] == ["line 2", "line 3", "line 4"]
+    assert "invalid JSON" in bad[0].error
+    assert "eventTime" in bad[1].error
+    assert "userIdentity" in bad[2].error
+    assert bad[2].raw == lines[3]
+    batch = IngestBatch.objects.get()
+    assert batch.received == batch.stored + batch.duplicates + batch.quarantined
+
+
+def test_a_truncated_gzip_keeps_what_was_readable(tmp_path: Path):
+    data = gzip.compress(jsonl([ct_record(i) for i in range(3000)]))
+    f = tmp_path / "cut.json.gz"
+    f.write_bytes(data[: len(data) * 2 // 3])
+    code, out, _ = run_ingest(str(f))
+    assert code == 0
+    batch = IngestBatch.objects.get()
+    assert batch.stored > 100
+    assert batch.quarantined == 1
+    assert batch.received == batch.stored + batch.quarantined
+    assert "truncated or corrupt gzip" in QuarantinedRecord.objects.get().error
+
+
+def test_the_raw_file_is_kept_byte_exact(tmp_path: Path):
+    payload = records_file([ct_record(1)])
+    f = tmp_path / "t.json"
+    f.write_bytes(payload)
+    run_ingest(str(f))
+    batch = IngestBatch.objects.get()
+    assert raw_path(batch.sha256).read_bytes() == payload
+    assert batch.size == len(payload)
+
+
+def test_an_unknown_format_exits_2_with_one_line(tmp_path: Path):
+    f = tmp_path / "weird.json"
+    f.write_text('{"hello": "world"}\n')
+    code, out, err = run_ingest(str(f))
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert "unrecognized log format" in err
+
+
+def test_a_missing_file_exits_2():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError) as info:
+        call_command("ingest", "/nonexistent/file.json", stdout=StringIO(), stderr=StringIO())
+    assert info.value.returncode == 2
+
+
+def test_an_unknown_forced_format_exits_2(tmp_path: Path):
+    from django.core.management.base import CommandError
+
+    f = tmp_path / "t.json"
+    f.write_bytes(records_file([ct_record(1)]))
+    with pytest.raises(CommandError) as info:
+        call_command("ingest", str(f), "--format", "syslog", stdout=StringIO(), stderr=StringIO())
+    assert info.value.returncode == 2
+
+
+def test_a_forced_format_is_used(tmp_path: Path):
+    f = tmp_path / "t.json"
+    f.write_bytes(records_file([ct_record(1)]))
+    code, out, _ = run_ingest(str(f), "--format", "cloudtrail", "--source", "org-trail")
+    assert code == 0
+    assert IngestBatch.objects.get().source.name == "org-trail"

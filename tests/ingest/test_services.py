@@ -1,0 +1,78 @@
+"""Ingest service: re-runs, the sweeper, personal-data rules."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from forensics.ingest import services
+from forensics.ingest.models import Event, IngestBatch, PersonalDataRule
+from forensics.ingest.personal_data import reflag_events
+from forensics.ingest.tasks import sweep_batches
+from tests.ingest.helpers import ct_record, records_file
+
+pytestmark = pytest.mark.django_db
+
+
+def accept(source, records, name="t.json"):
+    return services.accept(source, io.BytesIO(records_file(records)), filename=name, via="api")
+
+
+def test_an_accepted_batch_is_durable_and_queued_before_any_work(source):
+    batch = accept(source, [ct_record(1)])
+    assert batch.status == IngestBatch.QUEUED
+    assert batch.detected_format == "cloudtrail"
+    assert Event.objects.count() == 0
+
+
+def test_re_running_an_interrupted_batch_counts_its_own_rows_as_stored(source):
+    batch = accept(source, [ct_record(i) for i in range(6)])
+    services.run_batch(batch.pk)
+    # Simulate a worker that died after storing: the batch is handed out again.
+    IngestBatch.objects.filter(pk=batch.pk).update(status=IngestBatch.RUNNING)
+    again = services.run_batch(batch.pk)
+    assert (again.received, again.stored, again.duplicates) == (6, 6, 0)
+    assert Event.objects.count() == 6
+
+
+def test_the_sweeper_picks_up_a_batch_whose_message_was_lost(source):
+    batch = accept(source, [ct_record(1), ct_record(2)])
+    IngestBatch.objects.filter(pk=batch.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    assert sweep_batches() == 1
+    batch.refresh_from_db()
+    assert batch.status == IngestBatch.DONE
+    assert batch.stored == 2
+
+
+def test_the_sweeper_leaves_fresh_and_finished_batches_alone(source):
+    fresh = accept(source, [ct_record(1)])
+    done = accept(source, [ct_record(2)], name="u.json")
+    services.run_batch(done.pk)
+    IngestBatch.objects.filter(pk=done.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    assert sweep_batches() == 0
+    fresh.refresh_from_db()
+    assert fresh.status == IngestBatch.QUEUED
+
+
+def test_personal_data_rules_flag_on_ingest_and_reflag_on_change(source):
+    PersonalDataRule.objects.create(name="payroll", source_kind="cloudtrail", pattern="s3://hr-payroll/*")
+    batch = accept(source, [ct_record(1), ct_record(2, requestParameters={"bucketName": "logs", "key": "x"})])
+    services.run_batch(batch.pk)
+    flags = dict(Event.objects.values_list("resource", "personal_data"))
+    assert flags == {"s3://hr-payroll/2026/payroll-1.csv": True, "s3://logs/x": False}
+    PersonalDataRule.objects.create(name="logs", pattern_type="contains", pattern="//LOGS/")
+    assert reflag_events() == 1
+    assert Event.objects.filter(personal_data=True).count() == 2
+    PersonalDataRule.objects.all().update(enabled=False)
+    assert reflag_events() == 2
+    assert not Event.objects.filter(personal_data=True).exists()
+
+
+def test_a_rule_for_another_source_kind_does_not_match(source):
+    PersonalDataRule.objects.create(name="k8s only", source_kind="k8s_audit", pattern="*payroll*")
+    batch = accept(source, [ct_record(1)])
+    services.run_batch(batch.pk)
+    assert not Event.objects.filter(personal_data=True).exists()
