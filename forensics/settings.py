@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "forensics.ingest",
     "forensics.identities",
     "forensics.audit",
+    "forensics.investigate",
+    "forensics.cases",
 ]
 
 MIDDLEWARE = [

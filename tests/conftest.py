@@ -66,13 +66,26 @@ def source(db):
 
 
 @pytest.fixture
-def ingest_sample(source):
-    """Ingest files from tests/samples through the CLI's service path."""
+def ingest_files(django_capture_on_commit_callbacks):
+    """Ingest files through the CLI's service path, running what it enqueues on commit
+    (correlation) as a real commit would."""
     from forensics.ingest import services
 
+    def ingest(source, *paths: Path, fmt: str = "auto"):
+        batches = []
+        for path in paths:
+            with django_capture_on_commit_callbacks(execute=True):
+                batches.append(services.ingest_path(source, Path(path), requested_format=fmt))
+        return batches
+
+    return ingest
+
+
+@pytest.fixture
+def ingest_sample(source, ingest_files):
+    """Ingest files from tests/samples (paths relative to it) into the test source."""
+
     def ingest(*relpaths: str, fmt: str = "auto"):
-        return [
-            services.ingest_path(source, SAMPLES / rel, requested_format=fmt) for rel in relpaths
-        ]
+        return ingest_files(source, *(SAMPLES / rel for rel in relpaths), fmt=fmt)
 
     return ingest

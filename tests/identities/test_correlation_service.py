@@ -1,0 +1,191 @@
+"""Correlation through the store: late issuers, the grace period, directory changes, trace."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from forensics.identities.models import Identity, IdentityAlias
+from forensics.identities.trace import find_event, trace_json
+from forensics.ingest.models import Event, EventWait
+from tests.conftest import SAMPLES
+
+pytestmark = pytest.mark.django_db
+SAML = SAMPLES / "cloudtrail" / "saml_role_chain.json"
+GET_OBJECT = "5b0d2a6c-9f1e-4c3b-8a7d-1e2f3a4b5c03"
+
+
+def split_records(src: Path, tmp: Path, strip_source_identity: bool = False) -> list[Path]:
+    """One Records file per record, so a test can deliver them in any order."""
+    out = []
+    for n, record in enumerate(json.loads(src.read_text())["Records"]):
+        if strip_source_identity:
+            record["userIdentity"].get("sessionContext", {}).pop("sourceIdentity", None)
+            for part in ("requestParameters", "responseElements"):
+                (record.get(part) or {}).pop("sourceIdentity", None)
+        path = tmp / f"{src.stem}-{n}.json"
+        path.write_text(json.dumps({"Records": [record]}))
+        out.append(path)
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _ingest(ingest_files):
+    global ingest
+    ingest = ingest_files
+
+
+def test_source_identity_alone_attributes_through_an_asserted_hop(source, tmp_path):
+    _saml, _assume, get = split_records(SAML, tmp_path)
+    ingest(source, get)
+    event = Event.objects.get(source_event_id=GET_OBJECT)
+    assert event.status == "attributed"
+    assert [h["evidence"] for h in event.hops] == ["asserted"]
+    assert event.origin.aliases.filter(namespace="email", value="jane.doe@example.com").exists()
+
+
+def test_an_access_delivered_before_its_issuers_converges_when_they_arrive(source, tmp_path):
+    # Without sourceIdentity the session says nothing of its origin: only the issuers can.
+    saml, assume, get = split_records(SAML, tmp_path, strip_source_identity=True)
+    ingest(source, get)
+    event = Event.objects.get(source_event_id=GET_OBJECT)
+    # The event is from 2024: far past the grace period, so the gap is reported, not hidden.
+    assert (event.status, event.reason) == ("unattributed", "missing_issuer")
+    assert EventWait.objects.filter(event=event).exists()
+    ingest(source, assume)
+    event.refresh_from_db()
+    assert (event.status, event.reason) == ("unattributed", "missing_issuer")
+    ingest(source, saml)
+    event.refresh_from_db()
+    assert event.status == "attributed"
+    assert event.reason == ""
+    assert [h["method"] for h in event.hops] == ["saml-federation", "assume-role"]
+    assert {h["evidence"] for h in event.hops} == {"exact"}
+    assert event.origin.kind == "human"
+    assert not EventWait.objects.filter(event=event).exists()
+
+
+def test_delivery_order_does_not_change_the_stored_attribution(make_user, tmp_path):
+    from forensics.ingest.models import Source
+
+    results = []
+    for n, order in enumerate([(0, 1, 2), (2, 1, 0), (1, 2, 0)]):
+        Event.objects.all().delete()
+        source = Source.objects.create(name=f"s{n}")
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        parts = split_records(SAML, folder, strip_source_identity=True)
+        ingest(source, *(parts[i] for i in order))
+        results.append(trace_json(find_event(GET_OBJECT)))
+    assert results[0]["status"] == "attributed"
+    assert results[0] == results[1] == results[2]
+
+
+def test_a_pending_event_within_the_grace_period_is_pending(source, tmp_path, settings):
+    settings.CORRELATION_GRACE_MINUTES = 10 ** 7  # years: the 2024 sample is still "recent"
+    _saml, _assume, get = split_records(SAML, tmp_path, strip_source_identity=True)
+    ingest(source, get)
+    assert Event.objects.get(source_event_id=GET_OBJECT).status == "pending"
+
+
+def test_marking_an_iam_user_shared_makes_its_activity_unattributed(source, tmp_path):
+    ingest(source, SAMPLES / "cloudtrail" / "shared_iam_user.json")
+    used = Event.objects.filter(actor_principal="arn:aws:iam::111122223333:user/etl-shared")
+    assert used.exists() and all(e.status == "attributed" for e in used)
+    directory_file = tmp_path / "dir.csv"
+    directory_file.write_text(
+        "identity,kind,alias_namespace,alias_value,owner,shared\n"
+        "etl-shared,human,aws_iam_user,arn:aws:iam::111122223333:user/etl-shared,,true\n"
+    )
+    out = StringIO()
+    call_command("import_identities", str(directory_file), stdout=out)
+    assert "rows" in out.getvalue()
+    statuses = {(e.status, e.reason) for e in used.all()}
+    assert statuses == {("unattributed", "shared_account")}
+
+
+def test_import_merges_identities_that_share_an_alias_and_export_round_trips(tmp_path):
+    a = Identity.objects.create(kind="human", name="alice@corp.example")
+    IdentityAlias.objects.create(identity=a, namespace="email", value="alice@corp.example")
+    b = Identity.objects.create(kind="human", name="00u1alice")
+    IdentityAlias.objects.create(identity=b, namespace="okta_user", value="00u1alice")
+    f = tmp_path / "dir.csv"
+    f.write_text(
+        "identity,kind,alias_namespace,alias_value,owner,shared\n"
+        "Alice Example,human,email,Alice@Corp.Example,,\n"
+        "Alice Example,human,okta_user,00u1alice,,\n"
+        "payroll-exporter,workload,aws_iam_user,arn:aws:iam::111122223333:user/payroll-exporter,Alice Example,\n"
+    )
+    call_command("import_identities", str(f), stdout=StringIO())
+    alice = Identity.objects.get(name="Alice Example")
+    assert sorted(alice.aliases.values_list("namespace", flat=True)) == ["email", "okta_user"]
+    assert Identity.objects.filter(kind="human").count() == 1
+    assert Identity.objects.get(name="payroll-exporter").owner == alice
+    out = StringIO()
+    call_command("export_identities", stdout=out)
+    lines = out.getvalue().strip().splitlines()
+    assert lines[0] == "identity,kind,alias_namespace,alias_value,owner,shared"
+    assert "payroll-exporter,workload,aws_iam_user,arn:aws:iam::111122223333:user/payroll-exporter,Alice Example,false" in lines
+
+
+def test_import_names_the_bad_row(tmp_path):
+    from django.core.management.base import CommandError
+
+    f = tmp_path / "dir.csv"
+    f.write_text("identity,kind,alias_namespace,alias_value,owner,shared\nx,robot,email,x@y,,\n")
+    with pytest.raises(CommandError, match="row 2: 'kind'"):
+        call_command("import_identities", str(f), stdout=StringIO())
+
+
+CONTRACT_KEYS = ["event", "status", "reason", "origin", "hops"]
+HOP_KEYS = ["principal", "credential", "method", "evidence", "via_event"]
+
+
+@pytest.mark.parametrize("sample", sorted(p.name for p in (SAMPLES / "cloudtrail").glob("*.json*")))
+def test_trace_json_matches_the_contract_for_every_sample_event(source, sample):
+    ingest(source, SAMPLES / "cloudtrail" / sample)
+    for event in Event.objects.all():
+        out = StringIO()
+        call_command("trace", str(event.pk), "--json", stdout=out)
+        data = json.loads(out.getvalue())
+        assert list(data) == CONTRACT_KEYS
+        assert data["status"] in {"attributed", "ambiguous", "unattributed", "pending"}
+        assert (data["reason"] is None) == (data["status"] in {"attributed", "ambiguous", "pending"}) or data["status"] == "ambiguous"
+        if data["origin"] is not None:
+            assert list(data["origin"]) == ["kind", "name", "aliases"]
+            assert data["origin"]["kind"] in {"human", "workload"}
+        for hop in data["hops"]:
+            assert list(hop) == HOP_KEYS
+            assert hop["evidence"] in {"exact", "asserted", "inferred"}
+        if data["status"] == "attributed":
+            assert data["origin"] is not None
+            assert all(h["evidence"] != "inferred" for h in data["hops"])
+
+
+def test_trace_finds_an_event_by_the_producers_id_and_prints_a_readable_chain(source):
+    ingest(source, SAML)
+    out = StringIO()
+    call_command("trace", GET_OBJECT, stdout=out)
+    text = out.getvalue()
+    assert "status  attributed" in text
+    assert "saml-federation" in text and "assume-role" in text
+    assert "[exact]" in text
+
+
+def test_trace_of_an_unknown_event_exits_2():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError) as info:
+        call_command("trace", "no-such-event", stdout=StringIO())
+    assert info.value.returncode == 2
+
+
+def test_correlate_command_prints_a_summary(source):
+    ingest(source, SAML)
+    out = StringIO()
+    call_command("correlate", "--all", stdout=out)
+    assert out.getvalue().startswith("correlated 3: attributed 3")
