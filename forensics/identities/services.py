@@ -15,10 +15,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from forensics.core import bulk
 from forensics.engine.correlation import (
     Alias,
     Attribution,
@@ -185,30 +186,40 @@ def _short(principal: str) -> str:
     return principal
 
 
+RESULT_COLUMNS = ["id", "status", "reason", "origin_id", "hops", "evidence", "chain_label",
+                  "explanation", "correlated_at"]
+
+
 def write_back(results: Sequence[Attribution], summary: Summary) -> None:
+    """Store attributions on their events in one set-based UPDATE, and their waits."""
     now = timezone.now()
     cache: dict[tuple[str, str], int] = {}
-    updates = []
+    rows: list[tuple[Any, ...]] = []
     waits = []
     for att in results:
         pk = int(att.event_key)
         evidence = max((h.evidence for h in att.hops), key=EVIDENCE_ORDER.__getitem__, default="")
-        updates.append(
-            Event(
-                pk=pk, status=att.status, reason=att.reason or "",
-                origin_id=_origin_identity(att, cache, summary),
-                hops=[dataclasses.asdict(h) for h in att.hops], evidence=evidence,
-                chain_label=chain_label(att), explanation=att.explanation or "",
-                correlated_at=now,
-            )
-        )
+        rows.append((
+            pk, att.status, att.reason or "", _origin_identity(att, cache, summary),
+            [dataclasses.asdict(h) for h in att.hops], evidence, chain_label(att),
+            att.explanation or "", now,
+        ))
         waits.extend(EventWait(event_id=pk, key=k[:500]) for k in set(att.waiting_on))
         summary.events += 1
         summary.add(att.status)
-    fields = ["status", "reason", "origin_id", "hops", "evidence", "chain_label", "explanation", "correlated_at"]
-    with transaction.atomic():
-        Event.objects.bulk_update(updates, fields, batch_size=1000)
-        EventWait.objects.filter(event_id__in=[u.pk for u in updates]).delete()
+    fields = [Event._meta.get_field("id" if c == "id" else c.removesuffix("_id") if c == "origin_id" else c)
+              for c in RESULT_COLUMNS]
+    convert = bulk.converters(fields)
+    staging = bulk.Staging("event_result_staging", Event, RESULT_COLUMNS)
+    qn = connection.ops.quote_name
+    assignments = ", ".join(f"{qn(c)} = r.{qn(c)}" for c in RESULT_COLUMNS[1:])
+    with transaction.atomic(), connection.cursor() as cursor:
+        staging.load(cursor, (tuple(f(v) for f, v in zip(convert, row, strict=True)) for row in rows))
+        cursor.execute(
+            f"UPDATE {staging.q_table} SET {assignments} FROM {staging.q_name} AS r "  # noqa: S608
+            f"WHERE {staging.q_table}.id = r.id"
+        )
+        EventWait.objects.filter(event_id__in=[r[0] for r in rows]).delete()
         EventWait.objects.bulk_create(waits, batch_size=2000, ignore_conflicts=True)
 
 

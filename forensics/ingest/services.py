@@ -25,6 +25,7 @@ from django.utils import timezone
 from forensics.engine.model import NormalizedEvent, RecordError
 from forensics.engine.parsers import Parser, UnknownFormat, detect, get_parser
 from forensics.engine.reader import RawRecord, iter_records
+from forensics.core import bulk
 from forensics.ingest import rawstore
 from forensics.ingest.models import Event, IngestBatch, QuarantinedRecord, Source
 from forensics.ingest.personal_data import Matcher, load_matcher
@@ -267,42 +268,38 @@ def _flush(
 
 
 _NOT_INSERTED = {"id", "origin_id", "correlated_at"}
+_insert_plan: tuple[list[str], list[Any]] | None = None
 
 
-def _insert_fields() -> list[Any]:
-    return [f for f in Event._meta.concrete_fields if f.attname not in _NOT_INSERTED]
+def _plan() -> tuple[list[str], list[Any]]:
+    global _insert_plan
+    if _insert_plan is None:
+        fields = [f for f in Event._meta.concrete_fields if f.attname not in _NOT_INSERTED]
+        _insert_plan = ([f.attname for f in fields], fields)
+    return _insert_plan
 
 
 def insert_events(rows: list[dict[str, Any]]) -> set[str]:
-    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING: the keys actually stored.
+    """Store rows, skipping dedupe keys already stored; returns the keys actually stored.
 
-    One statement serves PostgreSQL and SQLite (3.35+), so the counts are exact on both.
+    Rows are loaded into a staging table in bulk (COPY on PostgreSQL) and moved with
+    INSERT ... SELECT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING, one statement that
+    serves PostgreSQL and SQLite alike, so the stored/duplicate counts are exact on both.
     """
     if not rows:
         return set()
-    fields = _insert_fields()
-    columns = [f.attname for f in fields]
-    qn = connection.ops.quote_name
-    table = qn(Event._meta.db_table)
-    col_sql = ", ".join(qn(c) for c in columns)
-    per_statement = max(1, 30000 // len(columns)) if connection.vendor == "sqlite" else 1000
-    inserted: set[str] = set()
+    columns, fields = _plan()
+    convert = list(zip(columns, bulk.converters(fields), strict=True))
+    staging = bulk.Staging("ingest_event_staging", Event, columns)
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_statement):
-            part = rows[start : start + per_statement]
-            placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(part))
-            params: list[Any] = []
-            for row in part:
-                params.extend(
-                    f.get_db_prep_save(row[f.attname], connection) for f in fields
-                )
-            cursor.execute(
-                f"INSERT INTO {table} ({col_sql}) VALUES {placeholders} "  # noqa: S608
-                f"ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key",
-                params,
-            )
-            inserted.update(r[0] for r in cursor.fetchall())
-    return inserted
+        staging.load(cursor, (tuple(conv(row[c]) for c, conv in convert) for row in rows))
+        # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT.
+        cursor.execute(
+            f"INSERT INTO {staging.q_table} ({staging.q_columns}) "  # noqa: S608
+            f"SELECT {staging.q_columns} FROM {staging.q_name} WHERE true "
+            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key"
+        )
+        return {r[0] for r in cursor.fetchall()}
 
 
 def ingest_path(
