@@ -43,7 +43,9 @@ def database_from_url(url: str) -> dict[str, object]:
             "TEST": {"NAME": os.environ.get("TEST_DATABASE_NAME") or None},
         }
     if parsed.scheme == "sqlite":
-        return sqlite_database(Path(unquote(parsed.path)) if parsed.path else VAR_DIR / "db.sqlite3")
+        return sqlite_database(
+            Path(unquote(parsed.path)) if parsed.path else VAR_DIR / "db.sqlite3"
+        )
     raise ValueError(f"DATABASE_URL: unsupported scheme '{parsed.scheme}'")
 
 
@@ -78,7 +80,9 @@ if not SECRET_KEY:
         key_file.chmod(0o600)
     SECRET_KEY = key_file.read_text().strip()
 
-ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h
+]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [

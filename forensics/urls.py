@@ -8,4 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("forensics.core.urls")),
     path("", include("forensics.ingest.urls")),
+    path("", include("forensics.investigate.urls")),
+    path("", include("forensics.cases.urls")),
+    path("", include("forensics.audit.urls")),
 ]

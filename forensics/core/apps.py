@@ -14,7 +14,9 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        serving = any(arg in {"runserver", "run_dev"} for arg in sys.argv) or "gunicorn" in sys.argv[0]
+        serving = (
+            any(arg in {"runserver", "run_dev"} for arg in sys.argv) or "gunicorn" in sys.argv[0]
+        )
         if settings.CELERY_TASK_ALWAYS_EAGER and serving:
             log.warning(
                 "REDIS_URL is not set: background tasks run in-process in the web server "

@@ -24,8 +24,12 @@ DEMO_RULES = [
     ("Payroll (any)", "", PersonalDataRule.CONTAINS, "payroll"),
     ("Kubernetes secrets", "k8s_audit", PersonalDataRule.GLOB, "k8s://*/secrets/*"),
 ]
-DEMO_USERS = [("demo", ("investigator", "auditor", "admin")), ("investigator", ("investigator",)),
-              ("auditor", ("auditor",)), ("admin", ("admin",))]
+DEMO_USERS = [
+    ("demo", ("investigator", "auditor", "admin")),
+    ("investigator", ("investigator",)),
+    ("auditor", ("auditor",)),
+    ("admin", ("admin",)),
+]
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,9 @@ def load(events: int, seed: int, say: Say) -> Login:
     if not (out / "expected.jsonl").exists():
         say(f"generating a demo estate of about {events} events in {out}")
         generate(out, events=events, seed=seed)
-    files = sorted(p for p in out.rglob("*") if p.is_file() and p.suffix in {".gz", ".json", ".jsonl", ".log"})
+    files = sorted(
+        p for p in out.rglob("*") if p.is_file() and p.suffix in {".gz", ".json", ".jsonl", ".log"}
+    )
     late = [p for p in files if "late" in p.relative_to(out).parts]
     on_time = [p for p in files if p not in late]
     sources: dict[str, Source] = {}

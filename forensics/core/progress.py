@@ -28,13 +28,17 @@ class TerminalProgress:
         frac = min(1.0, done / total) if total else 0.0
         bar = "#" * int(frac * self.width)
         text = f"\r{self.label[:40]:40} [{bar:<{self.width}}] {frac:6.1%}"
-        self.stream.write(text, ending="") if hasattr(self.stream, "style_func") else self.stream.write(text)
+        self.stream.write(text, ending="") if hasattr(
+            self.stream, "style_func"
+        ) else self.stream.write(text)
         self.stream.flush()
         self._drawn = True
 
     def close(self) -> None:
         if self._drawn:
             out = "\r" + " " * (self.width + 52) + "\r"
-            self.stream.write(out, ending="") if hasattr(self.stream, "style_func") else self.stream.write(out)
+            self.stream.write(out, ending="") if hasattr(
+                self.stream, "style_func"
+            ) else self.stream.write(out)
             self.stream.flush()
             self._drawn = False

@@ -33,7 +33,9 @@ def has_role(user: AbstractBaseUser | AnonymousUser, *roles: str) -> bool:
     return bool(user_roles(user) & set(roles))
 
 
-def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def role_required(
+    *roles: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Allow the view only to users holding one of ``roles`` (403 otherwise)."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -316,20 +316,23 @@ def _line_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
     reported = False
 
     def lines() -> Iterator[bytes]:
+        # Walk the buffer with an offset; copy only the unread tail when refilling.
         nonlocal pending
+        pos = 0
         while True:
-            nl = pending.find(b"\n")
+            nl = pending.find(b"\n", pos)
             if nl >= 0:
-                line, pending = pending[: nl + 1], pending[nl + 1 :]
-                yield line
+                yield pending[pos : nl + 1]
+                pos = nl + 1
                 continue
             chunk = src.read_bytes(CHUNK_CHARS)
             if not chunk:
-                if pending:
-                    line, pending = pending, b""
-                    yield line
+                rest, pending = pending[pos:], b""
+                if rest:
+                    yield rest
                 return
-            pending += chunk
+            pending = pending[pos:] + chunk
+            pos = 0
 
     for raw_line in lines():
         line_no += 1

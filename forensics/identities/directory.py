@@ -46,8 +46,7 @@ def _csv_rows(fh: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     missing = {"identity", "kind"} - set(reader.fieldnames or [])
     if missing:
         raise DirectoryError(f"header lacks column(s): {', '.join(sorted(missing))}")
-    for n, row in enumerate(reader, start=2):
-        yield n, row
+    yield from enumerate(reader, start=2)
 
 
 def _json_rows(fh: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -65,7 +64,14 @@ def _json_rows(fh: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
         if isinstance(aliases, list):
             # {"identity": ..., "aliases": [{"namespace":..., "value":...}]} form
             for alias in aliases or [{}]:
-                yield n, {**item, "alias_namespace": alias.get("namespace", ""), "alias_value": alias.get("value", "")}
+                yield (
+                    n,
+                    {
+                        **item,
+                        "alias_namespace": alias.get("namespace", ""),
+                        "alias_value": alias.get("value", ""),
+                    },
+                )
         else:
             yield n, item
 
@@ -86,8 +92,15 @@ def _row(n: int, r: dict[str, Any]) -> Row:
     if ns == "email":
         value = value.lower()
     shared = r.get("shared")
-    return Row(n, name, kind, ns, value, str(r.get("owner") or "").strip(),
-               shared is True or str(shared or "").strip().lower() in TRUE)
+    return Row(
+        n,
+        name,
+        kind,
+        ns,
+        value,
+        str(r.get("owner") or "").strip(),
+        shared is True or str(shared or "").strip().lower() in TRUE,
+    )
 
 
 @transaction.atomic
@@ -98,15 +111,28 @@ def import_rows(rows: Iterable[Row]) -> tuple[int, int, set[int]]:
     different identities merge them (the directory says they are one actor).
     """
     by_name: dict[str, list[Row]] = {}
+    claimed: dict[tuple[str, str], Row] = {}
     for row in rows:
         by_name.setdefault(row.identity, []).append(row)
+        if not row.namespace:
+            continue
+        first = claimed.setdefault((row.namespace, row.value), row)
+        if first.identity != row.identity:
+            # One alias naming two actors would merge them; a shared account is one
+            # identity with shared=true, not the same alias under several people.
+            raise DirectoryError(
+                f"row {row.line}: alias {row.namespace}:{row.value} is already given to "
+                f"'{first.identity}' (row {first.line}); list a shared account once, "
+                "as its own identity with shared=true"
+            )
     created = added = 0
     touched: set[int] = set()
     resolved: dict[str, Identity] = {}
     for name, group in by_name.items():
         keys = [(r.namespace, r.value) for r in group if r.namespace]
         holders = {
-            a.identity_id for a in IdentityAlias.objects.filter(namespace__in=[k[0] for k in keys])
+            a.identity_id
+            for a in IdentityAlias.objects.filter(namespace__in=[k[0] for k in keys])
             if (a.namespace, a.value) in set(keys)
         }
         identity = None
@@ -126,7 +152,9 @@ def import_rows(rows: Iterable[Row]) -> tuple[int, int, set[int]]:
         identity.origin = Identity.IMPORTED
         identity.save()
         for ns, value in keys:
-            _, made = IdentityAlias.objects.get_or_create(namespace=ns, value=value, defaults={"identity": identity})
+            _, made = IdentityAlias.objects.get_or_create(
+                namespace=ns, value=value, defaults={"identity": identity}
+            )
             added += int(made)
         resolved[name] = identity
         touched.add(identity.pk)
@@ -135,7 +163,9 @@ def import_rows(rows: Iterable[Row]) -> tuple[int, int, set[int]]:
         if owner_name:
             owner = resolved.get(owner_name) or Identity.objects.filter(name=owner_name).first()
             if owner is None:
-                raise DirectoryError(f"row {group[0].line}: owner '{owner_name}' is not in the directory")
+                raise DirectoryError(
+                    f"row {group[0].line}: owner '{owner_name}' is not in the directory"
+                )
             Identity.objects.filter(pk=resolved[name].pk).update(owner=owner)
     return created, added, touched
 
@@ -150,7 +180,9 @@ def merge(keep: Identity, other: Identity) -> None:
 
 
 def export_rows() -> Iterator[dict[str, str]]:
-    for identity in Identity.objects.select_related("owner").prefetch_related("aliases").order_by("name", "pk"):
+    for identity in (
+        Identity.objects.select_related("owner").prefetch_related("aliases").order_by("name", "pk")
+    ):
         aliases = list(identity.aliases.all()) or [None]
         for alias in aliases:
             yield {

@@ -15,14 +15,19 @@ class Identity(models.Model):
     kind = models.CharField(max_length=8, choices=[(HUMAN, "human"), (WORKLOAD, "workload")])
     name = models.CharField(max_length=300)
     owner = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="owned",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned",
         help_text="the human accountable for a workload",
     )
     shared = models.BooleanField(
         default=False, help_text="used by several people: its activity cannot be attributed"
     )
     origin = models.CharField(
-        max_length=8, default=AUTO,
+        max_length=8,
+        default=AUTO,
         choices=[(AUTO, "from logs"), (IMPORTED, "imported"), (ADMIN, "admin")],
     )
     notes = models.TextField(blank=True)
@@ -47,9 +52,7 @@ class IdentityAlias(models.Model):
 
     class Meta:
         ordering = ["namespace", "value"]
-        constraints = [
-            models.UniqueConstraint(fields=["namespace", "value"], name="alias_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["namespace", "value"], name="alias_unique")]
         verbose_name_plural = "identity aliases"
 
     def __str__(self) -> str:

@@ -28,8 +28,9 @@ from forensics.engine.correlation import (
     EngineEvent,
     Lookups,
     MemoryIndex,
+    arrival_keys,
     attribute_all,
-    lookups_for,
+    close_over,
 )
 from forensics.engine.model import NormalizedEvent
 from forensics.identities.models import Identity, IdentityAlias
@@ -38,7 +39,6 @@ from forensics.ingest.models import Event, EventWait
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 CHUNK = 5000
-MAX_CLOSURE_ROUNDS = 12
 
 ENGINE_FIELDS = [f.name for f in dataclasses.fields(NormalizedEvent)]
 EVIDENCE_ORDER = {"exact": 0, "asserted": 1, "inferred": 2}
@@ -65,6 +65,7 @@ class Summary:
 
 
 # --- rows -> engine objects -------------------------------------------------------------
+
 
 def engine_events(rows: Iterable[dict[str, Any]]) -> list[EngineEvent]:
     """EngineEvents from ``Event.objects.values(*ENGINE_FIELDS, 'id')`` rows."""
@@ -101,44 +102,42 @@ def fetch_lookups(lookups: Lookups) -> list[EngineEvent]:
 
 
 def build_index(targets: Sequence[EngineEvent]) -> MemoryIndex:
-    """An index holding the targets and everything their chains need, fetched in rounds."""
+    """An index holding the targets and everything their chains reach, fetched in rounds."""
     index = MemoryIndex(targets)
-    seen = {e.key for e in targets}
-    asked = Lookups()
-    frontier: Sequence[EngineEvent] = targets
-    for _ in range(MAX_CLOSURE_ROUNDS):
-        wanted = lookups_for(frontier) - asked
-        if wanted.is_empty():
-            break
-        asked = asked | wanted
-        fetched = [e for e in fetch_lookups(wanted) if e.key not in seen]
-        if not fetched:
-            break
-        seen.update(e.key for e in fetched)
-        index.add(fetched)
-        frontier = fetched
+    close_over(index, fetch_lookups, targets)
     return index
 
 
 def load_directory() -> Directory:
     aliases: dict[int, list[Alias]] = {}
-    for ident_id, ns, value in IdentityAlias.objects.values_list("identity_id", "namespace", "value"):
+    for ident_id, ns, value in IdentityAlias.objects.values_list(
+        "identity_id", "namespace", "value"
+    ):
         aliases.setdefault(ident_id, []).append(Alias(ns, value))
     owners = dict(Identity.objects.filter(owner__isnull=False).values_list("id", "owner__name"))
     return Directory(
         [
             DirectoryIdentity(
-                id=str(pk), kind=kind, name=name, shared=shared, owner=owners.get(pk, ""),
+                id=str(pk),
+                kind=kind,
+                name=name,
+                shared=shared,
+                owner=owners.get(pk, ""),
                 aliases=tuple(aliases.get(pk, ())),
             )
-            for pk, kind, name, shared in Identity.objects.values_list("id", "kind", "name", "shared")
+            for pk, kind, name, shared in Identity.objects.values_list(
+                "id", "kind", "name", "shared"
+            )
         ]
     )
 
 
 # --- engine results -> rows -------------------------------------------------------------
 
-def _origin_identity(attribution: Attribution, cache: dict[tuple[str, str], int], summary: Summary) -> int | None:
+
+def _origin_identity(
+    attribution: Attribution, cache: dict[tuple[str, str], int], summary: Summary
+) -> int | None:
     origin = attribution.origin
     if origin is None:
         return None
@@ -151,12 +150,16 @@ def _origin_identity(attribution: Attribution, cache: dict[tuple[str, str], int]
     existing = (
         IdentityAlias.objects.filter(
             Q(*[Q(namespace=ns, value=v) for ns, v in keys], _connector=Q.OR)
-        ).values_list("identity_id", flat=True).first()
+        )
+        .values_list("identity_id", flat=True)
+        .first()
         if keys
         else None
     )
     if existing is None:
-        identity = Identity.objects.create(kind=origin.kind, name=origin.name[:300], origin=Identity.AUTO)
+        identity = Identity.objects.create(
+            kind=origin.kind, name=origin.name[:300], origin=Identity.AUTO
+        )
         IdentityAlias.objects.bulk_create(
             [IdentityAlias(identity=identity, namespace=ns, value=v[:500]) for ns, v in keys],
             ignore_conflicts=True,
@@ -186,8 +189,17 @@ def _short(principal: str) -> str:
     return principal
 
 
-RESULT_COLUMNS = ["id", "status", "reason", "origin_id", "hops", "evidence", "chain_label",
-                  "explanation", "correlated_at"]
+RESULT_COLUMNS = [
+    "id",
+    "status",
+    "reason",
+    "origin_id",
+    "hops",
+    "evidence",
+    "chain_label",
+    "explanation",
+    "correlated_at",
+]
 
 
 def write_back(results: Sequence[Attribution], summary: Summary) -> None:
@@ -199,22 +211,39 @@ def write_back(results: Sequence[Attribution], summary: Summary) -> None:
     for att in results:
         pk = int(att.event_key)
         evidence = max((h.evidence for h in att.hops), key=EVIDENCE_ORDER.__getitem__, default="")
-        rows.append((
-            pk, att.status, att.reason or "", _origin_identity(att, cache, summary),
-            [dataclasses.asdict(h) for h in att.hops], evidence, chain_label(att),
-            att.explanation or "", now,
-        ))
-        waits.extend(EventWait(event_id=pk, key=k[:500]) for k in set(att.waiting_on))
+        rows.append(
+            (
+                pk,
+                att.status,
+                att.reason or "",
+                _origin_identity(att, cache, summary),
+                [dataclasses.asdict(h) for h in att.hops],
+                evidence,
+                chain_label(att),
+                att.explanation or "",
+                now,
+            )
+        )
+        # Everything the result was read from: an event that later issues or shares one of
+        # these values may change it (a late issuer, a second issuer, a session start).
+        keys = set(att.waiting_on) | set(att.depends_on)
+        waits.extend(EventWait(event_id=pk, key=k[:500]) for k in keys)
         summary.events += 1
         summary.add(att.status)
-    fields = [Event._meta.get_field("id" if c == "id" else c.removesuffix("_id") if c == "origin_id" else c)
-              for c in RESULT_COLUMNS]
+    fields = [
+        Event._meta.get_field(
+            "id" if c == "id" else c.removesuffix("_id") if c == "origin_id" else c
+        )
+        for c in RESULT_COLUMNS
+    ]
     convert = bulk.converters(fields)
     staging = bulk.Staging("event_result_staging", Event, RESULT_COLUMNS)
     qn = connection.ops.quote_name
     assignments = ", ".join(f"{qn(c)} = r.{qn(c)}" for c in RESULT_COLUMNS[1:])
     with transaction.atomic(), connection.cursor() as cursor:
-        staging.load(cursor, (tuple(f(v) for f, v in zip(convert, row, strict=True)) for row in rows))
+        staging.load(
+            cursor, (tuple(f(v) for f, v in zip(convert, row, strict=True)) for row in rows)
+        )
         cursor.execute(
             f"UPDATE {staging.q_table} SET {assignments} FROM {staging.q_name} AS r "  # noqa: S608
             f"WHERE {staging.q_table}.id = r.id"
@@ -225,7 +254,10 @@ def write_back(results: Sequence[Attribution], summary: Summary) -> None:
 
 # --- entry points ---------------------------------------------------------------------
 
-def correlate_ids(ids: Iterable[int], progress: Progress | None = None, summary: Summary | None = None) -> Summary:
+
+def correlate_ids(
+    ids: Iterable[int], progress: Progress | None = None, summary: Summary | None = None
+) -> Summary:
     """Correlate the given events (in chunks), storing their attribution."""
     summary = summary or Summary()
     id_list = sorted(set(ids))
@@ -243,28 +275,21 @@ def correlate_ids(ids: Iterable[int], progress: Progress | None = None, summary:
 
 
 def affected_by(event_ids: Sequence[int]) -> set[int]:
-    """Events whose attribution may change because these events arrived: waiters on what
-    they issue, users of the credentials they issue, and so on down the chain."""
-    affected: set[int] = set()
-    frontier = list(event_ids)
-    for _ in range(MAX_CLOSURE_ROUNDS):
-        if not frontier:
-            break
-        rows = Event.objects.filter(pk__in=frontier).values_list(
-            "credential_issued", "issued_principal", "correlation_id", "source_event_id"
+    """Stored events whose attribution read a value these newly stored events carry."""
+    keys: set[str] = set()
+    for chunk_start in range(0, len(event_ids), CHUNK):
+        chunk = event_ids[chunk_start : chunk_start + CHUNK]
+        for item in _values(Event.objects.filter(pk__in=chunk)):
+            keys |= arrival_keys(item.event)
+    found: set[int] = set()
+    key_list = sorted(keys)
+    for start in range(0, len(key_list), CHUNK):
+        found |= set(
+            EventWait.objects.filter(key__in=key_list[start : start + CHUNK]).values_list(
+                "event_id", flat=True
+            )
         )
-        keys: set[str] = set()
-        issued: set[str] = set()
-        for cred, principal, corr, sid in rows:
-            keys.update(k for k in (cred, principal, corr, sid) if k)
-            if cred:
-                issued.add(cred)
-        found = set(EventWait.objects.filter(key__in=keys).values_list("event_id", flat=True))
-        if issued:
-            found |= set(Event.objects.filter(credential_used__in=issued).values_list("pk", flat=True))
-        frontier = list(found - affected - set(event_ids))
-        affected |= found
-    return affected
+    return found - set(event_ids)
 
 
 def correlate_batch(batch_id: int, progress: Progress | None = None) -> Summary:
@@ -290,5 +315,7 @@ def expire_pending() -> Summary:
 def identities_changed(identity_ids: Iterable[int]) -> Summary:
     """Re-attribute events that a directory change can affect."""
     ids = set(Event.objects.filter(origin_id__in=list(identity_ids)).values_list("pk", flat=True))
-    ids |= set(Event.objects.filter(status__in=["unattributed", "ambiguous"]).values_list("pk", flat=True))
+    ids |= set(
+        Event.objects.filter(status__in=["unattributed", "ambiguous"]).values_list("pk", flat=True)
+    )
     return correlate_ids(ids)

@@ -29,7 +29,9 @@ class PersonalDataRuleAdmin(admin.ModelAdmin):
     list_display = ["name", "source_kind", "pattern_type", "pattern", "enabled", "updated_at"]
     list_filter = ["enabled", "source_kind", "pattern_type"]
 
-    def save_model(self, request: HttpRequest, obj: PersonalDataRule, form: Any, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: PersonalDataRule, form: Any, change: bool
+    ) -> None:
         super().save_model(request, obj, form, change)
         transaction.on_commit(reflag_personal_data.delay)
         self.message_user(request, "Stored events are being re-flagged in the background.")
@@ -41,7 +43,17 @@ class PersonalDataRuleAdmin(admin.ModelAdmin):
 
 @admin.register(IngestBatch)
 class IngestBatchAdmin(admin.ModelAdmin):
-    list_display = ["pk", "filename", "source", "status", "received", "stored", "duplicates", "quarantined", "created_at"]
+    list_display = [
+        "pk",
+        "filename",
+        "source",
+        "status",
+        "received",
+        "stored",
+        "duplicates",
+        "quarantined",
+        "created_at",
+    ]
     list_filter = ["status", "via", "source"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

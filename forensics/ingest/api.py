@@ -55,8 +55,12 @@ def ingest(request: HttpRequest) -> JsonResponse:
     filename = request.GET.get("filename") or request.headers.get("X-Filename") or "api-upload"
     try:
         batch = services.accept(
-            source, request, filename=filename, via=IngestBatch.API,
-            token_hint=source.token_hint, requested_format=fmt,
+            source,
+            request,
+            filename=filename,
+            via=IngestBatch.API,
+            token_hint=source.token_hint,
+            requested_format=fmt,
         )
     except TooLarge as exc:
         return _error(413, str(exc))
@@ -64,7 +68,9 @@ def ingest(request: HttpRequest) -> JsonResponse:
         return _error(415, str(exc))
     transaction.on_commit(lambda: run_ingest.delay(batch.pk))
     status_url = request.build_absolute_uri(reverse("api_batch_status", args=[batch.pk]))
-    return JsonResponse({"batch": batch.pk, "status": batch.status, "status_url": status_url}, status=202)
+    return JsonResponse(
+        {"batch": batch.pk, "status": batch.status, "status_url": status_url}, status=202
+    )
 
 
 @require_GET

@@ -49,7 +49,9 @@ class Source(models.Model):
         return token
 
     def token_matches(self, token: str) -> bool:
-        return bool(self.token_hash) and hmac.compare_digest(self.token_hash, self.hash_token(token))
+        return bool(self.token_hash) and hmac.compare_digest(
+            self.token_hash, self.hash_token(token)
+        )
 
 
 class IngestBatch(models.Model):
@@ -157,12 +159,13 @@ class Event(models.Model):
     position = models.CharField(max_length=80, blank=True)
 
     # Attribution, written by correlation (stored on the event for fast timelines).
-    status = models.CharField(
-        max_length=12, choices=ATTRIBUTION_STATUSES, default=STATUS_PENDING
-    )
+    status = models.CharField(max_length=12, choices=ATTRIBUTION_STATUSES, default=STATUS_PENDING)
     reason = models.CharField(max_length=32, blank=True)
     origin = models.ForeignKey(
-        "identities.Identity", null=True, blank=True, on_delete=models.SET_NULL,
+        "identities.Identity",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="events",
     )
     hops = models.JSONField(default=list)
@@ -174,30 +177,54 @@ class Event(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["event_time"], name="event_time_idx"),
-            models.Index(fields=["credential_used"], name="event_cred_used_idx",
-                         condition=~Q(credential_used="")),
-            models.Index(fields=["credential_issued"], name="event_cred_issued_idx",
-                         condition=~Q(credential_issued="")),
-            models.Index(fields=["issued_principal"], name="event_issued_principal_idx",
-                         condition=~Q(issued_principal="")),
-            models.Index(fields=["correlation_id"], name="event_correlation_idx",
-                         condition=~Q(correlation_id="")),
-            models.Index(fields=["assumed_role_id"], name="event_assumed_role_idx",
-                         condition=~Q(assumed_role_id="")),
-            models.Index(fields=["shared_event_id"], name="event_shared_event_idx",
-                         condition=~Q(shared_event_id="")),
-            models.Index(fields=["request_id"], name="event_request_idx",
-                         condition=~Q(request_id="")),
+            models.Index(
+                fields=["credential_used"],
+                name="event_cred_used_idx",
+                condition=~Q(credential_used=""),
+            ),
+            models.Index(
+                fields=["credential_issued"],
+                name="event_cred_issued_idx",
+                condition=~Q(credential_issued=""),
+            ),
+            models.Index(
+                fields=["issued_principal"],
+                name="event_issued_principal_idx",
+                condition=~Q(issued_principal=""),
+            ),
+            models.Index(
+                fields=["correlation_id"],
+                name="event_correlation_idx",
+                condition=~Q(correlation_id=""),
+            ),
+            models.Index(
+                fields=["assumed_role_id"],
+                name="event_assumed_role_idx",
+                condition=~Q(assumed_role_id=""),
+            ),
+            models.Index(
+                fields=["shared_event_id"],
+                name="event_shared_event_idx",
+                condition=~Q(shared_event_id=""),
+            ),
+            models.Index(
+                fields=["request_id"], name="event_request_idx", condition=~Q(request_id="")
+            ),
             models.Index(fields=["actor_principal", "event_time"], name="event_actor_time_idx"),
             models.Index(fields=["origin", "event_time"], name="event_origin_time_idx"),
             models.Index(fields=["status", "event_time"], name="event_status_time_idx"),
-            models.Index(fields=["personal_data", "event_time"], name="event_pd_time_idx",
-                         condition=Q(personal_data=True)),
+            models.Index(
+                fields=["personal_data", "event_time"],
+                name="event_pd_time_idx",
+                condition=Q(personal_data=True),
+            ),
             models.Index(fields=["source_event_id"], name="event_source_id_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.action} by {self.actor_principal or '?'} at {self.event_time:%Y-%m-%d %H:%M:%S}"
+        return (
+            f"{self.action} by {self.actor_principal or '?'} at {self.event_time:%Y-%m-%d %H:%M:%S}"
+        )
 
 
 class EventWait(models.Model):
@@ -208,6 +235,9 @@ class EventWait(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["event", "key"], name="eventwait_unique")]
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} waits on {self.key}"
 
 
 class QuarantinedRecord(models.Model):
@@ -236,7 +266,8 @@ class PersonalDataRule(models.Model):
     name = models.CharField(max_length=100)
     source_kind = models.CharField(max_length=32, blank=True, help_text="blank: every source kind")
     pattern_type = models.CharField(
-        max_length=8, choices=[(GLOB, "glob"), (REGEX, "regular expression"), (CONTAINS, "contains")],
+        max_length=8,
+        choices=[(GLOB, "glob"), (REGEX, "regular expression"), (CONTAINS, "contains")],
         default=GLOB,
     )
     pattern = models.CharField(max_length=500, help_text="e.g. s3://hr-payroll/*")

@@ -22,10 +22,10 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from forensics.core import bulk
 from forensics.engine.model import NormalizedEvent, RecordError
 from forensics.engine.parsers import Parser, UnknownFormat, detect, get_parser
 from forensics.engine.reader import RawRecord, iter_records
-from forensics.core import bulk
 from forensics.ingest import rawstore
 from forensics.ingest.models import Event, IngestBatch, QuarantinedRecord, Source
 from forensics.ingest.personal_data import Matcher, load_matcher
@@ -143,8 +143,11 @@ def _ingest_file(batch: IngestBatch, progress: Progress | None) -> Counts:
             if row is None:
                 bad.append(
                     QuarantinedRecord(
-                        batch=batch, index=record.index, position=record.position,
-                        raw=record.text, error=error,
+                        batch=batch,
+                        index=record.index,
+                        position=record.position,
+                        raw=record.text,
+                        error=error,
                     )
                 )
             else:
@@ -156,9 +159,12 @@ def _ingest_file(batch: IngestBatch, progress: Progress | None) -> Counts:
                 if counter.count - last_report > (1 << 20) or progress:
                     last_report = counter.count
                     IngestBatch.objects.filter(pk=batch.pk).update(
-                        bytes_done=counter.count, touched_at=timezone.now(),
-                        received=received, stored=stored,
-                        duplicates=duplicates, quarantined=quarantined,
+                        bytes_done=counter.count,
+                        touched_at=timezone.now(),
+                        received=received,
+                        stored=stored,
+                        duplicates=duplicates,
+                        quarantined=quarantined,
                     )
                     if progress:
                         progress(counter.count, batch.size, batch.filename)
@@ -258,8 +264,9 @@ def _flush(
                 # Conflicts with rows this batch stored in an earlier, interrupted attempt
                 # are this batch's own records, not duplicates.
                 own = set(
-                    Event.objects.filter(dedupe_key__in=conflicts, batch_id=batch.pk)
-                    .values_list("dedupe_key", flat=True)
+                    Event.objects.filter(dedupe_key__in=conflicts, batch_id=batch.pk).values_list(
+                        "dedupe_key", flat=True
+                    )
                 )
                 stored += len(own)
                 duplicates += len(conflicts) - len(own)
@@ -312,7 +319,11 @@ def ingest_path(
     """The CLI's synchronous path: accept then run, in this process."""
     with open(path, "rb") as fh:
         batch = accept(
-            source, fh, filename=str(path), via=IngestBatch.CLI, requested_format=requested_format,
+            source,
+            fh,
+            filename=str(path),
+            via=IngestBatch.CLI,
+            requested_format=requested_format,
             max_bytes=1 << 62,
         )
     return run_batch(batch.pk, progress=progress)

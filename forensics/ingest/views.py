@@ -27,8 +27,11 @@ def batch_list(request: HttpRequest) -> HttpResponse:
         upload = form.cleaned_data["file"]
         try:
             batch = services.accept(
-                form.cleaned_data["source"], upload, filename=upload.name,
-                via=IngestBatch.UPLOAD, user=request.user,
+                form.cleaned_data["source"],
+                upload,
+                filename=upload.name,
+                via=IngestBatch.UPLOAD,
+                user=request.user,
                 requested_format=form.cleaned_data["format"],
             )
         except (UnknownFormat, TooLarge) as exc:

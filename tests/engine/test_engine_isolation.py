@@ -23,7 +23,9 @@ def imported_roots(path: Path) -> set[str]:
 def test_engine_modules_import_neither_django_nor_celery():
     files = sorted(ENGINE.rglob("*.py"))
     assert len(files) > 5
-    offenders = {str(p.relative_to(ENGINE)): sorted(imported_roots(p) & set(FORBIDDEN)) for p in files}
+    offenders = {
+        str(p.relative_to(ENGINE)): sorted(imported_roots(p) & set(FORBIDDEN)) for p in files
+    }
     assert {k: v for k, v in offenders.items() if v} == {}
 
 

@@ -27,7 +27,10 @@ def test_it_reads_a_top_level_array():
 def test_it_reads_json_lines_and_quarantines_a_bad_line_without_stopping():
     recs = read(b'{"a":1}\nnot json\n\n{"b":2}\n[1]\n')
     assert [(r.position, bool(r.error)) for r in recs] == [
-        ("line 1", False), ("line 2", True), ("line 4", False), ("line 5", True),
+        ("line 1", False),
+        ("line 2", True),
+        ("line 4", False),
+        ("line 5", True),
     ]
     assert "invalid JSON" in recs[1].error
     assert recs[3].error == "line is not a JSON object"
@@ -88,7 +91,9 @@ def test_it_streams_a_large_records_file_in_bounded_chunks():
 
 
 def test_it_unwraps_a_kubernetes_webhook_event_list():
-    recs = read(b'{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"a"},{"auditID":"b"}]}\n')
+    recs = read(
+        b'{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"a"},{"auditID":"b"}]}\n'
+    )
     assert [r.data["auditID"] for r in recs] == ["a", "b"]
 
 

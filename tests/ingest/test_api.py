@@ -38,7 +38,12 @@ def test_it_accepts_a_file_and_reports_the_batch(client, token, source):
     body = response.json()
     status = client.get(body["status_url"], HTTP_AUTHORIZATION=f"Bearer {token}").json()
     assert status["status"] == "done"
-    assert (status["received"], status["stored"], status["duplicates"], status["quarantined"]) == (2, 2, 0, 0)
+    assert (status["received"], status["stored"], status["duplicates"], status["quarantined"]) == (
+        2,
+        2,
+        0,
+        0,
+    )
     assert status["filename"] == "t.json"
     assert Event.objects.filter(source=source).count() == 2
 

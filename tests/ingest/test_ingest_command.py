@@ -63,8 +63,13 @@ def test_bad_records_are_quarantined_with_position_and_error_and_counts_add_up(t
     no_time = ct_record(2)
     del no_time["eventTime"]
     wrong_type = ct_record(3, userIdentity="not-an-object")
-    lines = [json.dumps(ct_record(1)), "{not json", json.dumps(no_time), json.dumps(wrong_type),
-             json.dumps(ct_record(5))]
+    lines = [
+        json.dumps(ct_record(1)),
+        "{not json",
+        json.dumps(no_time),
+        json.dumps(wrong_type),
+        json.dumps(ct_record(5)),
+    ]
     f = tmp_path / "mixed.jsonl"
     f.write_text("\n".join(lines) + "\n")
     code, out, _ = run_ingest(str(f))
@@ -84,7 +89,7 @@ def test_a_truncated_gzip_keeps_what_was_readable(tmp_path: Path):
     data = gzip.compress(jsonl([ct_record(i) for i in range(3000)]))
     f = tmp_path / "cut.json.gz"
     f.write_bytes(data[: len(data) * 2 // 3])
-    code, out, _ = run_ingest(str(f))
+    code, _, _ = run_ingest(str(f))
     assert code == 0
     batch = IngestBatch.objects.get()
     assert batch.stored > 100
@@ -134,6 +139,6 @@ def test_an_unknown_forced_format_exits_2(tmp_path: Path):
 def test_a_forced_format_is_used(tmp_path: Path):
     f = tmp_path / "t.json"
     f.write_bytes(records_file([ct_record(1)]))
-    code, out, _ = run_ingest(str(f), "--format", "cloudtrail", "--source", "org-trail")
+    code, _, _ = run_ingest(str(f), "--format", "cloudtrail", "--source", "org-trail")
     assert code == 0
     assert IngestBatch.objects.get().source.name == "org-trail"

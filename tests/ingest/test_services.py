@@ -58,8 +58,12 @@ def test_the_sweeper_leaves_fresh_and_finished_batches_alone(source):
 
 
 def test_personal_data_rules_flag_on_ingest_and_reflag_on_change(source):
-    PersonalDataRule.objects.create(name="payroll", source_kind="cloudtrail", pattern="s3://hr-payroll/*")
-    batch = accept(source, [ct_record(1), ct_record(2, requestParameters={"bucketName": "logs", "key": "x"})])
+    PersonalDataRule.objects.create(
+        name="payroll", source_kind="cloudtrail", pattern="s3://hr-payroll/*"
+    )
+    batch = accept(
+        source, [ct_record(1), ct_record(2, requestParameters={"bucketName": "logs", "key": "x"})]
+    )
     services.run_batch(batch.pk)
     flags = dict(Event.objects.values_list("resource", "personal_data"))
     assert flags == {"s3://hr-payroll/2026/payroll-1.csv": True, "s3://logs/x": False}

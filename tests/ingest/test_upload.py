@@ -46,11 +46,14 @@ def test_an_unrecognized_upload_is_refused_on_the_form(client_for, admin_user, s
 
 
 def test_the_progress_fragment_polls_until_the_batch_finishes(client_for, admin_user, source):
-    from forensics.ingest import services
     import io
 
+    from forensics.ingest import services
+
     client = client_for(admin_user)
-    batch = services.accept(source, io.BytesIO(records_file([ct_record(1)])), filename="t.json", via="upload")
+    batch = services.accept(
+        source, io.BytesIO(records_file([ct_record(1)])), filename="t.json", via="upload"
+    )
     running = client.get(f"/ingest/batches/{batch.pk}/", HTTP_HX_REQUEST="true")
     assert running.status_code == 200
     assert b'hx-trigger="every 1s"' in running.content

@@ -43,22 +43,43 @@ def worker(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     try:
         app.control.purge()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         pytest.skip(f"Redis at REDIS_URL is not answering: {exc}")
     db = connection.settings_dict
+    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{host}:{port}/{db['NAME']}",
         "RAW_STORE_DIR": str(settings.RAW_STORE_DIR),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "forensics", "worker", "--pool=solo",
-         "-Q", "ingest,correlate,exports", "--loglevel=WARNING", "--without-heartbeat",
-         "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "forensics",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            "ingest,correlate,exports",
+            "--loglevel=WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
-        _wait_for(lambda: proc.poll() is not None or app.control.ping(timeout=0.5), 60, "the worker")
+        _wait_for(
+            lambda: proc.poll() is not None or app.control.ping(timeout=0.5), 60, "the worker"
+        )
         if proc.poll() is not None:
             pytest.fail("worker exited: " + (proc.stdout.read() if proc.stdout else ""))
         yield proc
@@ -75,8 +96,10 @@ def test_an_uploaded_file_is_ingested_and_correlated_by_the_worker(worker, clien
     token = source.issue_token()
     body = (SAMPLES / "cloudtrail" / "saml_role_chain.json").read_bytes()
     response = client.post(
-        "/api/v1/ingest?filename=saml_role_chain.json", data=body,
-        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}",
+        "/api/v1/ingest?filename=saml_role_chain.json",
+        data=body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
     )
     assert response.status_code == 202
     batch_id = response.json()["batch"]
@@ -85,8 +108,11 @@ def test_an_uploaded_file_is_ingested_and_correlated_by_the_worker(worker, clien
     batch = IngestBatch.objects.get(pk=batch_id)
     assert (batch.received, batch.stored, batch.duplicates, batch.quarantined) == (3, 3, 0, 0)
     event = _wait_for(
-        lambda: Event.objects.filter(source_event_id=GET_OBJECT, correlated_at__isnull=False).first(),
-        60, "correlation",
+        lambda: Event.objects.filter(
+            source_event_id=GET_OBJECT, correlated_at__isnull=False
+        ).first(),
+        60,
+        "correlation",
     )
     assert event.status == "attributed"
     assert [h["method"] for h in event.hops] == ["saml-federation", "assume-role"]

@@ -12,10 +12,16 @@ _MISSING = object()
 _FRACTION = re.compile(r"\.(\d+)")
 
 
+_PATHS: dict[str, tuple[str, ...]] = {}
+
+
 def get(record: Any, path: str, default: Any = None) -> Any:
     """Value at a dotted path, or ``default`` when any step is absent or not an object."""
+    parts = _PATHS.get(path)
+    if parts is None:
+        parts = _PATHS[path] = tuple(path.split("."))
     node = record
-    for part in path.split("."):
+    for part in parts:
         if not isinstance(node, dict):
             return default
         node = node.get(part, _MISSING)

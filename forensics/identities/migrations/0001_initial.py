@@ -5,43 +5,116 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Identity',
+            name="Identity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('human', 'human'), ('workload', 'workload')], max_length=8)),
-                ('name', models.CharField(max_length=300)),
-                ('shared', models.BooleanField(default=False, help_text='used by several people: its activity cannot be attributed')),
-                ('origin', models.CharField(choices=[('auto', 'from logs'), ('imported', 'imported'), ('admin', 'admin')], default='auto', max_length=8)),
-                ('notes', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('owner', models.ForeignKey(blank=True, help_text='the human accountable for a workload', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned', to='identities.identity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("human", "human"), ("workload", "workload")], max_length=8
+                    ),
+                ),
+                ("name", models.CharField(max_length=300)),
+                (
+                    "shared",
+                    models.BooleanField(
+                        default=False,
+                        help_text="used by several people: its activity cannot be attributed",
+                    ),
+                ),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[
+                            ("auto", "from logs"),
+                            ("imported", "imported"),
+                            ("admin", "admin"),
+                        ],
+                        default="auto",
+                        max_length=8,
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="the human accountable for a workload",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned",
+                        to="identities.identity",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'identities',
-                'ordering': ['name'],
+                "verbose_name_plural": "identities",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='IdentityAlias',
+            name="IdentityAlias",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('namespace', models.CharField(choices=[('email', 'email'), ('aws_iam_user', 'aws_iam_user'), ('aws_root', 'aws_root'), ('idc_user', 'idc_user'), ('saml_subject', 'saml_subject'), ('web_identity', 'web_identity'), ('k8s_user', 'k8s_user'), ('k8s_service_account', 'k8s_service_account'), ('gcp_service_account', 'gcp_service_account'), ('okta_user', 'okta_user'), ('entra_user', 'entra_user'), ('entra_app', 'entra_app'), ('azure_managed_identity', 'azure_managed_identity'), ('aws_workload', 'aws_workload'), ('aws_service', 'aws_service'), ('spiffe', 'spiffe'), ('ocsf_user', 'ocsf_user')], max_length=32)),
-                ('value', models.CharField(max_length=500)),
-                ('identity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='aliases', to='identities.identity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "namespace",
+                    models.CharField(
+                        choices=[
+                            ("email", "email"),
+                            ("aws_iam_user", "aws_iam_user"),
+                            ("aws_root", "aws_root"),
+                            ("idc_user", "idc_user"),
+                            ("saml_subject", "saml_subject"),
+                            ("web_identity", "web_identity"),
+                            ("k8s_user", "k8s_user"),
+                            ("k8s_service_account", "k8s_service_account"),
+                            ("gcp_service_account", "gcp_service_account"),
+                            ("okta_user", "okta_user"),
+                            ("entra_user", "entra_user"),
+                            ("entra_app", "entra_app"),
+                            ("azure_managed_identity", "azure_managed_identity"),
+                            ("aws_workload", "aws_workload"),
+                            ("aws_service", "aws_service"),
+                            ("spiffe", "spiffe"),
+                            ("ocsf_user", "ocsf_user"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("value", models.CharField(max_length=500)),
+                (
+                    "identity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="aliases",
+                        to="identities.identity",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'identity aliases',
-                'ordering': ['namespace', 'value'],
-                'constraints': [models.UniqueConstraint(fields=('namespace', 'value'), name='alias_unique')],
+                "verbose_name_plural": "identity aliases",
+                "ordering": ["namespace", "value"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("namespace", "value"), name="alias_unique")
+                ],
             },
         ),
     ]

@@ -6,200 +6,400 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('identities', '0001_initial'),
+        ("identities", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PersonalDataRule',
+            name="PersonalDataRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('source_kind', models.CharField(blank=True, help_text='blank: every source kind', max_length=32)),
-                ('pattern_type', models.CharField(choices=[('glob', 'glob'), ('regex', 'regular expression'), ('contains', 'contains')], default='glob', max_length=8)),
-                ('pattern', models.CharField(help_text='e.g. s3://hr-payroll/*', max_length=500)),
-                ('enabled', models.BooleanField(default=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "source_kind",
+                    models.CharField(
+                        blank=True, help_text="blank: every source kind", max_length=32
+                    ),
+                ),
+                (
+                    "pattern_type",
+                    models.CharField(
+                        choices=[
+                            ("glob", "glob"),
+                            ("regex", "regular expression"),
+                            ("contains", "contains"),
+                        ],
+                        default="glob",
+                        max_length=8,
+                    ),
+                ),
+                ("pattern", models.CharField(help_text="e.g. s3://hr-payroll/*", max_length=500)),
+                ("enabled", models.BooleanField(default=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Source',
+            name="Source",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('kind', models.CharField(default='auto', help_text="Log format; 'auto' detects it per file.", max_length=32)),
-                ('description', models.TextField(blank=True)),
-                ('token_hash', models.CharField(blank=True, db_index=True, editable=False, max_length=64)),
-                ('token_hint', models.CharField(blank=True, editable=False, max_length=16)),
-                ('token_created_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        default="auto",
+                        help_text="Log format; 'auto' detects it per file.",
+                        max_length=32,
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                (
+                    "token_hash",
+                    models.CharField(blank=True, db_index=True, editable=False, max_length=64),
+                ),
+                ("token_hint", models.CharField(blank=True, editable=False, max_length=16)),
+                ("token_created_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='IngestBatch',
+            name="IngestBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('via', models.CharField(choices=[('cli', 'cli'), ('upload', 'upload'), ('api', 'api')], max_length=8)),
-                ('submitted_token_hint', models.CharField(blank=True, max_length=16)),
-                ('filename', models.CharField(max_length=500)),
-                ('sha256', models.CharField(db_index=True, max_length=64)),
-                ('size', models.BigIntegerField()),
-                ('requested_format', models.CharField(default='auto', max_length=32)),
-                ('detected_format', models.CharField(blank=True, max_length=32)),
-                ('status', models.CharField(choices=[('queued', 'queued'), ('running', 'running'), ('done', 'done'), ('failed', 'failed')], db_index=True, default='queued', max_length=8)),
-                ('received', models.IntegerField(default=0)),
-                ('stored', models.IntegerField(default=0)),
-                ('duplicates', models.IntegerField(default=0)),
-                ('quarantined', models.IntegerField(default=0)),
-                ('bytes_done', models.BigIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('attempts', models.IntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('touched_at', models.DateTimeField(blank=True, help_text='last sign of progress', null=True)),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='batches', to='ingest.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "via",
+                    models.CharField(
+                        choices=[("cli", "cli"), ("upload", "upload"), ("api", "api")], max_length=8
+                    ),
+                ),
+                ("submitted_token_hint", models.CharField(blank=True, max_length=16)),
+                ("filename", models.CharField(max_length=500)),
+                ("sha256", models.CharField(db_index=True, max_length=64)),
+                ("size", models.BigIntegerField()),
+                ("requested_format", models.CharField(default="auto", max_length=32)),
+                ("detected_format", models.CharField(blank=True, max_length=32)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "queued"),
+                            ("running", "running"),
+                            ("done", "done"),
+                            ("failed", "failed"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=8,
+                    ),
+                ),
+                ("received", models.IntegerField(default=0)),
+                ("stored", models.IntegerField(default=0)),
+                ("duplicates", models.IntegerField(default=0)),
+                ("quarantined", models.IntegerField(default=0)),
+                ("bytes_done", models.BigIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                ("attempts", models.IntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "touched_at",
+                    models.DateTimeField(blank=True, help_text="last sign of progress", null=True),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="batches",
+                        to="ingest.source",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('dedupe_key', models.CharField(max_length=300, unique=True)),
-                ('source_kind', models.CharField(max_length=32)),
-                ('source_event_id', models.CharField(blank=True, max_length=200)),
-                ('event_time', models.DateTimeField()),
-                ('category', models.CharField(choices=[('authentication', 'authentication'), ('authorization', 'authorization'), ('credential_issue', 'credential issue'), ('data_access', 'data access'), ('permission_change', 'permission change'), ('other', 'other')], max_length=20)),
-                ('action', models.CharField(max_length=300)),
-                ('outcome', models.CharField(max_length=10)),
-                ('actor_principal', models.CharField(blank=True, max_length=500)),
-                ('actor_kind', models.CharField(max_length=24)),
-                ('actor_account', models.CharField(blank=True, max_length=200)),
-                ('credential_used', models.CharField(blank=True, max_length=300)),
-                ('credential_issued', models.CharField(blank=True, max_length=300)),
-                ('issued_principal', models.CharField(blank=True, max_length=500)),
-                ('issue_method', models.CharField(blank=True, max_length=24)),
-                ('session_name', models.CharField(blank=True, max_length=300)),
-                ('source_identity', models.CharField(blank=True, max_length=300)),
-                ('request_id', models.CharField(blank=True, max_length=200)),
-                ('correlation_id', models.CharField(blank=True, max_length=200)),
-                ('source_address', models.CharField(blank=True, max_length=200)),
-                ('user_agent', models.TextField(blank=True)),
-                ('resource', models.TextField(blank=True)),
-                ('resource_type', models.CharField(blank=True, max_length=100)),
-                ('personal_data', models.BooleanField(default=False)),
-                ('mfa', models.BooleanField(null=True)),
-                ('attrs', models.JSONField(default=dict)),
-                ('assumed_role_id', models.CharField(blank=True, max_length=200)),
-                ('shared_event_id', models.CharField(blank=True, max_length=100)),
-                ('raw', models.TextField()),
-                ('raw_sha256', models.CharField(max_length=64)),
-                ('position', models.CharField(blank=True, max_length=80)),
-                ('status', models.CharField(choices=[('pending', 'pending'), ('attributed', 'attributed'), ('ambiguous', 'ambiguous'), ('unattributed', 'unattributed')], default='pending', max_length=12)),
-                ('reason', models.CharField(blank=True, max_length=32)),
-                ('hops', models.JSONField(default=list)),
-                ('evidence', models.CharField(blank=True, help_text='weakest hop evidence', max_length=10)),
-                ('chain_label', models.CharField(blank=True, max_length=500)),
-                ('explanation', models.TextField(blank=True)),
-                ('correlated_at', models.DateTimeField(blank=True, null=True)),
-                ('origin', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='identities.identity')),
-                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='ingest.ingestbatch')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='ingest.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("dedupe_key", models.CharField(max_length=300, unique=True)),
+                ("source_kind", models.CharField(max_length=32)),
+                ("source_event_id", models.CharField(blank=True, max_length=200)),
+                ("event_time", models.DateTimeField()),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("authentication", "authentication"),
+                            ("authorization", "authorization"),
+                            ("credential_issue", "credential issue"),
+                            ("data_access", "data access"),
+                            ("permission_change", "permission change"),
+                            ("other", "other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("action", models.CharField(max_length=300)),
+                ("outcome", models.CharField(max_length=10)),
+                ("actor_principal", models.CharField(blank=True, max_length=500)),
+                ("actor_kind", models.CharField(max_length=24)),
+                ("actor_account", models.CharField(blank=True, max_length=200)),
+                ("credential_used", models.CharField(blank=True, max_length=300)),
+                ("credential_issued", models.CharField(blank=True, max_length=300)),
+                ("issued_principal", models.CharField(blank=True, max_length=500)),
+                ("issue_method", models.CharField(blank=True, max_length=24)),
+                ("session_name", models.CharField(blank=True, max_length=300)),
+                ("source_identity", models.CharField(blank=True, max_length=300)),
+                ("request_id", models.CharField(blank=True, max_length=200)),
+                ("correlation_id", models.CharField(blank=True, max_length=200)),
+                ("source_address", models.CharField(blank=True, max_length=200)),
+                ("user_agent", models.TextField(blank=True)),
+                ("resource", models.TextField(blank=True)),
+                ("resource_type", models.CharField(blank=True, max_length=100)),
+                ("personal_data", models.BooleanField(default=False)),
+                ("mfa", models.BooleanField(null=True)),
+                ("attrs", models.JSONField(default=dict)),
+                ("assumed_role_id", models.CharField(blank=True, max_length=200)),
+                ("shared_event_id", models.CharField(blank=True, max_length=100)),
+                ("raw", models.TextField()),
+                ("raw_sha256", models.CharField(max_length=64)),
+                ("position", models.CharField(blank=True, max_length=80)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "pending"),
+                            ("attributed", "attributed"),
+                            ("ambiguous", "ambiguous"),
+                            ("unattributed", "unattributed"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=32)),
+                ("hops", models.JSONField(default=list)),
+                (
+                    "evidence",
+                    models.CharField(blank=True, help_text="weakest hop evidence", max_length=10),
+                ),
+                ("chain_label", models.CharField(blank=True, max_length=500)),
+                ("explanation", models.TextField(blank=True)),
+                ("correlated_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "origin",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="events",
+                        to="identities.identity",
+                    ),
+                ),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="ingest.ingestbatch",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="ingest.source",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='QuarantinedRecord',
+            name="QuarantinedRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('index', models.IntegerField()),
-                ('position', models.CharField(max_length=80)),
-                ('raw', models.TextField(blank=True)),
-                ('error', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='quarantine', to='ingest.ingestbatch')),
-                ('resolved_event', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='ingest.event')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("index", models.IntegerField()),
+                ("position", models.CharField(max_length=80)),
+                ("raw", models.TextField(blank=True)),
+                ("error", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quarantine",
+                        to="ingest.ingestbatch",
+                    ),
+                ),
+                (
+                    "resolved_event",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="ingest.event",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['batch_id', 'index'],
+                "ordering": ["batch_id", "index"],
             },
         ),
         migrations.CreateModel(
-            name='EventWait',
+            name="EventWait",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(db_index=True, max_length=500)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='waits', to='ingest.event')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(db_index=True, max_length=500)),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="waits",
+                        to="ingest.event",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('event', 'key'), name='eventwait_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("event", "key"), name="eventwait_unique")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['event_time'], name='event_time_idx'),
+            model_name="event",
+            index=models.Index(fields=["event_time"], name="event_time_idx"),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(condition=models.Q(('credential_used', ''), _negated=True), fields=['credential_used'], name='event_cred_used_idx'),
+            model_name="event",
+            index=models.Index(
+                condition=models.Q(("credential_used", ""), _negated=True),
+                fields=["credential_used"],
+                name="event_cred_used_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(condition=models.Q(('credential_issued', ''), _negated=True), fields=['credential_issued'], name='event_cred_issued_idx'),
+            model_name="event",
+            index=models.Index(
+                condition=models.Q(("credential_issued", ""), _negated=True),
+                fields=["credential_issued"],
+                name="event_cred_issued_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(condition=models.Q(('issued_principal', ''), _negated=True), fields=['issued_principal'], name='event_issued_principal_idx'),
+            model_name="event",
+            index=models.Index(
+                condition=models.Q(("issued_principal", ""), _negated=True),
+                fields=["issued_principal"],
+                name="event_issued_principal_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(condition=models.Q(('correlation_id', ''), _negated=True), fields=['correlation_id'], name='event_correlation_idx'),
+            model_name="event",
+            index=models.Index(
+                condition=models.Q(("correlation_id", ""), _negated=True),
+                fields=["correlation_id"],
+                name="event_correlation_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(condition=models.Q(('assumed_role_id', ''), _negated=True), fields=['assumed_role_id'], name='event_assumed_role_idx'),
+            model_name="event",
+            index=models.Index(
+                condition=models.Q(("assumed_role_id", ""), _negated=True),
+                fields=["assumed_role_id"],
+                name="event_assumed_role_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(condition=models.Q(('shared_event_id', ''), _negated=True), fields=['shared_event_id'], name='event_shared_event_idx'),
+            model_name="event",
+            index=models.Index(
+                condition=models.Q(("shared_event_id", ""), _negated=True),
+                fields=["shared_event_id"],
+                name="event_shared_event_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(condition=models.Q(('request_id', ''), _negated=True), fields=['request_id'], name='event_request_idx'),
+            model_name="event",
+            index=models.Index(
+                condition=models.Q(("request_id", ""), _negated=True),
+                fields=["request_id"],
+                name="event_request_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['actor_principal', 'event_time'], name='event_actor_time_idx'),
+            model_name="event",
+            index=models.Index(
+                fields=["actor_principal", "event_time"], name="event_actor_time_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['origin', 'event_time'], name='event_origin_time_idx'),
+            model_name="event",
+            index=models.Index(fields=["origin", "event_time"], name="event_origin_time_idx"),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['status', 'event_time'], name='event_status_time_idx'),
+            model_name="event",
+            index=models.Index(fields=["status", "event_time"], name="event_status_time_idx"),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(condition=models.Q(('personal_data', True)), fields=['personal_data', 'event_time'], name='event_pd_time_idx'),
+            model_name="event",
+            index=models.Index(
+                condition=models.Q(("personal_data", True)),
+                fields=["personal_data", "event_time"],
+                name="event_pd_time_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['source_event_id'], name='event_source_id_idx'),
+            model_name="event",
+            index=models.Index(fields=["source_event_id"], name="event_source_id_idx"),
         ),
     ]

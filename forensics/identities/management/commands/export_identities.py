@@ -20,14 +20,17 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         rows = list(export_rows())
-        out = self.stdout if opts["output"] == "-" else open(opts["output"], "w", newline="", encoding="utf-8")  # noqa: SIM115
-        try:
-            if opts["format"] == "json":
-                out.write(json.dumps(rows, indent=2))
-            else:
-                writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
-                writer.writeheader()
-                writer.writerows(rows)
-        finally:
-            if out is not self.stdout:
-                out.close()
+        if opts["output"] == "-":
+            self._write(self.stdout, rows, opts["format"])
+            return
+        with open(opts["output"], "w", newline="", encoding="utf-8") as out:
+            self._write(out, rows, opts["format"])
+
+    @staticmethod
+    def _write(out: Any, rows: list[dict[str, str]], fmt: str) -> None:
+        if fmt == "json":
+            out.write(json.dumps(rows, indent=2))
+            return
+        writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)

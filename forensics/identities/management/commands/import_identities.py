@@ -11,7 +11,10 @@ from forensics.identities import directory, services
 
 
 class Command(BaseCommand):
-    help = "Import identities and aliases (CSV or JSON: identity,kind,alias_namespace,alias_value,owner,shared)."
+    help = (
+        "Import identities and aliases "
+        "(CSV or JSON: identity,kind,alias_namespace,alias_value,owner,shared)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
@@ -26,6 +29,8 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: cannot read: {exc.strerror or exc}", returncode=2) from exc
         except (directory.DirectoryError, ValueError) as exc:
             raise CommandError(f"{path}: {exc}", returncode=2) from exc
-        self.stdout.write(f"{path}: {len(rows)} rows, identities created {created}, aliases added {added}")
+        self.stdout.write(
+            f"{path}: {len(rows)} rows, identities created {created}, aliases added {added}"
+        )
         if not opts["no_recorrelate"]:
             self.stdout.write(services.identities_changed(touched).line())

@@ -32,7 +32,9 @@ class Command(BaseCommand):
         files: list[Path] = []
         for path in opts["paths"]:
             if path.is_dir():
-                files.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
+                files.extend(
+                    sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+                )
             elif path.is_file():
                 files.append(path)
             else:
