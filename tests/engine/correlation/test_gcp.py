@@ -1,0 +1,127 @@
+"""Google Cloud: delegation chains, service accounts and their long-lived keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forensics.engine.correlation import Alias, Directory, DirectoryIdentity
+from forensics.engine.model import DATA_ACCESS
+from tests.engine.correlation.builders import aliases, evidence, minutes, normalized, run
+
+LOADER = "etl-loader@analytics-example.iam.gserviceaccount.com"
+READER = "pii-reader@analytics-example.iam.gserviceaccount.com"
+OBJECT = "gs://crm-exports-example/customers/2026-03-01.csv"
+
+
+def _read(key: str, principal: str, kind: str, **attrs: Any) -> Any:
+    fields: dict[str, Any] = {
+        "category": DATA_ACCESS,
+        "action": "storage.objects.get",
+        "actor_principal": principal,
+        "actor_kind": kind,
+        "actor_account": "analytics-example",
+        "resource": OBJECT,
+        "resource_type": "gcs_bucket",
+        "attrs": {"event_source": "storage.googleapis.com", "log_name": "data_access", **attrs},
+    }
+    key_name = attrs.get("service_account_key_name", "")
+    if key_name:
+        fields["credential_used"] = key_name.rsplit("/", 1)[-1]
+    return normalized("gcp_audit", key, minutes(1), **fields)
+
+
+def test_it_attributes_chained_impersonation_to_the_user_at_its_start() -> None:
+    event = _read("read", READER, "service_account", delegation_chain=["alice@example.com", LOADER])
+    result = run([event])["read"]
+    assert result.status == "attributed"
+    assert result.origin is not None and result.origin.kind == "human"
+    assert aliases(result) == {"email:alice@example.com"}
+    assert [h.principal for h in result.hops] == [LOADER, READER]
+    assert evidence(result) == [("impersonation", "asserted", "read")] * 2
+
+
+def test_it_accepts_prefixed_members_and_a_chain_that_repeats_the_caller() -> None:
+    event = _read(
+        "read",
+        READER,
+        "service_account",
+        delegation_chain=["user:Alice@Example.com", f"serviceAccount:{LOADER}", READER],
+    )
+    result = run([event])["read"]
+    assert aliases(result) == {"email:alice@example.com"}
+    assert [h.principal for h in result.hops] == [LOADER, READER]
+
+
+def test_it_does_not_shift_the_origin_when_the_chain_hides_its_first_caller() -> None:
+    event = _read("read", READER, "service_account", delegation_chain=["", LOADER])
+    result = run([event])["read"]
+    assert (result.status, result.reason) == ("unattributed", "unknown_principal")
+
+
+def test_it_attributes_a_service_account_acting_alone_to_itself() -> None:
+    result = run([_read("read", LOADER, "service_account")])["read"]
+    assert result.status == "attributed"
+    assert result.origin is not None and result.origin.kind == "workload"
+    assert aliases(result) == {f"gcp_service_account:{LOADER}"}
+    assert result.hops == ()
+
+
+def test_it_notes_a_long_lived_key_and_refuses_it_when_the_account_is_shared() -> None:
+    key_name = (
+        "//iam.googleapis.com/projects/analytics-example/"
+        f"serviceAccounts/{LOADER}/keys/0123456789abcdef"
+    )
+    event = _read("read", LOADER, "service_account", service_account_key_name=key_name)
+    unshared = run([event])["read"]
+    assert unshared.status == "attributed"
+    assert "long-lived key" in unshared.explanation
+    directory = Directory(
+        [
+            DirectoryIdentity(
+                "id-etl",
+                "workload",
+                "ETL loader",
+                shared=True,
+                owner="data-platform",
+                aliases=(Alias("gcp_service_account", LOADER),),
+            )
+        ]
+    )
+    shared = run([event], directory)["read"]
+    assert (shared.status, shared.reason) == ("unattributed", "long_lived_shared_key")
+    keyless = run([_read("read", LOADER, "service_account")], directory)["read"]
+    assert keyless.reason == "shared_account"
+
+
+def test_it_attributes_a_user_to_their_email() -> None:
+    result = run([_read("read", "Bob@Example.com", "user")])["read"]
+    assert result.origin is not None and result.origin.kind == "human"
+    assert aliases(result) == {"email:bob@example.com"}
+
+
+def test_it_maps_gke_workload_identity_to_the_kubernetes_service_account() -> None:
+    principal = (
+        "principal://iam.googleapis.com/projects/123456789012/locations/global/"
+        "workloadIdentityPools/analytics-example.svc.id.goog/subject/ns/etl/sa/loader"
+    )
+    result = run([_read("read", principal, "service_account")])["read"]
+    assert aliases(result) == {"k8s_service_account:system:serviceaccount:etl:loader"}
+
+
+def test_it_reports_all_users_access_as_anonymous() -> None:
+    result = run([_read("read", "", "anonymous")])["read"]
+    assert (result.status, result.reason) == ("unattributed", "anonymous")
+
+
+def test_it_names_federated_pool_subjects_by_pool_and_subject() -> None:
+    pool = "iam.googleapis.com/locations/global/workforcePools/partners"
+    result = run([_read("read", f"principal://{pool}/subject/u-8812", "federated_session")])["read"]
+    assert result.status == "attributed"
+    assert result.origin is not None and result.origin.kind == "human"
+    assert aliases(result) == {f"web_identity:{pool}|u-8812"}
+
+
+def test_it_does_not_name_a_principal_set() -> None:
+    principal = "principalSet://iam.googleapis.com/locations/global/workforcePools/partners/group/x"
+    result = run([_read("read", principal, "federated_session")])["read"]
+    assert (result.status, result.reason) == ("unattributed", "unknown_principal")

@@ -1,0 +1,138 @@
+"""Kubernetes: impersonation, service accounts, anonymous requests and the EKS bridge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forensics.engine.model import CREDENTIAL_ISSUE, DATA_ACCESS
+from tests.engine.correlation.builders import (
+    Session,
+    aliases,
+    assume_role,
+    evidence,
+    iam_user_actor,
+    minutes,
+    normalized,
+    run,
+)
+
+SECRET = "k8s://payments/secrets/card-vault"
+
+
+def _audit(key: str, user: str, **attrs: Any) -> Any:
+    kind = "service_account" if user.startswith("system:serviceaccount:") else "user"
+    if user == "system:anonymous":
+        kind = "anonymous"
+    credential = attrs.pop("credential_used", "")
+    return normalized(
+        "k8s_audit",
+        key,
+        minutes(3),
+        category=DATA_ACCESS,
+        action="get secrets",
+        actor_principal=user,
+        actor_kind=kind,
+        credential_used=credential,
+        resource=SECRET,
+        resource_type="secrets",
+        attrs={"verb": "get", "audit_stage": "ResponseComplete", "response_code": "200", **attrs},
+    )
+
+
+def test_it_attributes_kubectl_impersonation_to_the_impersonator() -> None:
+    event = _audit(
+        "get", "jane@example.com", impersonated_user="system:serviceaccount:payments:deployer"
+    )
+    result = run([event])["get"]
+    assert result.status == "attributed"
+    assert result.origin is not None and result.origin.kind == "human"
+    assert aliases(result) == {"k8s_user:jane@example.com", "email:jane@example.com"}
+    assert [h.principal for h in result.hops] == ["system:serviceaccount:payments:deployer"]
+    assert evidence(result) == [("impersonation", "asserted", "get")]
+
+
+def test_it_attributes_a_pod_service_account_to_the_workload_and_names_the_pod() -> None:
+    account = "system:serviceaccount:payments:card-sync"
+    event = _audit(
+        "get",
+        account,
+        pod_name="card-sync-7d9f8b6c5-x2x7q",
+        credential_used="JTI=4f2a0e7c-0c1e-4a55-9d63-2d6f0a1b9c01",
+    )
+    result = run([event])["get"]
+    assert result.status == "attributed"
+    assert result.origin is not None and result.origin.kind == "workload"
+    assert aliases(result) == {f"k8s_service_account:{account}"}
+    assert "card-sync-7d9f8b6c5-x2x7q" in result.explanation
+
+
+def test_it_follows_a_service_account_token_a_person_requested() -> None:
+    account = "system:serviceaccount:payments:card-sync"
+    jti = "JTI=4f2a0e7c-0c1e-4a55-9d63-2d6f0a1b9c01"
+    request = normalized(
+        "k8s_audit",
+        "mint",
+        minutes(1),
+        category=CREDENTIAL_ISSUE,
+        action="create serviceaccounts/token",
+        actor_principal="jane@example.com",
+        actor_kind="user",
+        credential_issued=jti,
+        issued_principal=account,
+        issue_method="token-exchange",
+    )
+    result = run([request, _audit("get", account, credential_used=jti)])["get"]
+    assert result.status == "attributed"
+    assert aliases(result) == {"k8s_user:jane@example.com", "email:jane@example.com"}
+    assert evidence(result) == [("token-exchange", "exact", "mint")]
+
+
+def test_it_reports_anonymous_kubernetes_requests() -> None:
+    result = run([_audit("get", "system:anonymous")])["get"]
+    assert (result.status, result.reason) == ("unattributed", "anonymous")
+
+
+def _eks_session() -> Session:
+    return Session(
+        "eks-admins", "alice", "ASIAEKS0000000000001", "AROAEKS0000000000001", minutes(0)
+    )
+
+
+def _eks_event(session: Session, **extra: Any) -> Any:
+    attrs = {
+        "eks_arn": session.arn,
+        "eks_canonical_arn": session.role_arn,
+        "eks_session_name": session.name,
+        "eks_principal_id": session.principal_id,
+        **extra,
+    }
+    return _audit("get", "kubernetes-admin", **attrs)
+
+
+def test_it_bridges_an_eks_user_to_the_iam_key_exactly() -> None:
+    session = _eks_session()
+    issue = assume_role("assume", iam_user_actor("alice", "AKIAALICE00000000001"), session)
+    event = _eks_event(session, eks_access_key_id=session.key)
+    result = run([issue, event])["get"]
+    assert result.status == "attributed"
+    assert aliases(result) == {"aws_iam_user:arn:aws:iam::111122223333:user/alice"}
+    assert evidence(result) == [
+        ("assume-role", "exact", "assume"),
+        ("token-exchange", "asserted", "get"),
+    ]
+    assert [h.principal for h in result.hops] == [session.arn, "kubernetes-admin"]
+
+
+def test_it_waits_for_the_iam_key_behind_an_eks_user() -> None:
+    session = _eks_session()
+    result = run([_eks_event(session, eks_access_key_id=session.key)])["get"]
+    assert (result.status, result.reason) == ("unattributed", "missing_issuer")
+    assert result.waiting_on == (session.key,)
+
+
+def test_it_only_infers_the_iam_session_behind_an_eks_user_without_a_key() -> None:
+    session = _eks_session()
+    issue = assume_role("assume", iam_user_actor("alice", "AKIAALICE00000000001"), session)
+    result = run([issue, _eks_event(session)])["get"]
+    assert result.status == "ambiguous"
+    assert [h.evidence for h in result.hops] == ["inferred", "asserted"]

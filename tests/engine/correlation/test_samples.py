@@ -1,0 +1,108 @@
+"""Real producer files through the reader, the parsers and correlation together."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from forensics.engine.correlation import Directory, EngineEvent, MemoryIndex, attribute_all
+from forensics.engine.correlation.attribution import Attribution
+from forensics.engine.model import RecordError
+from forensics.engine.parsers import all_parsers
+from forensics.engine.reader import iter_records
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def _load(*names: str) -> list[EngineEvent]:
+    events: list[EngineEvent] = []
+    for name in names:
+        path = SAMPLES / name
+        if not path.exists():
+            pytest.skip(f"sample {name} is not present")
+        with path.open("rb") as stream:
+            for record in iter_records(stream):
+                if record.data is None:
+                    continue
+                parser = next((p for p in all_parsers() if p.sniff(record.data)), None)
+                if parser is None:
+                    continue
+                try:
+                    event = parser.parse(record.data)
+                except RecordError:
+                    continue
+                events.append(EngineEvent(f"{path.name}#{record.index}", event))
+    return events
+
+
+def _correlate(events: list[EngineEvent]) -> list[tuple[EngineEvent, Attribution]]:
+    results = attribute_all(
+        events, MemoryIndex(events), Directory(), now=NOW, grace=timedelta(hours=2)
+    )
+    return list(zip(events, results, strict=True))
+
+
+def _by_action(pairs: list[tuple[EngineEvent, Attribution]], action: str) -> list[Attribution]:
+    found = [a for e, a in pairs if e.event.action == action]
+    assert found, f"no {action} in the sample"
+    return found
+
+
+def test_it_traces_a_cloudtrail_saml_role_chain_to_the_person() -> None:
+    pairs = _correlate(_load("cloudtrail/saml_role_chain.json"))
+    for result in _by_action(pairs, "s3:GetObject"):
+        assert result.status == "attributed"
+        assert result.origin is not None and result.origin.kind == "human"
+        assert [h.method for h in result.hops] == ["saml-federation", "assume-role"]
+        assert {h.evidence for h in result.hops} == {"exact"}
+
+
+def test_it_traces_a_compressed_github_actions_trail_to_the_workflow() -> None:
+    pairs = _correlate(
+        _load("cloudtrail/111122223333_CloudTrail_us-east-1_20240410T1425Z_GhOidcEXAMPLE.json.gz")
+    )
+    using = [a for e, a in pairs if e.event.category != "credential_issue"]
+    assert using
+    for result in using:
+        assert result.status == "attributed"
+        assert result.origin is not None and result.origin.kind == "workload"
+        assert any(str(a).startswith("web_identity:token.actions") for a in result.origin.aliases)
+
+
+def test_it_joins_both_accounts_records_of_a_cross_account_call() -> None:
+    pairs = _correlate(_load("cloudtrail/cross_account_assume_role.json"))
+    statuses = {a.status for _, a in pairs}
+    assert statuses == {"attributed"}
+    origins = {a.origin.name for _, a in pairs if a.origin is not None}
+    assert len(origins) == 1
+
+
+def test_it_ties_okta_session_events_to_the_user_who_signed_in() -> None:
+    pairs = _correlate(_load("okta/system_log_page.json"))
+    grants = _by_action(pairs, "app.oauth2.as.token.grant.access_token")
+    for result in grants:
+        assert result.status == "attributed"
+        assert [h.method for h in result.hops] == ["sign-in"]
+
+
+def test_it_follows_a_kubernetes_token_a_person_requested() -> None:
+    pairs = _correlate(_load("k8s_audit/webhook_eventlist.jsonl"))
+    reads = _by_action(pairs, "get configmaps")
+    for result in reads:
+        assert result.status == "attributed"
+        assert result.origin is not None and result.origin.kind == "human"
+        assert [h.evidence for h in result.hops] == ["exact"]
+
+
+def test_it_traces_gcp_chained_impersonation_to_the_user() -> None:
+    pairs = _correlate(_load("gcp_audit/cloudaudit_sink.jsonl"))
+    reads = _by_action(pairs, "storage.objects.get")
+    chained = [a for a in reads if len(a.hops) == 2]
+    assert chained
+    for result in chained:
+        assert result.status == "attributed"
+        assert result.origin is not None and result.origin.kind == "human"
+        assert {h.method for h in result.hops} == {"impersonation"}
