@@ -13,7 +13,14 @@ CREDENTIAL_ISSUE = "credential_issue"
 DATA_ACCESS = "data_access"
 PERMISSION_CHANGE = "permission_change"
 OTHER = "other"
-CATEGORIES = (AUTHENTICATION, AUTHORIZATION, CREDENTIAL_ISSUE, DATA_ACCESS, PERMISSION_CHANGE, OTHER)
+CATEGORIES = (
+    AUTHENTICATION,
+    AUTHORIZATION,
+    CREDENTIAL_ISSUE,
+    DATA_ACCESS,
+    PERMISSION_CHANGE,
+    OTHER,
+)
 
 OUTCOMES = ("success", "failure", "unknown")
 
@@ -107,7 +114,7 @@ ATTR_KEYS: dict[str, str] = {
     "ec2_role_delivery": "sessionContext.ec2RoleDelivery (instance metadata service version)",
     "assumed_root": "'true' when the session came from sts:AssumeRoot",
     "sign_in_session_arn": "sign-in session ARN recorded for console sessions",
-    "invoked_by_delegate_account": "userIdentity.invokedBy delegate account (organisation delegation)",
+    "invoked_by_delegate_account": "invokedBy delegate account (organisation delegation)",
     "sso_role_name": "portal GetRoleCredentials: requestParameters.roleName",
     "sso_account_id": "portal GetRoleCredentials: requestParameters.accountId",
     "invoked_by": "userIdentity.invokedBy (AWS service that made the call for the caller)",
@@ -119,7 +126,7 @@ ATTR_KEYS: dict[str, str] = {
     "credential_expiration": "issuing calls: responseElements.credentials.expiration, ISO UTC",
     "federation_subject": "SAML subject / web-identity token subject the issuer vouched for",
     "federation_subject_type": "SAML subjectType (persistent, transient, ...)",
-    "federation_issuer": "SAML issuer / web-identity provider (e.g. token.actions.githubusercontent.com)",
+    "federation_issuer": "SAML issuer / OIDC provider, e.g. token.actions.githubusercontent.com",
     "federation_audience": "SAML/web-identity audience",
     "federated_user_arn": "GetFederationToken: responseElements.federatedUser.arn",
     "requested_source_identity": "issuing calls: requestParameters.sourceIdentity",
@@ -200,7 +207,7 @@ ALIAS_NAMESPACES: dict[str, str] = {
     "entra_user": "Entra user object id",
     "entra_app": "Entra application (client) id of a service principal",
     "azure_managed_identity": "service principal id of a managed identity",
-    "aws_workload": "compute resource ARN holding role credentials (EC2 instance, Lambda, ECS task)",
+    "aws_workload": "compute resource ARN holding role credentials (EC2 instance, Lambda, ECS)",
     "aws_service": "an AWS service principal acting (e.g. 'cloudformation.amazonaws.com')",
     "spiffe": "SPIFFE id (spiffe://trust-domain/path)",
     "ocsf_user": "'<OCSF product or idp name>|<actor.user.uid>' when nothing better is known",

@@ -210,8 +210,13 @@ def _array_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
         if not m:
             index += 1
             snippet = buf.text[buf.pos : buf.pos + 200]
-            yield RawRecord(index, f"record {index}", snippet, None,
-                            src.failure or "expected a JSON array of records")
+            yield RawRecord(
+                index,
+                f"record {index}",
+                snippet,
+                None,
+                src.failure or "expected a JSON array of records",
+            )
             return
         wrapped = m.group(1) != "["
         buf.pos = m.end()
@@ -223,8 +228,13 @@ def _array_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
         if wrapped:
             if buf.skip_ws() != "}":
                 index += 1
-                yield RawRecord(index, f"record {index}", buf.text[buf.pos : buf.pos + 200], None,
-                                src.failure or "unexpected content after the Records array")
+                yield RawRecord(
+                    index,
+                    f"record {index}",
+                    buf.text[buf.pos : buf.pos + 200],
+                    None,
+                    src.failure or "unexpected content after the Records array",
+                )
                 return
             buf.pos += 1
         nxt = buf.skip_ws()
@@ -235,8 +245,13 @@ def _array_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
             return
         if not wrapped:
             index += 1
-            yield RawRecord(index, f"record {index}", buf.text[buf.pos : buf.pos + 200], None,
-                            "unexpected content after the record array")
+            yield RawRecord(
+                index,
+                f"record {index}",
+                buf.text[buf.pos : buf.pos + 200],
+                None,
+                "unexpected content after the record array",
+            )
             return
 
 
@@ -247,8 +262,13 @@ def _array_elements(buf: _Buffer, index: int, src: _Source) -> Iterator[RawRecor
         ch = buf.skip_ws()
         if not ch:
             index += 1
-            yield RawRecord(index, f"record {index}", "", None,
-                            src.failure or "file ends before the record array is closed")
+            yield RawRecord(
+                index,
+                f"record {index}",
+                "",
+                None,
+                src.failure or "file ends before the record array is closed",
+            )
             buf.broken = True
             return
         if ch == "]":
@@ -343,8 +363,11 @@ def _line_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
             text = raw_line.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError as exc:
             yield RawRecord(
-                index, f"line {line_no}", raw_line.decode("utf-8", "replace").rstrip("\r\n"),
-                None, f"invalid UTF-8 at byte {exc.start} of the line",
+                index,
+                f"line {line_no}",
+                raw_line.decode("utf-8", "replace").rstrip("\r\n"),
+                None,
+                f"invalid UTF-8 at byte {exc.start} of the line",
             )
             continue
         try:

@@ -106,7 +106,7 @@ def run_batch(batch_id: int, progress: Progress | None = None) -> IngestBatch:
         _finish(batch, Counts(), IngestBatch.FAILED, f"cannot read the stored raw file: {exc}")
         return batch
     _finish(batch, counts, IngestBatch.DONE, "")
-    if counts.stored:
+    if counts.stored and settings.CORRELATE_AFTER_INGEST:
         from forensics.identities.tasks import correlate_batch
 
         transaction.on_commit(lambda: correlate_batch.delay(batch.pk))

@@ -203,6 +203,6 @@ def test_import_refuses_one_alias_under_two_identities(tmp_path):
         "ann,human,aws_iam_user,arn:aws:iam::111122223333:user/deploy-bot,,true\n"
         "bob,human,aws_iam_user,arn:aws:iam::111122223333:user/deploy-bot,,true\n"
     )
-    with pytest.raises(CommandError, match="row 3: alias aws_iam_user:.*'ann' \\(row 2\\)"):
+    with pytest.raises(CommandError, match=r"row 3: alias aws_iam_user:.*'ann' \(row 2\)"):
         call_command("import_identities", str(f), stdout=StringIO())
     assert not Identity.objects.exists()

@@ -62,9 +62,7 @@ def detect(records: Iterable[dict[str, Any]]) -> Parser:
                 return parser
         if n >= 20:
             break
-    raise UnknownFormat(
-        "unrecognized log format; use --format with one of: " + ", ".join(kinds())
-    )
+    raise UnknownFormat("unrecognized log format; use --format with one of: " + ", ".join(kinds()))
 
 
 def get_parser(kind: str) -> Parser:

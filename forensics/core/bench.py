@@ -1,0 +1,367 @@
+"""The benchmark: one generated estate, every speed figure the project claims.
+
+Runs in a scratch database (a temporary SQLite file, or a `forensics_bench` database on the
+PostgreSQL server named by --db / DATABASE_URL) so it never touches real data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+Say = Callable[[str], None]
+KEYS = [
+    "events",
+    "ingest_eps",
+    "bulk_create_eps",
+    "copy_eps",
+    "correlate_eps",
+    "trace_p95_ms",
+    "explorer_p95_ms",
+    "timeline_p95_ms",
+    "queue_p95_ms",
+    "pack_10k_s",
+    "peak_rss_mb_1gb",
+]
+
+
+def estate_files(root: Path) -> list[Path]:
+    """The estate's log files, with the late-delivered ones last."""
+    files = sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file() and p.name not in {"expected.jsonl", "directory.csv"}
+    )
+    late = [p for p in files if "late" in p.relative_to(root).parts]
+    return [p for p in files if p not in late] + late
+
+
+def measure_ingest(root: Path) -> tuple[int, float]:
+    from forensics.ingest import services
+    from forensics.ingest.models import Source
+
+    source, _ = Source.objects.get_or_create(name="bench")
+    stored = 0
+    start = time.perf_counter()
+    for path in estate_files(root):
+        stored += services.ingest_path(source, path).stored
+    return stored, time.perf_counter() - start
+
+
+def _sample_rows(root: Path, limit: int) -> list[dict[str, Any]]:
+    """The same rows ingest stores (parsed again, not timed), with fresh dedupe keys."""
+    from forensics.engine.parsers import detect
+    from forensics.engine.reader import iter_records
+    from forensics.ingest.models import IngestBatch
+    from forensics.ingest.personal_data import load_matcher
+    from forensics.ingest.services import event_row
+
+    batch = IngestBatch.objects.first()
+    matcher = load_matcher()
+    rows: list[dict[str, Any]] = []
+    for path in estate_files(root):
+        with open(path, "rb") as fh:
+            records = [r for r in iter_records(fh) if r.data is not None]
+        if not records:
+            continue
+        parser = detect(r.data for r in records[:20] if r.data)
+        for record in records:
+            row = event_row(batch, parser.parse(record.data), record, matcher)
+            row["dedupe_key"] = f"bench:{len(rows)}"
+            rows.append(row)
+            if len(rows) >= limit:
+                return rows
+    return rows
+
+
+def measure_bulk_create(rows: list[dict[str, Any]]) -> float:
+    from django.db import transaction
+
+    from forensics.ingest.models import Event
+
+    objs = [Event(**row) for row in rows]
+    start = time.perf_counter()
+    with transaction.atomic():
+        Event.objects.bulk_create(objs, batch_size=1000)
+    elapsed = time.perf_counter() - start
+    Event.objects.filter(dedupe_key__startswith="bench:").delete()
+    return len(rows) / elapsed
+
+
+def measure_copy(rows: list[dict[str, Any]]) -> float | None:
+    """A bare COPY of the same rows into a staging table: no dedupe, no indexes (the ceiling)."""
+    if connection.vendor != "postgresql":
+        return None
+    from django.db import transaction
+
+    from forensics.core import bulk
+    from forensics.ingest.services import _plan
+
+    columns, fields = _plan()
+    convert = list(zip(columns, bulk.converters(fields), strict=True))
+    tuples = [tuple(conv(row[c]) for c, conv in convert) for row in rows]
+    staging = bulk.Staging("bench_copy", type(fields[0].model()), columns)
+    start = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        staging.load(cursor, tuples)
+    return len(rows) / (time.perf_counter() - start)
+
+
+def measure_correlation() -> tuple[int, float]:
+    from forensics.identities import services
+
+    start = time.perf_counter()
+    summary = services.correlate_all()
+    return summary.events, time.perf_counter() - start
+
+
+def page_times(client: Client, urls: list[str]) -> dict[str, float]:
+    times = []
+    for url in urls:
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - start) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url} answered {response.status_code}")
+    times.sort()
+    return {"p50": statistics.median(times), "p95": times[max(0, int(len(times) * 0.95) - 1)]}
+
+
+def measure_pages(samples: int, rng: random.Random) -> dict[str, dict[str, float]]:
+    from django.contrib.auth.models import User
+    from django.db.models import Count
+
+    from forensics.ingest.models import Event
+
+    user, _ = User.objects.get_or_create(username="bench", defaults={"is_superuser": True})
+    user.is_superuser = True
+    user.save()
+    client = Client()
+    client.force_login(user)
+    ids = list(Event.objects.filter(status="attributed").values_list("pk", flat=True)[:5000])
+    top = list(
+        Event.objects.exclude(origin=None)
+        .values("origin")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .values_list("origin", flat=True)[:20]
+    )
+    origins = [o for o in top if o is not None] or [0]
+    traces = [f"/events/{rng.choice(ids)}/trace/" for _ in range(samples)] if ids else []
+    explorer = [
+        rng.choice(
+            [
+                "/events/",
+                "/events/?personal_data=on",
+                "/events/?status=unattributed",
+                "/events/?sort=-event_time&category=data_access",
+            ]
+        )
+        for _ in range(samples)
+    ]
+    timelines = [f"/identities/{rng.choice(origins)}/" for _ in range(samples)]
+    queue = ["/queue/"] * samples
+    out = {
+        "explorer": page_times(client, explorer),
+        "timeline": page_times(client, timelines),
+        "queue": page_times(client, queue),
+    }
+    if traces:
+        out["trace"] = page_times(client, traces)
+    return out
+
+
+def _bench_time(n: int) -> str:
+    """A thousand events a second from 2026-10-05T08:00:00Z."""
+    seconds = n // 1000
+    return f"2026-10-05T{8 + seconds // 3600 % 12:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}Z"
+
+
+def write_big_cloudtrail(path: Path, megabytes: int) -> int:
+    """A CloudTrail Records file of about ``megabytes`` MB, written streaming."""
+    target = megabytes * 1024 * 1024
+    written = 0
+    n = 0
+    with open(path, "wb") as out:
+        out.write(b'{"Records":[')
+        while written < target:
+            record = {
+                "eventVersion": "1.09",
+                "userIdentity": {
+                    "type": "AssumedRole",
+                    "principalId": f"AROAEXAMPLE{n % 50:05d}:worker-{n % 50}",
+                    "arn": f"arn:aws:sts::111122223333:assumed-role/Batch/worker-{n % 50}",
+                    "accountId": "111122223333",
+                    "accessKeyId": f"ASIABENCH{n % 500:011d}",
+                    "sessionContext": {
+                        "sessionIssuer": {
+                            "type": "Role",
+                            "principalId": "AROAEXAMPLE",
+                            "arn": "arn:aws:iam::111122223333:role/Batch",
+                            "accountId": "111122223333",
+                            "userName": "Batch",
+                        },
+                        "attributes": {
+                            "creationDate": "2026-10-05T08:00:00Z",
+                            "mfaAuthenticated": "false",
+                        },
+                    },
+                },
+                "eventTime": _bench_time(n),
+                "eventSource": "s3.amazonaws.com",
+                "eventName": "GetObject",
+                "awsRegion": "us-east-1",
+                "sourceIPAddress": "198.51.100.7",
+                "userAgent": "aws-sdk-go-v2/1.30.3",
+                "requestParameters": {
+                    "bucketName": "customer-pii",
+                    "key": f"exports/part-{n:09d}.parquet",
+                },
+                "responseElements": None,
+                "requestID": f"BENCH{n:012d}",
+                "eventID": f"b0000000-0000-4000-8000-{n:012d}",
+                "readOnly": True,
+                "eventType": "AwsApiCall",
+                "managementEvent": False,
+                "recipientAccountId": "111122223333",
+                "eventCategory": "Data",
+            }
+            data = (b"," if n else b"") + json.dumps(record).encode()
+            out.write(data)
+            written += len(data)
+            n += 1
+        out.write(b"]}")
+    return n
+
+
+def measure_big_file_rss(megabytes: int, workdir: Path, say: Say) -> float:
+    """Peak RSS (MB) of `manage.py ingest` on a generated CloudTrail file of that size."""
+    path = workdir / f"big-{megabytes}mb.json"
+    say(f"writing a {megabytes} MB CloudTrail file")
+    records = write_big_cloudtrail(path, megabytes)
+    say(f"ingesting it ({records} records) in a child process")
+    env = {**os.environ, "CORRELATE_AFTER_INGEST": "false"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "ingest", str(path), "--source", "bench-big"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    path.unlink()
+    if proc.returncode != 0:
+        raise RuntimeError(f"big-file ingest failed: {proc.stderr.strip()}")
+    say(proc.stdout.strip())
+    return max(peak, before) / 1024  # ru_maxrss is in KiB on Linux
+
+
+def run(events: int, seed: int, rss_mb: int, samples: int, say: Say) -> dict[str, Any]:
+    """Every figure, in the scratch database this process is configured for."""
+    from forensics.core.scoring import score_estate
+    from forensics.estate.generator import generate
+    from forensics.identities import directory
+
+    rng = random.Random(seed)
+    result: dict[str, Any] = dict.fromkeys(KEYS)
+    result.update({"database": connection.vendor, "machine": machine()})
+    with tempfile.TemporaryDirectory(prefix="forensics-bench-") as tmp:
+        root = Path(tmp) / "estate"
+        say(f"generating an estate of {events} events")
+        generate(root, events=events, seed=seed)
+        say("ingesting (parse, normalize, dedupe, store with indexes, raw kept)")
+        stored, seconds = measure_ingest(root)
+        result["events"] = stored
+        result["ingest_eps"] = stored / seconds
+        rows = _sample_rows(root, min(stored, 200_000))
+        say(f"baselines on {len(rows)} rows: Django bulk_create and bare COPY")
+        result["bulk_create_eps"] = measure_bulk_create(rows)
+        result["copy_eps"] = measure_copy(rows)
+        del rows
+        directory.import_rows(directory.read_rows(root / "directory.csv"))
+        say("correlating the whole estate")
+        correlated, seconds = measure_correlation()
+        result["correlate_eps"] = correlated / seconds
+        score = score_estate(root / "expected.jsonl")
+        result["score"] = {
+            "matched": score.matched,
+            "attributable": score.attributable,
+            "false_attributions": score.false_attributions,
+            "match_rate": score.match_rate,
+        }
+        say(score.line())
+        say("timing pages")
+        pages = measure_pages(samples, rng)
+        for name, key in (
+            ("trace", "trace_p95_ms"),
+            ("explorer", "explorer_p95_ms"),
+            ("timeline", "timeline_p95_ms"),
+            ("queue", "queue_p95_ms"),
+        ):
+            if name in pages:
+                result[key] = pages[name]["p95"]
+        result["pages"] = pages
+        if rss_mb:
+            result["peak_rss_mb_1gb" if rss_mb >= 1024 else f"peak_rss_mb_{rss_mb}mb"] = (
+                measure_big_file_rss(rss_mb, Path(tmp), say)
+            )
+    return result
+
+
+def machine() -> str:
+    cores = os.cpu_count()
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        mem = 0
+    return f"{platform.machine()}, {cores} cores, {mem:.0f} GiB, Python {platform.python_version()}"
+
+
+def table(result: dict[str, Any]) -> Iterator[str]:
+    def fmt(v: Any, unit: str = "") -> str:
+        if v is None:
+            return "n/a"
+        return (
+            f"{v:,.0f}{unit}"
+            if isinstance(v, float) and v >= 100
+            else f"{v:,.1f}{unit}"
+            if isinstance(v, float)
+            else f"{v}{unit}"
+        )
+
+    yield f"database: {result['database']}   machine: {result['machine']}"
+    yield f"{'events':<34}{fmt(result['events'])}"
+    yield f"{'ingest (events/s)':<34}{fmt(result['ingest_eps'])}"
+    yield f"{'  baseline bulk_create (events/s)':<34}{fmt(result['bulk_create_eps'])}"
+    yield f"{'  ceiling bare COPY (events/s)':<34}{fmt(result['copy_eps'])}"
+    yield f"{'correlation (events/s)':<34}{fmt(result['correlate_eps'])}"
+    for name in ("explorer", "timeline", "trace", "queue"):
+        p = result.get("pages", {}).get(name)
+        if p:
+            yield f"{name + ' p50 / p95 (ms)':<34}{p['p50']:.1f} / {p['p95']:.1f}"
+    yield f"{'evidence pack 10k events (s)':<34}{fmt(result['pack_10k_s'])}"
+    rss = next((v for k, v in result.items() if k.startswith("peak_rss_mb") and v), None)
+    yield f"{'peak RSS, big-file ingest (MB)':<34}{fmt(rss)}"
+    if "score" in result:
+        s = result["score"]
+        yield (
+            f"{'attribution score':<34}{s['matched']}/{s['attributable']} "
+            f"({s['match_rate']:.2%}), false attributions {s['false_attributions']}"
+        )
