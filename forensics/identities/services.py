@@ -138,37 +138,54 @@ def load_directory() -> Directory:
 def _origin_identity(
     attribution: Attribution, cache: dict[tuple[str, str], int], summary: Summary
 ) -> int | None:
+    """The directory id of an attribution's origin, creating it from its root if new."""
     origin = attribution.origin
     if origin is None:
         return None
     if origin.identity_id:
         return int(origin.identity_id)
-    keys = [(a.namespace, a.value) for a in origin.aliases]
-    for key in keys:
+    keys = [(a.namespace, a.value[:500]) for a in origin.aliases]
+    # An origin without aliases (a name the logs give but no namespace fits) is known by
+    # kind and name alone, so it is not created again for every event.
+    cache_keys = keys or [("", f"{origin.kind}:{origin.name}")]
+    for key in cache_keys:
         if key in cache:
             return cache[key]
-    existing = (
-        IdentityAlias.objects.filter(
-            Q(*[Q(namespace=ns, value=v) for ns, v in keys], _connector=Q.OR)
-        )
-        .values_list("identity_id", flat=True)
-        .first()
-        if keys
-        else None
-    )
+    existing = _find_identity(origin.kind, origin.name, keys)
     if existing is None:
-        identity = Identity.objects.create(
-            kind=origin.kind, name=origin.name[:300], origin=Identity.AUTO
-        )
-        IdentityAlias.objects.bulk_create(
-            [IdentityAlias(identity=identity, namespace=ns, value=v[:500]) for ns, v in keys],
-            ignore_conflicts=True,
-        )
-        existing = identity.pk
+        existing = _create_identity(origin.kind, origin.name, keys)
         summary.identities_created += 1
-    for key in keys:
+    for key in cache_keys:
         cache[key] = existing
     return existing
+
+
+def _find_identity(kind: str, name: str, keys: list[tuple[str, str]]) -> int | None:
+    if not keys:
+        return (
+            Identity.objects.filter(kind=kind, name=name[:300], aliases__isnull=True)
+            .values_list("pk", flat=True)
+            .first()
+        )
+    match = Q(*[Q(namespace=ns, value=v) for ns, v in keys], _connector=Q.OR)
+    return IdentityAlias.objects.filter(match).values_list("identity_id", flat=True).first()
+
+
+def _create_identity(kind: str, name: str, keys: list[tuple[str, str]]) -> int:
+    """Create an identity with its aliases; if another worker created one with the same
+    alias meanwhile, keep theirs (the alias is unique, so one identity wins)."""
+    with transaction.atomic():
+        identity = Identity.objects.create(kind=kind, name=name[:300], origin=Identity.AUTO)
+        IdentityAlias.objects.bulk_create(
+            [IdentityAlias(identity=identity, namespace=ns, value=v) for ns, v in keys],
+            ignore_conflicts=True,
+        )
+        if keys:
+            holder = _find_identity(kind, name, keys[:1])
+            if holder is not None and holder != identity.pk:
+                identity.delete()
+                return holder
+    return identity.pk
 
 
 def chain_label(attribution: Attribution) -> str:
