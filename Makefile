@@ -25,10 +25,16 @@ demo: migrate
 run: demo
 	@scripts/run.sh "$(PY)" "$(HOST)" "$(PORT)"
 
+# With DATABASE_URL set (CI: PostgreSQL) the store's tests run a second time on the embedded
+# SQLite default, so both backends are checked in one run.
 test: venv
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest -q
+	@if [ -n "$$DATABASE_URL" ]; then \
+	  echo "again on SQLite:"; \
+	  env -u DATABASE_URL $(PY) -m pytest -q -m "not browser and not integration" tests/ingest tests/identities; \
+	fi
 
 lint: venv
 	$(PY) -m ruff check .

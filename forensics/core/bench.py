@@ -24,6 +24,8 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
+from forensics.estate.generator import log_files
+
 Say = Callable[[str], None]
 KEYS = [
     "events",
@@ -40,17 +42,6 @@ KEYS = [
 ]
 
 
-def estate_files(root: Path) -> list[Path]:
-    """The estate's log files, with the late-delivered ones last."""
-    files = sorted(
-        p
-        for p in root.rglob("*")
-        if p.is_file() and p.name not in {"expected.jsonl", "directory.csv"}
-    )
-    late = [p for p in files if "late" in p.relative_to(root).parts]
-    return [p for p in files if p not in late] + late
-
-
 def measure_ingest(root: Path) -> tuple[int, float]:
     from forensics.ingest import services
     from forensics.ingest.models import Source
@@ -58,7 +49,7 @@ def measure_ingest(root: Path) -> tuple[int, float]:
     source, _ = Source.objects.get_or_create(name="bench")
     stored = 0
     start = time.perf_counter()
-    for path in estate_files(root):
+    for path in log_files(root):
         stored += services.ingest_path(source, path).stored
     return stored, time.perf_counter() - start
 
@@ -74,7 +65,7 @@ def _sample_rows(root: Path, limit: int) -> list[dict[str, Any]]:
     batch = IngestBatch.objects.first()
     matcher = load_matcher()
     rows: list[dict[str, Any]] = []
-    for path in estate_files(root):
+    for path in log_files(root):
         with open(path, "rb") as fh:
             records = [r for r in iter_records(fh) if r.data is not None]
         if not records:

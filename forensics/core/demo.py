@@ -68,32 +68,24 @@ def ensure_rules() -> None:
 
 def load(events: int, seed: int, say: Say) -> Login:
     """Generate an estate under var/demo, ingest it (late logs last) and correlate."""
-    from forensics.estate.generator import generate
+    from forensics.estate.generator import DIRECTORY_FILE, EXPECTED_FILE, generate, log_files
 
     login = ensure_users()
     ensure_rules()
     out = Path(settings.VAR_DIR) / "demo" / f"estate-{seed}-{events}"
-    if not (out / "expected.jsonl").exists():
+    if not (out / EXPECTED_FILE).exists():
         say(f"generating a demo estate of about {events} events in {out}")
         generate(out, events=events, seed=seed)
-    files = sorted(
-        p for p in out.rglob("*") if p.is_file() and p.suffix in {".gz", ".json", ".jsonl", ".log"}
-    )
-    late = [p for p in files if "late" in p.relative_to(out).parts]
-    on_time = [p for p in files if p not in late]
+    # The admin's directory first, so correlation meets the known identities straight away.
+    directory.import_rows(directory.read_rows(out / DIRECTORY_FILE))
     sources: dict[str, Source] = {}
-    for path in on_time + late:
-        kind = path.relative_to(out).parts[0]
-        name = f"demo-{'late' if path in late else kind}"
+    for path in log_files(out):
+        name = f"demo-{path.relative_to(out).parts[0]}"
         if name not in sources:
             sources[name], _ = Source.objects.get_or_create(name=name)
         batch = ingest.ingest_path(sources[name], path)
         if batch.status != IngestBatch.DONE:
             say(f"{path.name}: {batch.error}")
-    directory_file = out / "directory.csv"
-    if directory_file.exists():
-        _, _, touched = directory.import_rows(directory.read_rows(directory_file))
-        services.identities_changed(touched)
     summary = services.correlate_all(only_uncorrelated=True)
     say(summary.line())
     return login

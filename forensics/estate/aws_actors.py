@@ -23,7 +23,7 @@ from forensics.estate.cloudtrail import (
     iam_user_identity,
     role_session_identity,
 )
-from forensics.estate.emission import Verdict, ambiguous, unattributed
+from forensics.estate.emission import Verdict, unattributed
 from forensics.estate.org import (
     ACCOUNT_DATA,
     ACCOUNT_IDENTITY,
@@ -338,9 +338,11 @@ class AwsActors:
             session = ctx.ct.new_session(
                 inst.role, inst.instance_id, t, 6 * 3600, ec2=True, issued_to=inst.arn
             )
+            # The AssumeRole call itself is made by the EC2 service (the instance never calls
+            # STS); the instance is the origin of what its delivered key is then used for.
             ctx.cloudtrail(
                 ctx.ct.assume_role_by_service(t=t, service="ec2.amazonaws.com", session=session),
-                verdict,
+                workload("aws_service", "ec2.amazonaws.com"),
             )
             self.sessions[(inst.name, "profile")] = session
         identity = role_session_identity(session)
@@ -478,7 +480,8 @@ class AwsActors:
         """Someone using the shared deploy-bot key; the log cannot say who."""
         ctx, rng = self.ctx, self.ctx.ids.rng
         bot = self.org.deploy_bot
-        verdict = ambiguous("shared_account")
+        # The chain does reach an identity, but the directory marks it shared: no one person.
+        verdict = unattributed("shared_account")
         identity = iam_user_identity(bot)
         artifacts = self.org.buckets["build-artifacts-example"]
         rec = ctx.ct.s3_object(
@@ -508,7 +511,11 @@ class AwsActors:
         return t
 
     def legacy_sync(self, t: datetime) -> datetime:
-        """A forgotten IAM user nobody has claimed."""
+        """A forgotten IAM user nobody has claimed, signing with its own long-lived key.
+
+        An IAM user is an origin in its own right, so the access is attributed to it even though
+        the directory does not list it; the engine proposes unknown IAM users as humans.
+        """
         ctx, rng = self.ctx, self.ctx.ids.rng
         user: IamUser = self.org.legacy_sync
         bucket = self.org.buckets["customer-pii"]
@@ -521,7 +528,7 @@ class AwsActors:
             ua="Boto3/1.9.253 Python/2.7.18 Linux/4.14.186-146.268.amzn2.x86_64 Botocore/1.12.253",
             size=rng.randrange(1000, 200_000),
         )
-        ctx.cloudtrail(rec, unattributed("unknown_principal"))
+        ctx.cloudtrail(rec, human("aws_iam_user", user.arn))
         return t
 
     def anonymous_read(self, t: datetime) -> datetime:

@@ -39,10 +39,6 @@ def attributed(origin: Origin) -> Verdict:
     return Verdict(ATTRIBUTED, origin, None)
 
 
-def ambiguous(reason: str) -> Verdict:
-    return Verdict(AMBIGUOUS, None, reason)
-
-
 def unattributed(reason: str) -> Verdict:
     return Verdict(UNATTRIBUTED, None, reason)
 

@@ -5,15 +5,17 @@ CloudTrail eventID, GCP insertId, Kubernetes auditID, Okta uuid, Entra sign-in i
 eventDataId, OCSF metadata.uid) and says what the correlation engine should conclude once
 every log, late ones included, has been ingested:
 
-- ``attributed`` with the origin identity, named by one alias from ALIAS_NAMESPACES;
-- ``ambiguous`` with a reason when the evidence names several candidates (the shared
-  deploy-bot key, a session whose user and holder disagree);
-- ``unattributed`` with a reason when nothing reaches an origin (an anonymous request, a
-  principal nobody has claimed, a role session whose issuer was never logged, a long-lived key
-  file that circulates).
+- ``attributed`` with the origin identity, named by one alias from ALIAS_NAMESPACES (an IAM
+  user is an origin even when the directory does not list it: the forgotten legacy-sync user);
+- ``unattributed`` with a reason when no single origin can be named: an anonymous request, a
+  principal that names no one, a role session whose issuer was never logged, an identity the
+  directory marks shared (the deploy-bot key: ``shared_account``; a service-account key file
+  that circulates: ``long_lived_shared_key``), or a record whose user and session holder
+  contradict each other (``conflicting_evidence``).
 
-What the log cannot prove is never claimed: the leaked contractor key is attributed to the
-contractor's IAM user, because that is all the trail can show.
+``ambiguous`` stays a valid status for chains that rest on an inferred hop; the estate's
+scenarios have none. What the log cannot prove is never claimed: the leaked contractor key is
+attributed to the contractor's IAM user, because that is all the trail can show.
 """
 
 from __future__ import annotations

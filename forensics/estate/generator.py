@@ -113,3 +113,18 @@ def generate(
         window_start=START,
         window_end=START + timedelta(seconds=span),
     )
+
+
+EXPECTED_FILE = "expected.jsonl"
+DIRECTORY_FILE = "directory.csv"
+
+
+def log_files(out_dir: Path) -> list[Path]:
+    """The estate's log files in delivery order: on-time ones first, the late region last."""
+    files = sorted(
+        p
+        for p in Path(out_dir).rglob("*")
+        if p.is_file() and p.name not in {EXPECTED_FILE, DIRECTORY_FILE}
+    )
+    late = [p for p in files if "late" in p.relative_to(out_dir).parts]
+    return [p for p in files if p not in late] + late

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from forensics.estate.activity import Context, person_verdict, workload
-from forensics.estate.emission import Verdict, ambiguous, unattributed
+from forensics.estate.emission import Verdict, unattributed
 from forensics.estate.idp import AZURE_CLI_APP, AZURE_PORTAL_APP
 from forensics.estate.org import EntraApp, ManagedIdentity, Person
 
@@ -302,5 +302,7 @@ class IdpActors:
             employee=rng.choice(self.org.employee_ids),
             what="bank-details",
         )
-        ctx.ocsf_event(t, rec, ambiguous("conflicting_evidence"))
+        # Two pieces of evidence the log itself carries name two people: that is a contradiction,
+        # not a choice between candidates (ambiguous is kept for chains with an inferred hop).
+        ctx.ocsf_event(t, rec, unattributed("conflicting_evidence"))
         return t

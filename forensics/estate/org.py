@@ -91,7 +91,7 @@ class Person:
     idc_user_id: str = ""
     iam_user: IamUser | None = None
     hr_app: bool = False
-    deploy_bot: bool = False
+    deploy_bot: bool = False  # borrows the shared deploy-bot key
     admin: bool = False
 
     @property
@@ -218,7 +218,8 @@ class Org:
     people: tuple[Person, ...]
     contractor: Person
     roles: dict[str, Role]
-    deploy_bot: IamUser
+    deploy_bot: IamUser  # one key several people use: shared in the directory
+    deploy_bot_owner: str  # who answers for it: the owner of the deploy pipeline
     legacy_sync: IamUser
     buckets: dict[str, Bucket]
     tables: dict[str, Table]

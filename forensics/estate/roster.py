@@ -285,6 +285,7 @@ def build_org(seed: int) -> Org:
         contractor=contractor,
         roles=roles,
         deploy_bot=iam_user(ACCOUNT_WORKLOADS, "deploy-bot"),
+        deploy_bot_owner=owner["jonas"],
         legacy_sync=iam_user(ACCOUNT_DATA, "legacy-sync"),
         buckets={b.name: b for b in buckets},
         tables={
@@ -399,12 +400,21 @@ def directory_rows(org: Org) -> list[tuple[str, str, str, str, str, str]]:
             add(p.name, "human", "aws_iam_user", p.iam_user.arn)
         if p.k8s == "onprem":
             add(p.name, "human", "k8s_user", p.k8s_username)
-        if p.deploy_bot:
-            add(p.name, "human", "aws_iam_user", org.deploy_bot.arn, shared=True)
     c = org.contractor
     add(c.name, "human", "email", c.email)
     if c.iam_user:
         add(c.name, "human", "aws_iam_user", c.iam_user.arn)
+    # The deploy-bot key is listed once, as its own identity: the people who borrow it keep only
+    # their own aliases, so its activity proves no single person. It is a workload because it
+    # was made for deployments, not for anyone; the owner of the deploy pipeline answers for it.
+    add(
+        org.deploy_bot.name,
+        "workload",
+        "aws_iam_user",
+        org.deploy_bot.arn,
+        org.deploy_bot_owner,
+        shared=True,
+    )
     for job in org.ci_jobs:
         add(job.name, "workload", "web_identity", job.alias, job.owner)
     for pod in org.pods:
@@ -413,6 +423,7 @@ def directory_rows(org: Org) -> list[tuple[str, str, str, str, str, str]]:
             add(pod.name, "workload", "web_identity", f"{EKS_ISSUER}|{pod.username}", pod.owner)
     for inst in org.instances:
         add(inst.name, "workload", "aws_workload", inst.arn, inst.owner)
+    # A service account whose key file circulates is one shared identity, owned by its team.
     for w in org.gcp_workloads:
         add(w.name, "workload", "gcp_service_account", w.sa.email, w.owner, shared=w.shared_key)
     for app in org.entra_apps:

@@ -71,7 +71,7 @@ def _scenes(org: Org) -> list[tuple[int, str, Scene]]:
         (420, "missing-issuer", lambda c, t: c.aws.orphan_session_reads(t)),
         (450, "anonymous-read", lambda c, t: c.aws.anonymous_read(t)),
         (452, "anonymous-read", lambda c, t: c.aws.anonymous_read(t)),
-        (480, "unknown-principal", lambda c, t: c.aws.legacy_sync(t)),
+        (480, "unclaimed-iam-user", lambda c, t: c.aws.legacy_sync(t)),
         (485, "unknown-principal", lambda c, t: c.aws.console_failure(t)),
         (490, "unknown-principal", lambda c, t: c.idp.okta_unknown_login(t)),
         (510, "personal-access-key", lambda c, t: c.aws.key_reads(p("kavya"), t, count=2)),

@@ -172,7 +172,7 @@ def test_ocsf_files_are_json_lines_of_authentication_session_and_api_events(
     assert classes == {3002, 3003, 6003}
 
 
-def test_the_directory_knows_people_workloads_and_who_shares_the_deploy_bot(
+def test_the_directory_lists_the_deploy_bot_once_as_a_shared_owned_workload(
     estate: tuple[Path, Summary],
 ) -> None:
     root, _ = estate
@@ -190,7 +190,11 @@ def test_the_directory_knows_people_workloads_and_who_shares_the_deploy_bot(
     humans = {r["identity"] for r in rows if r["kind"] == "human"}
     assert len(humans) == 20
     bot = [r for r in rows if r["alias_value"].endswith(":user/deploy-bot")]
-    assert len(bot) == 3 and {r["shared"] for r in bot} == {"true"}
-    assert len({r["identity"] for r in bot}) == 3
+    assert len(bot) == 1
+    assert bot[0]["identity"] == "deploy-bot" and bot[0]["alias_namespace"] == "aws_iam_user"
+    assert (bot[0]["kind"], bot[0]["shared"]) == ("workload", "true")
+    # The people who borrow the key keep only their own aliases.
+    assert not [r for r in rows if r["identity"] in humans and r["shared"] == "true"]
     workloads = [r for r in rows if r["kind"] == "workload"]
     assert workloads and all(r["owner"] in humans for r in workloads)
+    assert {r["shared"] for r in rows} == {"true", "false"}
