@@ -44,6 +44,8 @@ def _params(request: HttpRequest) -> dict[str, str | list[str]]:
     for key, values in request.GET.lists():
         if key in SKIPPED_PARAMS:
             continue
-        kept = [v[:500] for v in values]
+        kept = [v[:500] for v in values if v != ""]
+        if not kept:
+            continue
         out[key[:100]] = kept[0] if len(kept) == 1 else kept
     return out

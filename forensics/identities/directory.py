@@ -172,9 +172,14 @@ def import_rows(rows: Iterable[Row]) -> tuple[int, int, set[int]]:
 
 def merge(keep: Identity, other: Identity) -> None:
     """Fold ``other`` into ``keep``: aliases, events and owned workloads move over."""
+    from forensics.cases.models import CaseIdentity
+
     IdentityAlias.objects.filter(identity=other).update(identity=keep)
     Event.objects.filter(origin=other).update(origin=keep)
     Identity.objects.filter(owner=other).update(owner=keep)
+    # Case links move too; a case that holds both keeps one link.
+    held = set(CaseIdentity.objects.filter(identity=keep).values_list("case_id", flat=True))
+    CaseIdentity.objects.filter(identity=other).exclude(case_id__in=held).update(identity=keep)
     keep.shared = keep.shared or other.shared
     other.delete()
 

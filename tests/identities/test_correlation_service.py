@@ -220,3 +220,19 @@ def test_import_refuses_one_alias_under_two_identities(tmp_path):
     with pytest.raises(CommandError, match=r"row 3: alias aws_iam_user:.*'ann' \(row 2\)"):
         call_command("import_identities", str(f), stdout=StringIO())
     assert not Identity.objects.exists()
+
+
+def test_merging_identities_keeps_their_case_links(investigator):
+    from forensics.cases.models import Case, CaseIdentity
+    from forensics.identities.directory import merge
+
+    keep = Identity.objects.create(kind="human", name="Alice")
+    other = Identity.objects.create(kind="human", name="00u1alice")
+    both = Case.objects.create(title="both", created_by=investigator)
+    only_other = Case.objects.create(title="other", created_by=investigator)
+    CaseIdentity.objects.create(case=both, identity=keep)
+    CaseIdentity.objects.create(case=both, identity=other)
+    CaseIdentity.objects.create(case=only_other, identity=other)
+    merge(keep, other)
+    links = sorted(CaseIdentity.objects.values_list("case__title", "identity__name"))
+    assert links == [("both", "Alice"), ("other", "Alice")]

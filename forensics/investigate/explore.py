@@ -1,0 +1,115 @@
+"""What every page that lists events shares: filters, sort, keyset page, table, log refs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
+
+from forensics.audit.services import ref
+from forensics.cases import services as cases
+from forensics.core.roles import AUDITOR, INVESTIGATOR, has_role
+from forensics.ingest.models import Event
+from forensics.investigate.filtersets import EventFilterSet
+from forensics.investigate.paging import (
+    PER_PAGE_CHOICES,
+    KeysetPage,
+    Order,
+    bounded_count,
+    paginate,
+    per_page_from,
+)
+from forensics.investigate.tables import EventTable
+
+# Sort keys end with (event_time, id): the composite indexes on (x, event_time) serve them.
+SORTS: dict[str, tuple[str, ...]] = {
+    "time": ("event_time", "id"),
+    "principal": ("actor_principal", "event_time", "id"),
+    "status": ("status", "event_time", "id"),
+}
+DEFAULT_SORT = "-time"
+
+
+@dataclass
+class EventResults:
+    table: EventTable
+    page: KeysetPage
+    count: int
+    capped: bool
+    sort: str
+    per_page_choices = PER_PAGE_CHOICES
+
+    @property
+    def rows(self) -> list[Event]:
+        return self.page.rows
+
+    def refs(self) -> list[str]:
+        return event_refs(self.page.rows)
+
+    @property
+    def personal_data(self) -> bool:
+        return any(e.personal_data for e in self.page.rows)
+
+
+def sort_from(value: str | None) -> tuple[str, Order]:
+    """The sort parameter (e.g. '-time') and its order; unknown values fall back to newest first."""
+    value = value or DEFAULT_SORT
+    name = value.removeprefix("-")
+    if name not in SORTS:
+        value, name = DEFAULT_SORT, DEFAULT_SORT.removeprefix("-")
+    return value, Order(SORTS[name], descending=value.startswith("-"))
+
+
+def filtered(filterset: EventFilterSet) -> QuerySet[Event]:
+    """The filtered events, or none when a filter value is invalid (never silently unfiltered)."""
+    if filterset.is_bound and not filterset.is_valid():
+        return filterset.queryset.none()
+    return filterset.qs
+
+
+def event_results(
+    request: HttpRequest, qs: QuerySet[Event], *, columns: Sequence[str] | None = None
+) -> EventResults:
+    """One keyset page of ``qs`` in the requested sort, as an EventTable."""
+    sort, order = sort_from(request.GET.get("sort"))
+    page = paginate(
+        qs.select_related("origin", "source"),
+        order,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        per_page=per_page_from(request.GET),
+    )
+    case = cases.working_case(request)
+    table = EventTable(
+        page.rows,
+        columns=columns if columns is not None else request.GET.getlist("columns"),
+        case=case,
+        case_event_ids=cases.events_in_case(case, (e.pk for e in page.rows)),
+        links=has_role(request.user, INVESTIGATOR, AUDITOR),
+    )
+    table.keyset = page  # type: ignore[attr-defined]
+    table.current_sort = sort  # type: ignore[attr-defined]
+    count, capped = bounded_count(qs)
+    return EventResults(table=table, page=page, count=count, capped=capped, sort=sort)
+
+
+def event_refs(events: Iterable[Event]) -> list[str]:
+    return [ref("event", e.pk) for e in events]
+
+
+def partial_template(request: HttpRequest, template: str, partial: str = "results") -> str:
+    """The page's htmx fragment for htmx requests, the full page otherwise (incl. history)."""
+    htmx: Any = getattr(request, "htmx", None)
+    if htmx and not htmx.history_restore_request:
+        return f"{template}#{partial}"
+    return template
+
+
+def vary_on_htmx(response: HttpResponse) -> HttpResponse:
+    # The same URL answers with a page or a fragment: caches must tell them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response

@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.urls import reverse
+
+from forensics.audit.models import AccessLogEntry
+from tests.investigate import factories as f
+
+pytestmark = pytest.mark.django_db
+URL = reverse("event_list")
+
+
+def _trace_links(html: str) -> set[int]:
+    return {int(pk) for pk in re.findall(r'href="/events/(\d+)/trace/"', html)}
+
+
+@pytest.fixture
+def reader(client_for, investigator):
+    return client_for(investigator)
+
+
+def test_it_lists_events_newest_first_with_a_trace_link_per_row(reader):
+    old = f.event(event_time=f.T0)
+    new = f.event(event_time=f.T0 + timedelta(hours=1))
+    html = reader.get(URL).content.decode()
+    assert _trace_links(html) == {old.pk, new.pk}
+    assert html.index(f"/events/{new.pk}/trace/") < html.index(f"/events/{old.pk}/trace/")
+
+
+def test_the_filter_form_offers_every_filter_and_keeps_its_values(reader):
+    html = reader.get(URL, {"principal": "arn:aws:iam::111122223333:user/bob"}).content.decode()
+    form = html[
+        html.index('<form id="event-filters"') : html.index("</form>", html.index("event-filters"))
+    ]
+    for name in (
+        "since",
+        "until",
+        "origin",
+        "principal",
+        "action",
+        "resource",
+        "source",
+        "category",
+        "outcome",
+        "pd",
+        "status",
+        "evidence",
+        "credential",
+        "address",
+    ):
+        assert f'name="{name}"' in form, name
+    assert 'value="arn:aws:iam::111122223333:user/bob"' in form
+    assert 'hx-push-url="true"' in form and 'hx-target="#results"' in form
+
+
+def test_it_filters_by_principal_and_personal_data(reader):
+    hit = f.event(actor_principal="arn:aws:iam::111122223333:user/bob", personal_data=True)
+    f.event(actor_principal="arn:aws:iam::111122223333:user/bob", personal_data=False)
+    f.event(actor_principal="arn:aws:iam::111122223333:user/carol", personal_data=True)
+    html = reader.get(URL, {"principal": "arn:aws:iam::111122223333:user/bob", "pd": "on"}).content
+    assert _trace_links(html.decode()) == {hit.pk}
+
+
+def test_it_filters_by_origin_name_status_evidence_and_time(reader):
+    alice = f.identity("alice@corp.example")
+    hit = f.event(origin=alice, status="attributed", evidence="inferred", event_time=f.T0)
+    f.event(origin=alice, status="attributed", evidence="exact", event_time=f.T0)
+    f.event(
+        origin=alice, status="attributed", evidence="inferred", event_time=f.T0 - timedelta(days=2)
+    )
+    f.event(status="unattributed", evidence="inferred", event_time=f.T0)
+    params = {
+        "origin": "ALICE@corp.example",
+        "status": "attributed",
+        "evidence": "inferred",
+        "since": "2026-03-01T00:00",
+    }
+    assert _trace_links(reader.get(URL, params).content.decode()) == {hit.pk}
+
+
+def test_it_finds_both_the_issuing_and_the_using_events_of_a_credential(reader):
+    issuing = f.event(category="credential_issue", credential_used="", credential_issued="ASIAKEY")
+    using = f.event(credential_used="ASIAKEY")
+    f.event(credential_used="ASIAOTHER")
+    assert _trace_links(reader.get(URL, {"credential": "ASIAKEY"}).content.decode()) == {
+        issuing.pk,
+        using.pk,
+    }
+
+
+def test_an_invalid_filter_shows_nothing_rather_than_everything(reader):
+    f.event()
+    response = reader.get(URL, {"status": "no-such-status"})
+    assert _trace_links(response.content.decode()) == set()
+    assert b"a filter value is invalid" in response.content
+
+
+def test_an_htmx_request_gets_only_the_results_fragment(reader):
+    event = f.event()
+    response = reader.get(URL, {"pd": "on"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="results"')
+    assert "<html" not in html and 'id="event-filters"' not in html
+    assert _trace_links(html) == {event.pk}
+    assert "HX-Request" in response["Vary"]
+
+
+def test_a_history_restore_gets_the_full_page(reader):
+    f.event()
+    response = reader.get(URL, HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    assert b"<html" in response.content
+
+
+def test_pager_links_keep_the_filters_and_push_the_url(reader):
+    b = f.batch()
+    for _ in range(29):
+        f.event(batch=b, actor_principal="p1")
+    f.event(batch=b, actor_principal="p2")
+    html = reader.get(URL, {"principal": "p1", "per_page": "25"}).content.decode()
+    link = re.search(r'<a href="([^"]+)" hx-get="([^"]+)"[^>]*hx-push-url="true" rel="next"', html)
+    assert link is not None and link.group(1) == link.group(2)
+    href = link.group(1).replace("&amp;", "&")
+    query = parse_qs(urlsplit(href).query)
+    assert query["principal"] == ["p1"] and query["per_page"] == ["25"] and "after" in query
+    second = reader.get(href).content.decode()
+    first_ids, second_ids = _trace_links(html), _trace_links(second)
+    assert len(first_ids) == 25 and len(second_ids) == 4
+    assert not first_ids & second_ids
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+
+
+def test_sort_links_flip_the_direction_and_drop_the_cursor(reader):
+    f.event(actor_principal="b")
+    f.event(actor_principal="a")
+    html = reader.get(URL, {"sort": "principal", "after": "x"}).content.decode()
+    link = re.search(r'<a class="sort asc" href="([^"]+)"', html)
+    assert link is not None
+    query = parse_qs(urlsplit(link.group(1).replace("&amp;", "&")).query)
+    assert query == {"sort": ["-principal"]}
+
+
+def test_it_sorts_by_principal(reader):
+    b_event = f.event(actor_principal="b-principal")
+    a_event = f.event(actor_principal="a-principal")
+    html = reader.get(URL, {"sort": "principal"}).content.decode()
+    assert html.index(f"/events/{a_event.pk}/trace/") < html.index(f"/events/{b_event.pk}/trace/")
+
+
+def test_it_shows_the_chosen_columns_only(reader):
+    f.event(user_agent="Boto3/1.34.0 md/Botocore#1.34.0", chain_label="alice → sso → Admin")
+    html = reader.get(URL, {"columns": ["time", "user_agent"]}).content.decode()
+    assert "Boto3/1.34.0" in html
+    assert 'class="col-user_agent"' in html and 'class="col-chain"' not in html
+    default = reader.get(URL).content.decode()
+    assert 'class="col-user_agent"' not in default and 'class="col-principal"' in default
+
+
+def test_the_count_is_bounded_not_exact_past_the_bound(reader, settings, monkeypatch):
+    from forensics.investigate import paging
+
+    monkeypatch.setattr(paging, "COUNT_BOUND", 2)
+    b = f.batch()
+    for _ in range(3):
+        f.event(batch=b)
+    assert b"more than 2" in reader.get(URL).content
+
+
+def test_viewing_the_explorer_logs_the_user_the_filters_and_the_events_shown(reader, investigator):
+    shown = f.event(personal_data=True)
+    reader.get(
+        URL,
+        {"pd": "on", "action": "GetObject"},
+        REMOTE_ADDR="203.0.113.9",
+        HTTP_USER_AGENT="Mozilla/5.0 test",
+    )
+    entry = AccessLogEntry.objects.get()
+    assert entry.user == investigator and entry.username == "ivy"
+    assert entry.view == "event_list" and entry.method == "GET"
+    assert entry.filters == {"pd": "on", "action": "GetObject"}
+    assert entry.object_refs == [f"event:{shown.pk}"]
+    assert entry.personal_data is True
+    assert entry.client_address == "203.0.113.9" and entry.user_agent == "Mozilla/5.0 test"

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from forensics.audit.models import AccessLogEntry
+from tests.investigate import factories as f
+
+pytestmark = pytest.mark.django_db
+PAYROLL = "s3://hr-payroll/2026/payroll.csv"
+
+
+@pytest.fixture
+def reader(client_for, investigator):
+    return client_for(investigator)
+
+
+@pytest.fixture
+def accesses():
+    alice, bob = f.identity("alice@corp.example"), f.identity("bob@corp.example")
+    b = f.batch()
+    for _ in range(3):
+        f.event(batch=b, resource=PAYROLL, origin=alice, status="attributed")
+    f.event(batch=b, resource=PAYROLL, origin=bob, status="attributed")
+    f.event(batch=b, resource=PAYROLL, status="unattributed", reason="shared_account")
+    f.event(batch=b, resource="s3://public-assets/logo.png", personal_data=False, origin=bob)
+    return alice, bob
+
+
+def test_it_lists_personal_data_resources_with_who_accessed_them(reader, accesses):
+    html = reader.get(reverse("resource_list")).content.decode()
+    assert "public-assets" not in html
+    row = re.search(
+        r"<tr>\s*<td class=\"wrap\"><a href=\"/resources/detail/\?resource=s3%3A//hr-payroll"
+        r".*?</tr>",
+        html,
+        re.S,
+    )
+    assert row is not None
+    cells = [
+        re.sub(r"<[^>]+>", "", c).strip()
+        for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)
+    ]
+    assert cells[1] == "5"  # accesses
+    assert cells[2].startswith("alice@corp.example (3)") and "bob@corp.example (1)" in cells[2]
+    assert cells[3] == "2"  # identities
+    assert cells[4].startswith("20%")  # one of five not attributed
+
+
+def test_the_resource_page_counts_by_identity_and_names_the_gaps(reader, accesses):
+    html = reader.get(reverse("resource_detail"), {"resource": PAYROLL}).content.decode()
+    who = html[html.index("Who, traced to origin") : html.index("Not attributed")]
+    assert who.index("alice@corp.example") < who.index("bob@corp.example")
+    gaps = html[html.index("Not attributed") : html.index("<h2>Accesses")]
+    assert "shared_account" in gaps and "several people" in gaps
+    assert '<div class="num">20%</div>' in html
+    assert len(re.findall(r'href="/events/\d+/trace/"', html)) >= 5
+
+
+def test_the_resource_page_filters_accesses_by_identity(reader, accesses):
+    alice, _ = accesses
+    html = reader.get(reverse("resource_detail"), {"resource": PAYROLL, "origin": alice.pk}).content
+    assert b"3 matching events" in html
+
+
+def test_the_resource_page_carries_its_resource_in_one_hidden_field(reader, accesses):
+    html = reader.get(reverse("resource_detail"), {"resource": PAYROLL}).content.decode()
+    start = html.index('<form id="event-filters"')
+    form = html[start : html.index("</form>", start)]
+    assert form.count('name="resource"') == 1
+    assert f'<input type="hidden" name="resource" value="{PAYROLL}">' in form
+
+
+def test_an_unknown_resource_is_404(reader):
+    assert reader.get(reverse("resource_detail"), {"resource": "s3://nope/x"}).status_code == 404
+    assert reader.get(reverse("resource_detail")).status_code == 404
+
+
+def test_viewing_resources_is_logged_as_personal_data(reader, accesses):
+    reader.get(reverse("resource_list"))
+    entry = AccessLogEntry.objects.get()
+    assert entry.object_refs == [f"resource:{PAYROLL}"] and entry.personal_data is True
