@@ -224,17 +224,28 @@ def write_back(results: Sequence[Attribution], summary: Summary) -> None:
     now = timezone.now()
     cache: dict[tuple[str, str], int] = {}
     rows: list[tuple[Any, ...]] = []
-    waits = []
+    waits: list[tuple[int, str]] = []
     for att in results:
         pk = int(att.event_key)
         evidence = max((h.evidence for h in att.hops), key=EVIDENCE_ORDER.__getitem__, default="")
+        hops = [
+            {
+                "principal": h.principal,
+                "credential": h.credential,
+                "method": h.method,
+                "evidence": h.evidence,
+                "via_event": h.via_event,
+            }
+            for h in att.hops
+        ]
+        origin_id = _origin_identity(att, cache, summary)
         rows.append(
             (
                 pk,
                 att.status,
                 att.reason or "",
-                _origin_identity(att, cache, summary),
-                [dataclasses.asdict(h) for h in att.hops],
+                origin_id,
+                hops,
                 evidence,
                 chain_label(att),
                 att.explanation or "",
@@ -243,30 +254,37 @@ def write_back(results: Sequence[Attribution], summary: Summary) -> None:
         )
         # Everything the result was read from: an event that later issues or shares one of
         # these values may change it (a late issuer, a second issuer, a session start).
-        keys = set(att.waiting_on) | set(att.depends_on)
-        waits.extend(EventWait(event_id=pk, key=k[:500]) for k in keys)
+        waits.extend((pk, k[:500]) for k in set(att.waiting_on) | set(att.depends_on))
         summary.events += 1
         summary.add(att.status)
-    fields = [
-        Event._meta.get_field(
-            "id" if c == "id" else c.removesuffix("_id") if c == "origin_id" else c
-        )
-        for c in RESULT_COLUMNS
-    ]
+    _store_results(rows, waits)
+
+
+def _store_results(rows: list[tuple[Any, ...]], waits: list[tuple[int, str]]) -> None:
+    fields = [Event._meta.get_field("origin" if c == "origin_id" else c) for c in RESULT_COLUMNS]
     convert = bulk.converters(fields)
-    staging = bulk.Staging("event_result_staging", Event, RESULT_COLUMNS)
+    results = bulk.Staging("event_result_staging", Event, RESULT_COLUMNS)
+    wait_rows = bulk.Staging("event_wait_staging", EventWait, ["event_id", "key"])
     qn = connection.ops.quote_name
     assignments = ", ".join(f"{qn(c)} = r.{qn(c)}" for c in RESULT_COLUMNS[1:])
     with transaction.atomic(), connection.cursor() as cursor:
-        staging.load(
+        results.load(
             cursor, (tuple(f(v) for f, v in zip(convert, row, strict=True)) for row in rows)
         )
         cursor.execute(
-            f"UPDATE {staging.q_table} SET {assignments} FROM {staging.q_name} AS r "  # noqa: S608
-            f"WHERE {staging.q_table}.id = r.id"
+            f"UPDATE {results.q_table} SET {assignments} FROM {results.q_name} AS r "  # noqa: S608
+            f"WHERE {results.q_table}.id = r.id"
         )
-        EventWait.objects.filter(event_id__in=[r[0] for r in rows]).delete()
-        EventWait.objects.bulk_create(waits, batch_size=2000, ignore_conflicts=True)
+        cursor.execute(
+            f"DELETE FROM {wait_rows.q_table} WHERE event_id IN "  # noqa: S608
+            f"(SELECT id FROM {results.q_name})"
+        )
+        wait_rows.load(cursor, waits)
+        cursor.execute(
+            f"INSERT INTO {wait_rows.q_table} (event_id, {qn('key')}) "  # noqa: S608
+            f"SELECT event_id, {qn('key')} FROM {wait_rows.q_name} WHERE true "
+            "ON CONFLICT DO NOTHING"
+        )
 
 
 # --- entry points ---------------------------------------------------------------------
