@@ -9,8 +9,6 @@ if [[ -n "${REDIS_URL:-}" ]]; then
   "$(dirname "$PY")/celery" -A forensics worker -Q ingest,correlate,exports -B --loglevel=WARNING &
   pids+=($!)
   echo "Celery worker started (broker: REDIS_URL)."
-else
-  echo "REDIS_URL not set: background tasks run in-process (embedded mode)."
 fi
 login=$("$PY" manage.py demo_login)
 echo

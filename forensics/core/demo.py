@@ -9,20 +9,22 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.db.models import Count
 
 from forensics.identities import directory, services
 from forensics.ingest import services as ingest
-from forensics.ingest.models import IngestBatch, PersonalDataRule, Source
+from forensics.ingest.models import Event, IngestBatch, PersonalDataRule, Source
 
 Say = Callable[[str], None]
 
 DEMO_RULES = [
-    ("HR payroll (S3)", "cloudtrail", PersonalDataRule.GLOB, "s3://hr-payroll*"),
-    ("Customer PII (S3)", "cloudtrail", PersonalDataRule.GLOB, "s3://customer-pii*"),
+    ("HR payroll", "", PersonalDataRule.REGEX, r"^(s3|gs)://hr-payroll(-snapshots)?/"),
+    ("Customer PII", "", PersonalDataRule.REGEX, r"^(s3|gs)://customer-pii[a-z-]*/"),
+    ("Customer profiles table", "cloudtrail", PersonalDataRule.GLOB, "*:table/customer-profiles*"),
     ("Patient records", "", PersonalDataRule.CONTAINS, "patient-records"),
-    ("Customer PII (any)", "", PersonalDataRule.CONTAINS, "customer-pii"),
-    ("Payroll (any)", "", PersonalDataRule.CONTAINS, "payroll"),
+    ("Patient index table", "cloudtrail", PersonalDataRule.GLOB, "*:table/patient-index*"),
     ("Kubernetes secrets", "k8s_audit", PersonalDataRule.GLOB, "k8s://*/secrets/*"),
+    ("HR employee records", "ocsf", PersonalDataRule.GLOB, "employee/*"),
 ]
 DEMO_USERS = [
     ("demo", ("investigator", "auditor", "admin")),
@@ -86,6 +88,8 @@ def load(events: int, seed: int, say: Say) -> Login:
         batch = ingest.ingest_path(sources[name], path)
         if batch.status != IngestBatch.DONE:
             say(f"{path.name}: {batch.error}")
-    summary = services.correlate_all(only_uncorrelated=True)
-    say(summary.line())
+    # Batches were correlated as they arrived; this catches any event left uncorrelated.
+    services.correlate_all(only_uncorrelated=True)
+    counts = dict(Event.objects.values_list("status").annotate(n=Count("id")))
+    say(", ".join(f"{status} {n}" for status, n in sorted(counts.items())))
     return login
