@@ -296,17 +296,35 @@ def correlate_ids(
     """Correlate the given events (in chunks), storing their attribution."""
     summary = summary or Summary()
     id_list = sorted(set(ids))
-    directory = load_directory()
     grace = timedelta(minutes=settings.CORRELATION_GRACE_MINUTES)
     for start in range(0, len(id_list), CHUNK):
         chunk = id_list[start : start + CHUNK]
-        targets = _values(Event.objects.filter(pk__in=chunk))
-        index = build_index(targets)
-        results = attribute_all(targets, index, directory, now=timezone.now(), grace=grace)
-        write_back(results, summary)
+        with transaction.atomic():
+            # Read and write under one lock: a correlator that read before a late issuer
+            # was stored cannot overwrite the result of the one that read after it.
+            _serialize_correlation()
+            directory = load_directory()
+            targets = _values(Event.objects.filter(pk__in=chunk))
+            index = build_index(targets)
+            results = attribute_all(targets, index, directory, now=timezone.now(), grace=grace)
+            write_back(results, summary)
         if progress:
             progress(min(start + CHUNK, len(id_list)), len(id_list), "correlating")
     return summary
+
+
+CORRELATION_LOCK = 0x666F72656E  # any fixed number; names the advisory lock
+
+
+def _serialize_correlation() -> None:
+    """Hold the correlation lock until the current transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: transactions begin IMMEDIATE
+    (settings), so the write lock is already held from the start of the transaction.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CORRELATION_LOCK])
 
 
 def affected_by(event_ids: Sequence[int]) -> set[int]:
