@@ -146,6 +146,7 @@ def _ingest_file(batch: IngestBatch, progress: Progress | None) -> Counts:
     matcher = load_matcher()
     received = stored = duplicates = quarantined = 0
     chunk_rows = settings.INGEST_BATCH_ROWS
+    seen: set[str] | None = set() if batch.attempts > 1 else None
     with open(path, "rb") as fh:
         counter = rawstore.CountingReader(fh)
         records = iter_records(counter)  # type: ignore[arg-type]
@@ -168,7 +169,7 @@ def _ingest_file(batch: IngestBatch, progress: Progress | None) -> Counts:
             else:
                 pending.append(row)
             if len(pending) >= chunk_rows or len(bad) >= chunk_rows:
-                s, d = _flush(batch, pending, bad)
+                s, d = _flush(batch, pending, bad, seen)
                 stored, duplicates, quarantined = stored + s, duplicates + d, quarantined + len(bad)
                 pending, bad = [], []
                 if counter.count - last_report > (1 << 20) or progress:
@@ -183,7 +184,7 @@ def _ingest_file(batch: IngestBatch, progress: Progress | None) -> Counts:
                     )
                     if progress:
                         progress(counter.count, batch.size, batch.filename)
-        s, d = _flush(batch, pending, bad)
+        s, d = _flush(batch, pending, bad, seen)
         stored, duplicates, quarantined = stored + s, duplicates + d, quarantined + len(bad)
         if progress:
             progress(batch.size, batch.size, batch.filename)
@@ -259,9 +260,17 @@ def event_row(
 
 
 def _flush(
-    batch: IngestBatch, rows: list[dict[str, Any]], bad: list[QuarantinedRecord]
+    batch: IngestBatch,
+    rows: list[dict[str, Any]],
+    bad: list[QuarantinedRecord],
+    seen: set[str] | None,
 ) -> tuple[int, int]:
-    """Store rows and quarantine records in one transaction; returns (stored, duplicates)."""
+    """Store rows and quarantine records in one transaction; returns (stored, duplicates).
+
+    ``seen`` is None on a batch's first attempt. On a re-run it collects the keys this run
+    met, so that rows an interrupted earlier attempt stored count as this batch's own
+    (stored) while a record repeated within the file still counts as a duplicate.
+    """
     stored = duplicates = 0
     with transaction.atomic():
         _rederivable_commit()
@@ -275,18 +284,19 @@ def _flush(
                 else:
                     unique[row["dedupe_key"]] = row
             inserted = insert_events(list(unique.values()))
-            conflicts = [k for k in unique if k not in inserted]
-            if conflicts:
-                # Conflicts with rows this batch stored in an earlier, interrupted attempt
-                # are this batch's own records, not duplicates.
-                own = set(
-                    Event.objects.filter(dedupe_key__in=conflicts, batch_id=batch.pk).values_list(
-                        "dedupe_key", flat=True
-                    )
-                )
-                stored += len(own)
-                duplicates += len(conflicts) - len(own)
             stored += len(inserted)
+            conflicts = [k for k in unique if k not in inserted]
+            if seen is not None:
+                own_earlier = set(
+                    Event.objects.filter(
+                        dedupe_key__in=[k for k in conflicts if k not in seen], batch_id=batch.pk
+                    ).values_list("dedupe_key", flat=True)
+                )
+                stored += len(own_earlier)
+                duplicates += len(conflicts) - len(own_earlier)
+                seen.update(unique)
+            else:
+                duplicates += len(conflicts)
     return stored, duplicates
 
 

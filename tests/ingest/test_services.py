@@ -80,3 +80,20 @@ def test_a_rule_for_another_source_kind_does_not_match(source):
     batch = accept(source, [ct_record(1)])
     services.run_batch(batch.pk)
     assert not Event.objects.filter(personal_data=True).exists()
+
+
+def test_a_record_repeated_in_a_later_chunk_is_a_duplicate(source, settings):
+    settings.INGEST_BATCH_ROWS = 2
+    batch = accept(source, [ct_record(1), ct_record(2), ct_record(3), ct_record(1)])
+    done = services.run_batch(batch.pk)
+    assert (done.received, done.stored, done.duplicates) == (4, 3, 1)
+
+
+def test_a_re_run_still_counts_a_repeated_record_as_a_duplicate(source, settings):
+    settings.INGEST_BATCH_ROWS = 2
+    batch = accept(source, [ct_record(1), ct_record(2), ct_record(3), ct_record(1)])
+    services.run_batch(batch.pk)
+    IngestBatch.objects.filter(pk=batch.pk).update(status=IngestBatch.RUNNING)
+    again = services.run_batch(batch.pk)
+    assert (again.received, again.stored, again.duplicates) == (4, 3, 1)
+    assert Event.objects.count() == 3
