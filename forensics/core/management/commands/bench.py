@@ -39,9 +39,23 @@ class Command(BaseCommand):
             help="size of the big-file ingest whose peak RSS is measured (0: skip)",
         )
         parser.add_argument("--samples", type=int, default=40, help="requests per page timing")
+        parser.add_argument(
+            "--engine-only",
+            action="store_true",
+            help="only the correlation engine, in memory, on a synthetic estate of --events",
+        )
         parser.add_argument("--child", action="store_true", help=ensure_hidden())
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["engine_only"]:
+            from forensics.engine.correlation.bench import bench_correlation
+
+            eps = bench_correlation(opts["events"], seed=opts["seed"])
+            self.stdout.write(
+                f"correlation engine (in memory, no database): {opts['events']} events, "
+                f"{eps:,.0f} events/s"
+            )
+            return
         if opts["child"]:
             result = bench.run(
                 opts["events"],
