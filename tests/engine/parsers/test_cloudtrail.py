@@ -6,7 +6,6 @@ import copy
 import json
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,19 +18,15 @@ from forensics.engine.model import (
     RecordError,
 )
 from forensics.engine.parsers.cloudtrail import PARSER
-from forensics.engine.reader import iter_records
+from tests.engine.parsers.foreign import SAMPLES, sample_records
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "cloudtrail"
 GITHUB_FILE = "111122223333_CloudTrail_us-east-1_20240410T1425Z_GhOidcEXAMPLE.json.gz"
-SAMPLE_FILES = sorted(p.name for p in SAMPLES.iterdir() if p.suffix != ".md")
+SAMPLE_FILES = sorted(p.name for p in (SAMPLES / "cloudtrail").iterdir() if p.suffix != ".md")
 
 
 def read(name: str) -> list[dict[str, Any]]:
     """The records of a sample file, as the reader yields them."""
-    with open(SAMPLES / name, "rb") as fh:
-        records = list(iter_records(fh))
-    assert all(not r.error for r in records), [r.error for r in records]
-    return [r.data for r in records if r.data is not None]
+    return sample_records("cloudtrail", name)
 
 
 def parse_file(name: str) -> list[NormalizedEvent]:
@@ -686,60 +681,6 @@ def test_it_names_a_lake_row_whose_event_json_is_unreadable() -> None:
 
 
 # --- detection ------------------------------------------------------------------------------
-
-GCP_LOG_ENTRY = {
-    "protoPayload": {
-        "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
-        "authenticationInfo": {"principalEmail": "ana@example.com"},
-        "serviceName": "storage.googleapis.com",
-        "methodName": "storage.objects.get",
-        "resourceName": "projects/_/buckets/example/objects/a.csv",
-    },
-    "insertId": "1x2y3z",
-    "resource": {"type": "gcs_bucket", "labels": {"bucket_name": "example"}},
-    "timestamp": "2024-02-01T12:00:00.123456Z",
-    "logName": "projects/example/logs/cloudaudit.googleapis.com%2Fdata_access",
-}
-K8S_AUDIT_EVENT = {
-    "kind": "Event",
-    "apiVersion": "audit.k8s.io/v1",
-    "level": "Metadata",
-    "auditID": "2f0b5d9a-2a0f-4a5e-9d3b-7c1e6f4a8b21",
-    "stage": "ResponseComplete",
-    "requestURI": "/api/v1/namespaces/billing/secrets",
-    "verb": "list",
-    "user": {"username": "system:serviceaccount:billing:invoice-worker", "groups": []},
-    "sourceIPs": ["192.0.2.5"],
-    "requestReceivedTimestamp": "2024-02-01T12:00:00.000000Z",
-}
-OKTA_EVENT = {
-    "uuid": "a1b2c3d4-0000-11ee-8000-000000000001",
-    "published": "2024-02-01T12:00:00.000Z",
-    "eventType": "user.session.start",
-    "version": "0",
-    "severity": "INFO",
-    "actor": {"id": "00u1example", "type": "User", "alternateId": "ana@example.com"},
-    "outcome": {"result": "SUCCESS"},
-    "authenticationContext": {"externalSessionId": "102exampleSession"},
-}
-EVENTBRIDGE_EC2_STATE = {
-    "version": "0",
-    "id": "7bf73129-1428-4cd3-a780-95db273d1602",
-    "detail-type": "EC2 Instance State-change Notification",
-    "source": "aws.ec2",
-    "account": "111122223333",
-    "time": "2024-02-01T12:00:00Z",
-    "region": "us-east-1",
-    "resources": ["arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0"],
-    "detail": {"instance-id": "i-0123456789abcdef0", "state": "running"},
-}
-
-
-@pytest.mark.parametrize(
-    "other", [GCP_LOG_ENTRY, K8S_AUDIT_EVENT, OKTA_EVENT, EVENTBRIDGE_EC2_STATE]
-)
-def test_it_does_not_claim_other_producers_records(other: dict[str, Any]) -> None:
-    assert PARSER.sniff(other) is False
 
 
 def test_it_recognizes_a_plain_record_and_its_deliveries() -> None:

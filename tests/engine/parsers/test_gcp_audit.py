@@ -2,16 +2,14 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from forensics.engine.model import NormalizedEvent, RecordError
 from forensics.engine.parsers.gcp_audit import PARSER, actor_kind, delegation_chain
-from forensics.engine.reader import iter_records
+from tests.engine.parsers.foreign import sample_records
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "gcp_audit"
 ALICE = "alice@example.com"
 SA_DEPLOYER = "sa-deployer@example-ops.iam.gserviceaccount.com"
 SA_EXPORTS = "sa-exports@example-data.iam.gserviceaccount.com"
@@ -21,15 +19,8 @@ WIF_PRINCIPAL = (
 )
 
 
-def _records(name: str) -> list[dict[str, Any]]:
-    with (SAMPLES / name).open("rb") as stream:
-        records = list(iter_records(stream))
-    assert [r.error for r in records if r.error] == []
-    return [r.data for r in records if r.data is not None]
-
-
 def _events(name: str) -> list[NormalizedEvent]:
-    return [PARSER.parse(record) for record in _records(name)]
+    return [PARSER.parse(record) for record in sample_records("gcp_audit", name)]
 
 
 def _sink() -> list[NormalizedEvent]:
@@ -48,7 +39,7 @@ def _entry(**payload: Any) -> dict[str, Any]:
 
 
 def test_it_reads_every_line_of_a_sink_file() -> None:
-    records = _records("cloudaudit_sink.jsonl")
+    records = sample_records("gcp_audit", "cloudaudit_sink.jsonl")
 
     assert len(records) == 12
     assert all(PARSER.sniff(r) for r in records)
@@ -417,41 +408,3 @@ def test_sniff_accepts_audit_log_entries() -> None:
 
     assert PARSER.sniff(by_type)
     assert PARSER.sniff(by_log_name)
-
-
-@pytest.mark.parametrize(
-    "record",
-    [
-        {
-            "eventVersion": "1.09",
-            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice"},
-            "eventTime": "2024-03-12T09:15:02Z",
-            "eventSource": "s3.amazonaws.com",
-            "eventName": "GetObject",
-        },
-        {
-            "uuid": "f3b1c8e2-1d4a-11ef-9a7b-0242ac120002",
-            "published": "2024-03-12T09:15:02.118Z",
-            "eventType": "user.session.start",
-            "actor": {"id": "00u1abcd2EFGH3ijk4l5", "type": "User"},
-            "version": "0",
-        },
-        {
-            "kind": "Event",
-            "apiVersion": "audit.k8s.io/v1",
-            "auditID": "b2e47c19-8f30-4d6a-9e51-0c3a7d2f6b84",
-            "stageTimestamp": "2024-03-12T09:15:02.109537Z",
-        },
-        {
-            "logName": "projects/example-ops/logs/stdout",
-            "jsonPayload": {"message": "hello"},
-            "timestamp": "2024-03-12T09:15:02Z",
-        },
-    ],
-)
-def test_sniff_rejects_other_formats(record: dict[str, Any]) -> None:
-    assert not PARSER.sniff(record)
-
-
-def test_sniff_rejects_what_is_not_an_object() -> None:
-    assert not PARSER.sniff([])  # type: ignore[arg-type]
