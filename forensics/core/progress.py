@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import time
-from typing import TextIO
+from typing import Any
 
 
 class TerminalProgress:
     """Draws a one-line bar on a terminal; silent when the stream is not a terminal."""
 
-    def __init__(self, stream: TextIO, label: str = "", width: int = 30) -> None:
+    def __init__(self, stream: Any, label: str = "", width: int = 30) -> None:
         self.stream = stream
         self.label = label
         self.width = width
+        # Management commands hand us an OutputWrapper; its terminal is ``_out``.
         isatty = getattr(getattr(stream, "_out", stream), "isatty", None)
         self.enabled = bool(isatty and isatty())
         self._last = 0.0
@@ -27,18 +28,18 @@ class TerminalProgress:
         self._last = now
         frac = min(1.0, done / total) if total else 0.0
         bar = "#" * int(frac * self.width)
-        text = f"\r{self.label[:40]:40} [{bar:<{self.width}}] {frac:6.1%}"
-        self.stream.write(text, ending="") if hasattr(
-            self.stream, "style_func"
-        ) else self.stream.write(text)
-        self.stream.flush()
+        self._emit(f"\r{self.label[:40]:40} [{bar:<{self.width}}] {frac:6.1%}")
         self._drawn = True
 
     def close(self) -> None:
         if self._drawn:
-            out = "\r" + " " * (self.width + 52) + "\r"
-            self.stream.write(out, ending="") if hasattr(
-                self.stream, "style_func"
-            ) else self.stream.write(out)
-            self.stream.flush()
+            self._emit("\r" + " " * (self.width + 52) + "\r")
             self._drawn = False
+
+    def _emit(self, text: str) -> None:
+        # OutputWrapper.write appends a newline unless told otherwise; a bar must not.
+        if hasattr(self.stream, "style_func"):
+            self.stream.write(text, ending="")
+        else:
+            self.stream.write(text)
+        self.stream.flush()
