@@ -4,27 +4,36 @@ from __future__ import annotations
 
 import pytest
 
-from forensics.ingest.models import PersonalDataRule, Source
+from forensics.ingest.models import Event, PersonalDataRule, Source
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_admin_role_manages_sources_and_rules(client_for, admin_user):
+def test_a_rule_saved_by_the_admin_reflags_stored_events(
+    client_for, admin_user, ingest_sample, django_capture_on_commit_callbacks
+):
+    ingest_sample("cloudtrail/saml_role_chain.json")
+    read = Event.objects.get(action="s3:GetObject")
+    assert not read.personal_data
     client = client_for(admin_user)
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/ingest/source/").status_code == 200
-    response = client.post(
-        "/admin/ingest/personaldatarule/add/",
-        {
-            "name": "payroll",
-            "source_kind": "",
-            "pattern_type": "glob",
-            "pattern": "s3://hr-payroll/*",
-            "enabled": "on",
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/ingest/personaldatarule/add/",
+            {
+                "name": "customer data",
+                "source_kind": "cloudtrail",
+                "pattern_type": "glob",
+                "pattern": read.resource.split("/")[0] + "//" + read.resource.split("/")[2] + "/*",
+                "enabled": "on",
+            },
+        )
     assert response.status_code == 302
-    assert PersonalDataRule.objects.filter(name="payroll").exists()
+    assert PersonalDataRule.objects.filter(name="customer data").exists()
+    read.refresh_from_db()
+    assert read.personal_data
+    assert Event.objects.filter(personal_data=True).count() == 1
 
 
 def test_issuing_a_token_shows_it_once_and_keeps_only_its_hash(client_for, admin_user):
