@@ -236,3 +236,16 @@ def test_merging_identities_keeps_their_case_links(investigator):
     merge(keep, other)
     links = sorted(CaseIdentity.objects.values_list("case__title", "identity__name"))
     assert links == [("both", "Alice"), ("other", "Alice")]
+
+
+def test_in_embedded_mode_an_ingest_also_settles_events_past_their_grace(
+    source, tmp_path, settings
+):
+    settings.CORRELATION_GRACE_MINUTES = 10**7
+    _saml, _assume, get = split_records(SAML, tmp_path, strip_source_identity=True)
+    ingest(source, get)
+    assert Event.objects.get(source_event_id=GET_OBJECT).status == "pending"
+    settings.CORRELATION_GRACE_MINUTES = 60
+    ingest(source, SAMPLES / "cloudtrail" / "federation_token.json")
+    event = Event.objects.get(source_event_id=GET_OBJECT)
+    assert (event.status, event.reason) == ("unattributed", "missing_issuer")
