@@ -100,12 +100,11 @@ def measure_copy(rows: list[dict[str, Any]]) -> float | None:
     from django.db import transaction
 
     from forensics.core import bulk
-    from forensics.ingest.services import _plan
+    from forensics.ingest.models import Event
+    from forensics.ingest.services import insert_columns, staged_rows
 
-    columns, fields = _plan()
-    convert = list(zip(columns, bulk.converters(fields), strict=True))
-    tuples = [tuple(conv(row[c]) for c, conv in convert) for row in rows]
-    staging = bulk.Staging("bench_copy", type(fields[0].model()), columns)
+    tuples = list(staged_rows(rows))
+    staging = bulk.Staging("bench_copy", Event, insert_columns())
     start = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         staging.load(cursor, tuples)

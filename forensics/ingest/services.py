@@ -7,10 +7,11 @@ what it cannot read and stores the rest, so that received = stored + duplicates 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -301,15 +302,24 @@ def _flush(
 
 
 _NOT_INSERTED = {"id", "origin_id", "correlated_at"}
-_insert_plan: tuple[list[str], list[Any]] | None = None
 
 
-def _plan() -> tuple[list[str], list[Any]]:
-    global _insert_plan
-    if _insert_plan is None:
-        fields = [f for f in Event._meta.concrete_fields if f.attname not in _NOT_INSERTED]
-        _insert_plan = ([f.attname for f in fields], fields)
-    return _insert_plan
+@functools.cache
+def _insert_fields() -> list[Any]:
+    return [f for f in Event._meta.concrete_fields if f.attname not in _NOT_INSERTED]
+
+
+def insert_columns() -> list[str]:
+    """The Event columns an ingested row fills, in staging order."""
+    return [f.attname for f in _insert_fields()]
+
+
+def staged_rows(rows: Iterable[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+    """Rows as tuples in ``insert_columns()`` order, with values the staging load accepts."""
+    fields = _insert_fields()
+    convert = list(zip(insert_columns(), bulk.converters(fields), strict=True))
+    for row in rows:
+        yield tuple(conv(row[c]) for c, conv in convert)
 
 
 def insert_events(rows: list[dict[str, Any]]) -> set[str]:
@@ -321,11 +331,9 @@ def insert_events(rows: list[dict[str, Any]]) -> set[str]:
     """
     if not rows:
         return set()
-    columns, fields = _plan()
-    convert = list(zip(columns, bulk.converters(fields), strict=True))
-    staging = bulk.Staging("ingest_event_staging", Event, columns)
+    staging = bulk.Staging("ingest_event_staging", Event, insert_columns())
     with connection.cursor() as cursor:
-        staging.load(cursor, (tuple(conv(row[c]) for c, conv in convert) for row in rows))
+        staging.load(cursor, staged_rows(rows))
         # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT.
         cursor.execute(
             f"INSERT INTO {staging.q_table} ({staging.q_columns}) "  # noqa: S608
