@@ -8,7 +8,6 @@ dominates everything else, so the hot paths use this instead.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -68,9 +67,3 @@ class Staging:
                 f"INSERT INTO {self.q_name} ({self.q_columns}) VALUES ({marks})",  # noqa: S608
                 list(rows),
             )
-
-
-def utc_now() -> datetime:
-    from django.utils import timezone
-
-    return timezone.now()

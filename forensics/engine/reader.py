@@ -106,16 +106,6 @@ class _Prepend(io.RawIOBase):
             return data
         return self._stream.read(size)
 
-    def readline(self, size: int | None = -1) -> bytes:  # type: ignore[override]
-        if self._head:
-            nl = self._head.find(b"\n")
-            if nl >= 0:
-                line, self._head = self._head[: nl + 1], self._head[nl + 1 :]
-                return line
-            line, self._head = self._head, b""
-            return line + self._stream.readline()
-        return self._stream.readline()
-
 
 def iter_records(stream: IO[bytes]) -> Iterator[RawRecord]:
     """Yield every record of a log file, in file order, never raising on bad content."""

@@ -74,10 +74,5 @@ class CountingReader:
         self.count += len(data)
         return data
 
-    def read1(self, n: int = -1) -> bytes:
-        data = self._stream.read1(n) if hasattr(self._stream, "read1") else self._stream.read(n)  # type: ignore[attr-defined]
-        self.count += len(data)
-        return data
-
     def readable(self) -> bool:
         return True
