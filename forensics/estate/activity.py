@@ -25,6 +25,14 @@ from forensics.estate.k8s import K8sAudit
 from forensics.estate.org import Org, Person
 
 OKTA_SESSION_HOURS = 8
+# Event type, display message and legacy event type of each Okta step a person goes through.
+_OKTA_LOGIN = ("user.session.start", "User login to Okta", "core.user_auth.login_success")
+_OKTA_MFA = (
+    "user.authentication.auth_via_mfa",
+    "Authentication of user via MFA",
+    "core.user.factor.attempt_success",
+)
+_OKTA_SSO = ("user.authentication.sso", "User single sign on to app", "app.auth.sso")
 
 
 def email_origin(p: Person) -> Origin:
@@ -128,20 +136,15 @@ class Context:
         session_id, t = self.okta_signin(p, t)
         t = self.jitter(self.later(t, 1, 3))
         slug = app.lower().replace(" ", "_")
-        record = self.okta.event(
-            t=t,
-            person=p,
-            event_type="user.authentication.sso",
-            display="User single sign on to app",
-            ip=p.ip,
-            ua=p.user_agent,
-            session_id=session_id,
-            transaction=self.ids.okta_transaction(),
-            legacy="app.auth.sso",
-            uri=f"/app/{slug}/{self.org.okta_apps[app]}/sso/saml",
-            targets=self.okta.app_targets(p, app),
+        self._okta_person_event(
+            t,
+            p,
+            session_id,
+            self.ids.okta_transaction(),
+            _OKTA_SSO,
+            f"/app/{slug}/{self.org.okta_apps[app]}/sso/saml",
+            self.okta.app_targets(p, app),
         )
-        self.okta_event(t, record, person_verdict(p))
         return session_id, t
 
     def okta_signin(self, p: Person, t: datetime) -> tuple[str, datetime]:
@@ -151,32 +154,37 @@ class Context:
         session_id = self.ids.okta_session()
         transaction = self.ids.okta_transaction()
         t = self.jitter(t)
-        start = self.okta.event(
-            t=t,
-            person=p,
-            event_type="user.session.start",
-            display="User login to Okta",
-            ip=p.ip,
-            ua=p.user_agent,
-            session_id=session_id,
-            transaction=transaction,
-            legacy="core.user_auth.login_success",
-            uri="/idp/idx/identify",
-        )
-        self.okta_event(t, start, person_verdict(p))
+        self._okta_person_event(t, p, session_id, transaction, _OKTA_LOGIN, "/idp/idx/identify")
         t = self.jitter(self.later(t, 4, 15))
-        mfa = self.okta.event(
-            t=t,
-            person=p,
-            event_type="user.authentication.auth_via_mfa",
-            display="Authentication of user via MFA",
-            ip=p.ip,
-            ua=p.user_agent,
-            session_id=session_id,
-            transaction=transaction,
-            legacy="core.user.factor.attempt_success",
-            uri="/idp/idx/challenge/answer",
+        self._okta_person_event(
+            t, p, session_id, transaction, _OKTA_MFA, "/idp/idx/challenge/answer"
         )
-        self.okta_event(t, mfa, person_verdict(p))
         self._okta_sessions[p.key] = (session_id, t)
         return session_id, t
+
+    def _okta_person_event(
+        self,
+        t: datetime,
+        p: Person,
+        session_id: str,
+        transaction: str,
+        kind: tuple[str, str, str],
+        uri: str,
+        targets: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Emit a successful Okta event of ``p`` from their usual address and browser."""
+        event_type, display, legacy = kind
+        record = self.okta.event(
+            t=t,
+            person=p,
+            event_type=event_type,
+            display=display,
+            ip=p.ip,
+            ua=p.user_agent,
+            session_id=session_id,
+            transaction=transaction,
+            legacy=legacy,
+            uri=uri,
+            targets=targets,
+        )
+        self.okta_event(t, record, person_verdict(p))

@@ -313,21 +313,10 @@ class AwsActors:
             )
             ctx.cloudtrail(rec, verdict)
             self.sessions[(pod.name, "irsa")] = session
-        identity = role_session_identity(session)
-        for _ in range(count or rng.randint(1, 3)):
-            t = ctx.later(t, 1, 10)
-            bucket = self.org.buckets[rng.choice(pod.buckets)]
-            rec = ctx.ct.s3_object(
-                t=t,
-                identity=identity,
-                bucket=bucket,
-                key=rng.choice(bucket.keys),
-                ip="198.51.100.210",
-                ua=BOTO_UA,
-                size=rng.randrange(1000, 400_000),
-            )
-            ctx.cloudtrail(rec, verdict)
-        return t
+        count = count or rng.randint(1, 3)
+        return self._object_reads(
+            t, session, pod.buckets, "198.51.100.210", verdict, count, gap=10, largest=400_000
+        )
 
     def ec2_reads(self, inst: Instance, t: datetime, count: int = 0) -> datetime:
         """A batch instance reading with its instance-profile credentials."""
@@ -345,18 +334,37 @@ class AwsActors:
                 workload("aws_service", "ec2.amazonaws.com"),
             )
             self.sessions[(inst.name, "profile")] = session
+        count = count or rng.randint(1, 4)
+        return self._object_reads(
+            t, session, inst.buckets, inst.ip, verdict, count, gap=15, largest=4_000_000
+        )
+
+    def _object_reads(
+        self,
+        t: datetime,
+        session: RoleSession,
+        buckets: tuple[str, ...],
+        ip: str,
+        verdict: Verdict,
+        count: int,
+        *,
+        gap: int,
+        largest: int,
+    ) -> datetime:
+        """A workload's ``count`` SDK object reads from its buckets; the last one's time."""
+        ctx, rng = self.ctx, self.ctx.ids.rng
         identity = role_session_identity(session)
-        for _ in range(count or rng.randint(1, 4)):
-            t = ctx.later(t, 1, 15)
-            bucket = self.org.buckets[rng.choice(inst.buckets)]
+        for _ in range(count):
+            t = ctx.later(t, 1, gap)
+            bucket = self.org.buckets[rng.choice(buckets)]
             rec = ctx.ct.s3_object(
                 t=t,
                 identity=identity,
                 bucket=bucket,
                 key=rng.choice(bucket.keys),
-                ip=inst.ip,
+                ip=ip,
                 ua=BOTO_UA,
-                size=rng.randrange(1000, 4_000_000),
+                size=rng.randrange(1000, largest),
             )
             ctx.cloudtrail(rec, verdict)
         return t

@@ -164,6 +164,19 @@ def caller_account(identity: dict[str, Any]) -> str:
     return str(identity.get("accountId", ""))
 
 
+def _account_resource(account: str, type_name: str, arn: str) -> dict[str, Any]:
+    """One entry of a record's ``resources`` list for a resource an account owns."""
+    return {"accountId": account, "type": type_name, "ARN": arn}
+
+
+def _role_resource(role: Role) -> dict[str, Any]:
+    return _account_resource(role.account, "AWS::IAM::Role", role.arn)
+
+
+def _bucket_resource(bucket: Bucket) -> dict[str, Any]:
+    return _account_resource(bucket.account, "AWS::S3::Bucket", f"arn:aws:s3:::{bucket.name}")
+
+
 # --- records -----------------------------------------------------------------------------
 
 
@@ -312,9 +325,7 @@ class CloudTrail:
         if session.source_identity:
             request["sourceIdentity"] = session.source_identity
             response["sourceIdentity"] = session.source_identity
-        resources = [
-            {"accountId": session.role.account, "type": "AWS::IAM::Role", "ARN": session.role.arn}
-        ]
+        resources = [_role_resource(session.role)]
         home = caller_account(caller)
         cross = home != session.role.account
         request_id = self.ids.uuid()
@@ -359,13 +370,7 @@ class CloudTrail:
             response=self._issued(session),
             recipient=session.role.account,
             read_only=True,
-            resources=[
-                {
-                    "accountId": session.role.account,
-                    "type": "AWS::IAM::Role",
-                    "ARN": session.role.arn,
-                }
-            ],
+            resources=[_role_resource(session.role)],
             shared_event_id=self.ids.uuid(),
         )
 
@@ -382,7 +387,6 @@ class CloudTrail:
         duration: int = 3600,
         sts_region: str = "global",
     ) -> dict[str, Any]:
-        region, host, details = self._sts_where(sts_region)
         # nameQualifier is a hash of issuer, account and provider name; any stable text will do.
         qualifier = self.ids.alnum(27) + "="
         request: dict[str, Any] = {
@@ -406,32 +410,17 @@ class CloudTrail:
         )
         if session.source_identity:
             response["sourceIdentity"] = session.source_identity
-        return self.record(
+        return self._federated_assume(
             t=t,
             identity=saml_identity(qualifier, subject),
-            source="sts.amazonaws.com",
             name="AssumeRoleWithSAML",
-            region=region,
-            ip=ip,
-            ua=ua,
+            session=session,
+            provider=("AWS::IAM::SAMLProvider", provider_arn),
             request=request,
             response=response,
-            recipient=session.role.account,
-            read_only=True,
-            resources=[
-                {
-                    "accountId": session.role.account,
-                    "type": "AWS::IAM::Role",
-                    "ARN": session.role.arn,
-                },
-                {
-                    "accountId": session.role.account,
-                    "type": "AWS::IAM::SAMLProvider",
-                    "ARN": provider_arn,
-                },
-            ],
-            additional={"RequestDetails": details},
-            host=host,
+            ip=ip,
+            ua=ua,
+            sts_region=sts_region,
         )
 
     def assume_role_with_web_identity(
@@ -451,38 +440,58 @@ class CloudTrail:
         response.update(
             {"subjectFromWebIdentityToken": subject, "provider": provider_arn, "audience": audience}
         )
-        return self.record(
+        return self._federated_assume(
             t=t,
             identity=web_identity(provider_arn, audience, subject),
-            source="sts.amazonaws.com",
             name="AssumeRoleWithWebIdentity",
-            region=HOME_REGION,
-            ip=ip,
-            ua=ua,
+            session=session,
+            provider=("AWS::IAM::OidcProvider", provider_arn),
             request={
                 "roleArn": session.role.arn,
                 "roleSessionName": session.name,
                 "durationSeconds": duration,
             },
             response=response,
+            ip=ip,
+            ua=ua,
+            sts_region="global",
+        )
+
+    def _federated_assume(
+        self,
+        *,
+        t: datetime,
+        identity: dict[str, Any],
+        name: str,
+        session: RoleSession,
+        provider: tuple[str, str],
+        request: dict[str, Any],
+        response: dict[str, Any],
+        ip: str,
+        ua: str,
+        sts_region: str,
+    ) -> dict[str, Any]:
+        """An AssumeRoleWith* record; ``provider`` is the identity provider's type and ARN."""
+        region, host, details = self._sts_where(sts_region)
+        provider_type, provider_arn = provider
+        return self.record(
+            t=t,
+            identity=identity,
+            source="sts.amazonaws.com",
+            name=name,
+            region=region,
+            ip=ip,
+            ua=ua,
+            request=request,
+            response=response,
             recipient=session.role.account,
             read_only=True,
             resources=[
-                {
-                    "accountId": session.role.account,
-                    "type": "AWS::IAM::Role",
-                    "ARN": session.role.arn,
-                },
-                {
-                    "accountId": session.role.account,
-                    "type": "AWS::IAM::OidcProvider",
-                    "ARN": provider_arn,
-                },
+                _role_resource(session.role),
+                _account_resource(session.role.account, provider_type, provider_arn),
             ],
-            additional={
-                "RequestDetails": {"endpointType": "global", "awsServingRegion": HOME_REGION}
-            },
-            host="sts.amazonaws.com",
+            additional={"RequestDetails": details},
+            host=host,
         )
 
     def get_role_credentials(
@@ -518,22 +527,21 @@ class CloudTrail:
     def get_caller_identity(
         self, *, t: datetime, identity: dict[str, Any], ip: str, ua: str
     ) -> dict[str, Any]:
+        region, host, details = self._sts_where("global")
         return self.record(
             t=t,
             identity=identity,
             source="sts.amazonaws.com",
             name="GetCallerIdentity",
-            region=HOME_REGION,
+            region=region,
             ip=ip,
             ua=ua,
             request=None,
             response=None,
             recipient=caller_account(identity),
             read_only=True,
-            additional={
-                "RequestDetails": {"endpointType": "global", "awsServingRegion": HOME_REGION}
-            },
-            host="sts.amazonaws.com",
+            additional={"RequestDetails": details},
+            host=host,
         )
 
     # --- data events ---------------------------------------------------------------------
@@ -576,11 +584,7 @@ class CloudTrail:
             data=True,
             resources=[
                 {"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::{bucket.name}/{key}"},
-                {
-                    "accountId": bucket.account,
-                    "type": "AWS::S3::Bucket",
-                    "ARN": f"arn:aws:s3:::{bucket.name}",
-                },
+                _bucket_resource(bucket),
             ],
             additional=additional,
             host=host,
@@ -617,13 +621,7 @@ class CloudTrail:
             recipient=bucket.account,
             read_only=True,
             data=True,
-            resources=[
-                {
-                    "accountId": bucket.account,
-                    "type": "AWS::S3::Bucket",
-                    "ARN": f"arn:aws:s3:::{bucket.name}",
-                }
-            ],
+            resources=[_bucket_resource(bucket)],
             additional={
                 "SignatureVersion": "SigV4",
                 "CipherSuite": TLS13,
@@ -658,7 +656,7 @@ class CloudTrail:
             recipient=table.account,
             read_only=True,
             data=True,
-            resources=[{"accountId": table.account, "type": "AWS::DynamoDB::Table", "ARN": arn}],
+            resources=[_account_resource(table.account, "AWS::DynamoDB::Table", arn)],
             host=f"dynamodb.{table.region}.amazonaws.com",
             request_id=self.ids.upper(52),
         )

@@ -28,6 +28,14 @@ def subject_of(principal: str) -> str:
     return f"{kind}:{principal}"
 
 
+def _service_account_resource(sa: GcpServiceAccount) -> dict[str, Any]:
+    """The monitored resource an entry about service account ``sa`` is logged under."""
+    return {
+        "type": "service_account",
+        "labels": {"email_id": sa.email, "project_id": sa.project, "unique_id": sa.unique_id},
+    }
+
+
 class GcpAudit:
     """Builds Cloud Audit Logs entries; every id comes from the given factory."""
 
@@ -171,14 +179,7 @@ class GcpAudit:
             caller_ip=caller_ip,
             ua=ua,
             permission="iam.serviceAccounts.getAccessToken",
-            resource={
-                "type": "service_account",
-                "labels": {
-                    "email_id": target.email,
-                    "project_id": target.project,
-                    "unique_id": target.unique_id,
-                },
-            },
+            resource=_service_account_resource(target),
             delegation=delegation,
             request={
                 "@type": "type.googleapis.com/google.iam.credentials.v1.GenerateAccessTokenRequest",
@@ -204,14 +205,7 @@ class GcpAudit:
             caller_ip=caller_ip,
             ua="Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7),gzip(gfe)",
             permission="iam.serviceAccounts.setIamPolicy",
-            resource={
-                "type": "service_account",
-                "labels": {
-                    "email_id": target.email,
-                    "project_id": target.project,
-                    "unique_id": target.unique_id,
-                },
-            },
+            resource=_service_account_resource(target),
             request={
                 "@type": "type.googleapis.com/google.iam.v1.SetIamPolicyRequest",
                 "resource": resource,

@@ -42,12 +42,16 @@ def _browser(ua: str) -> tuple[str, str]:
     return os_name, browser
 
 
-class Okta:
-    """Okta System Log LogEvents."""
+class _OrgRecords:
+    """A record builder that draws ids from ``ids`` and names from ``org``."""
 
     def __init__(self, ids: Ids, org: Org) -> None:
         self.ids = ids
         self.org = org
+
+
+class Okta(_OrgRecords):
+    """Okta System Log LogEvents."""
 
     def event(
         self,
@@ -162,12 +166,8 @@ class Okta:
         ]
 
 
-class Entra:
+class Entra(_OrgRecords):
     """Microsoft Graph signIn resources and Azure Activity Log events."""
-
-    def __init__(self, ids: Ids, org: Org) -> None:
-        self.ids = ids
-        self.org = org
 
     def signin(
         self,
@@ -384,12 +384,8 @@ class Entra:
         }
 
 
-class Ocsf:
+class Ocsf(_OrgRecords):
     """OCSF events from the PeopleCloud HR application."""
-
-    def __init__(self, ids: Ids, org: Org) -> None:
-        self.ids = ids
-        self.org = org
 
     def _base(
         self, t: datetime, class_uid: int, class_name: str, activity: int, name: str
