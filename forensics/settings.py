@@ -174,6 +174,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600)
+# How many reverse proxies in front of the web server append to X-Forwarded-For; the access
+# log records the client address the outermost of them saw. 0: use REMOTE_ADDR.
+TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 0)
 
 # Ingest.
 INGEST_MAX_BYTES = envint("INGEST_MAX_BYTES", 1 << 30)  # one upload / API body

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from forensics.audit.models import AccessLogEntry
@@ -34,9 +35,23 @@ def record_access(
         filters=_params(request),
         object_refs=unique[:MAX_REFS],
         personal_data=personal_data,
-        client_address=request.META.get("REMOTE_ADDR", "")[:64],
+        client_address=client_address(request)[:64],
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
     )
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or behind TRUSTED_PROXIES reverse proxies the
+    X-Forwarded-For entry the outermost trusted proxy saw (entries to its left are the
+    client's own claims and cannot be trusted)."""
+    proxies = settings.TRUSTED_PROXIES
+    remote = request.META.get("REMOTE_ADDR", "")
+    if proxies <= 0:
+        return remote
+    chain = [
+        a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()
+    ]
+    return chain[-proxies] if len(chain) >= proxies else remote
 
 
 def _params(request: HttpRequest) -> dict[str, str | list[str]]:
