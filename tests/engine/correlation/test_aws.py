@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from forensics.engine.correlation import (
     Alias,
     Directory,
@@ -347,7 +349,16 @@ def test_it_flags_a_source_identity_the_chain_contradicts() -> None:
     assert [c.name for c in result.candidates] == [f"arn:aws:iam::{ACCOUNT}:user/bob"]
 
 
-def test_it_accepts_a_source_identity_that_names_the_origin() -> None:
+@pytest.mark.parametrize(
+    ("carried", "status", "reason"),
+    [
+        ("alice", "attributed", None),  # the source identity names the origin
+        ("mallory", "unattributed", "conflicting_evidence"),  # it changed along the chain
+    ],
+)
+def test_it_checks_the_source_identity_against_the_chain(
+    carried: str, status: str, reason: str | None
+) -> None:
     alice = iam_user_actor("alice", "AKIAALICE00000000001")
     session = Session(
         "Analyst", "analysis", "ASIASRC000000000001", "AROASRC0000000000001", minutes(0)
@@ -359,24 +370,9 @@ def test_it_accepts_a_source_identity_that_names_the_origin() -> None:
         source_identity="alice",
         attrs={"requested_source_identity": "alice"},
     )
-    use = get_object("use", minutes(2), session_actor(session), PII, source_identity="alice")
-    assert run([issue, use])["use"].status == "attributed"
-
-
-def test_it_flags_source_identities_that_change_along_a_chain() -> None:
-    alice = iam_user_actor("alice", "AKIAALICE00000000001")
-    session = Session(
-        "Analyst", "analysis", "ASIASRC000000000001", "AROASRC0000000000001", minutes(0)
-    )
-    issue = assume_role(
-        "assume",
-        alice,
-        session,
-        source_identity="alice",
-        attrs={"requested_source_identity": "alice"},
-    )
-    use = get_object("use", minutes(2), session_actor(session), PII, source_identity="mallory")
-    assert run([issue, use])["use"].reason == "conflicting_evidence"
+    use = get_object("use", minutes(2), session_actor(session), PII, source_identity=carried)
+    result = run([issue, use])["use"]
+    assert (result.status, result.reason) == (status, reason)
 
 
 def test_it_never_attributes_a_link_made_on_assumed_role_id_and_time_alone() -> None:
