@@ -182,7 +182,11 @@ TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 0)
 INGEST_MAX_BYTES = envint("INGEST_MAX_BYTES", 1 << 30)  # one upload / API body
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 << 20
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 << 20
-INGEST_BATCH_ROWS = envint("INGEST_BATCH_ROWS", 2000)
+INGEST_BATCH_ROWS = envint("INGEST_BATCH_ROWS", 5000)  # rows stored per transaction
+# Many small files ingested together share their writes, in groups of at most this many
+# files or bytes (a group's batches show as running until the group is done).
+INGEST_GROUP_FILES = envint("INGEST_GROUP_FILES", 200)
+INGEST_GROUP_BYTES = envint("INGEST_GROUP_BYTES", 32 << 20)
 INGEST_STALE_MINUTES = envint("INGEST_STALE_MINUTES", 10)  # a queued batch older is re-sent
 # Correlation: how long an event may wait for its credential's issuer before it is
 # reported unattributed (missing_issuer). It flips back when the issuer arrives.

@@ -171,6 +171,10 @@ class _Buffer:
 
     def decode_value(self) -> tuple[Any, str] | str:
         """Decode the JSON value at pos, reading more as needed; an error message on failure."""
+        if self.text.startswith("{", self.pos):
+            found = self._decode_object_quickly()
+            if found is not None:
+                return found
         while True:
             try:
                 obj, end = _decoder.raw_decode(self.text, self.pos)
@@ -184,7 +188,51 @@ class _Buffer:
             self.pos = end
             return obj, text
 
+    def _decode_object_quickly(self) -> tuple[Any, str] | None:
+        """An array element object found by its likely end and checked by orjson, or None.
 
+        An element of a record array ends at a "}" followed by "," and "{", or by "]". Such
+        a sequence can also sit inside the element (an array of objects, or a string), but
+        then the text up to it is not one complete JSON object and orjson refuses it, so an
+        accepted text is exactly the element. This is several times faster than the
+        standard decoder, which stays the fallback (values orjson refuses, records that
+        need more input, or too many false ends).
+        """
+        start = search = self.pos
+        for _ in range(_QUICK_TRIES):
+            m = _ELEMENT_END.search(self.text, search)
+            if m is None:
+                return None
+            end = m.start() + 1
+            text = self.text[start:end]
+            try:
+                obj = loads(text)
+            except ValueError:
+                search = end
+                continue
+            self.pos = end
+            return obj, text
+        return None
+
+
+def loads(text: str) -> Any:
+    """orjson's decoding, except where it would lose a value.
+
+    orjson turns integers wider than 64 bits into floats; an identifier written as a long
+    number must keep every digit, so such texts go to the standard decoder. Raises
+    ValueError (both decoders' errors derive from it) on invalid JSON.
+    """
+    # A byte table maps digits to "0" and everything else to " ": one fast C pass, then a
+    # substring search (a regular expression costs ten times as much per record).
+    if _NINETEEN_DIGITS in text.encode("utf-8", "surrogatepass").translate(_DIGIT_TABLE):
+        return json.loads(text)
+    return orjson.loads(text)
+
+
+_DIGIT_TABLE = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_NINETEEN_DIGITS = b"0" * 19  # 2**63 has 19 digits
+_ELEMENT_END = re.compile(r"\}\s*(?:,\s*\{|\])")
+_QUICK_TRIES = 6
 _ARRAY_OPEN = re.compile(r'\s*(\[|\{\s*"Records"\s*:\s*\[)')
 
 
@@ -361,8 +409,8 @@ def _line_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
             )
             continue
         try:
-            obj = orjson.loads(text)
-        except orjson.JSONDecodeError as exc:
+            obj = loads(text)
+        except ValueError as exc:
             reason = "invalid JSON: " + str(exc).split(":")[0]
             if src.failure and not raw_line.endswith(b"\n"):
                 reason = src.failure

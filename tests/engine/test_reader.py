@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import gzip
 import io
+from pathlib import Path
 
+import pytest
+
+from forensics.engine import reader
 from forensics.engine.reader import iter_records
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
 def read(data: bytes):
@@ -100,3 +106,39 @@ def test_it_unwraps_a_kubernetes_webhook_event_list():
 def test_an_items_array_of_another_kind_is_one_record():
     recs = read(b'{"kind":"Other","items":[{"x":1}]}\n')
     assert len(recs) == 1 and recs[0].data["kind"] == "Other"
+
+
+TRICKY_ELEMENTS = [
+    '{"note": "a string holding },{ and }] and } , {", "n": 1}',
+    '{"resources": [{"arn": "a"}, {"arn": "b"}], "n": 2}',
+    '{"deep": [[{"x": [{}]}]], "n": 3}',
+    '{"inf": Infinity, "n": 4}',  # the standard decoder accepts it; orjson does not
+    '{"big": 123456789012345678901234567890, "n": 5}',
+    '{\n  "pretty": {\n    "a": [\n      {"b": 1},\n      {"c": 2}\n    ]\n  },\n  "n": 6\n}',
+    '{"escaped": "quote \\" then },{", "n": 7}',
+]
+
+
+@pytest.mark.parametrize("wrapper", ['{"Records": [%s]}', "[%s]", "[\n  %s\n]"])
+def test_array_elements_are_read_exactly_whichever_decoder_finds_them(wrapper, monkeypatch):
+    text = wrapper % ",\n ".join(TRICKY_ELEMENTS)
+    quick = list(iter_records(io.BytesIO(text.encode())))
+    monkeypatch.setattr(reader, "_QUICK_TRIES", 0)
+    standard = list(iter_records(io.BytesIO(text.encode())))
+    assert [r.text for r in quick] == TRICKY_ELEMENTS
+    assert [(r.text, r.data, r.error) for r in quick] == [
+        (r.text, r.data, r.error) for r in standard
+    ]
+
+
+def test_every_sample_file_reads_the_same_with_either_decoder(monkeypatch):
+    samples = sorted(p for p in SAMPLES.rglob("*") if p.is_file())
+    quick = {p: list(iter_records(io.BytesIO(p.read_bytes()))) for p in samples}
+    monkeypatch.setattr(reader, "_QUICK_TRIES", 0)
+    for path in samples:
+        assert quick[path] == list(iter_records(io.BytesIO(path.read_bytes()))), path
+
+
+def test_an_integer_wider_than_64_bits_keeps_every_digit_in_json_lines():
+    (rec,) = read(b'{"id": 123456789012345678901, "n": 1}\n')
+    assert rec.data == {"id": 123456789012345678901, "n": 1}
