@@ -46,10 +46,12 @@ def measure_ingest(root: Path) -> tuple[int, float]:
     from forensics.ingest.models import Source
 
     source, _ = Source.objects.get_or_create(name="bench")
-    stored = 0
     start = time.perf_counter()
-    for path in log_files(root):
-        stored += services.ingest_path(source, path).stored
+    stored = sum(
+        batch.stored
+        for _path, batch in services.ingest_paths(source, log_files(root))
+        if not isinstance(batch, str)
+    )
     return stored, time.perf_counter() - start
 
 

@@ -20,6 +20,10 @@ def _json(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
 
 
+def unchanged(value: Any) -> Any:
+    return value
+
+
 def converters(fields: Sequence[models.Field]) -> list[Converter]:
     """Per-field functions turning Python values into what the staging load accepts."""
     sqlite = connection.vendor == "sqlite"
@@ -33,7 +37,7 @@ def converters(fields: Sequence[models.Field]) -> list[Converter]:
         elif isinstance(field, models.BooleanField) and sqlite:
             out.append(lambda v: None if v is None else int(v))
         else:
-            out.append(lambda v: v)
+            out.append(unchanged)
     return out
 
 

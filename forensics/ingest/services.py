@@ -11,7 +11,8 @@ import functools
 import hashlib
 import itertools
 import logging
-from collections.abc import Callable, Iterable, Iterator
+import operator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -87,32 +88,62 @@ def sniff_format(path: Path, requested: str = Source.AUTO) -> str:
 
 def run_batch(batch_id: int, progress: Progress | None = None) -> IngestBatch:
     """Ingest a queued batch. Safe to run again: a re-run stores nothing twice."""
-    with transaction.atomic():
-        _rederivable_commit()
-        batch = IngestBatch.objects.select_for_update().get(pk=batch_id)
+    return run_batches([batch_id], progress)[0]
+
+
+def run_batches(batch_ids: Sequence[int], progress: Progress | None = None) -> list[IngestBatch]:
+    """Ingest queued batches in order, sharing the database writes between them.
+
+    Producers write many small files (CloudTrail one per account, region and five minutes):
+    alone, each would cost a dozen round trips for a few dozen records. Here their rows go
+    to the store in chunks of INGEST_BATCH_ROWS whichever file they came from, and every
+    batch still gets its own exact counts. Safe to run again, like ``run_batch``.
+    """
+    batches = _start(batch_ids)
+    sink = _Sink(settings.INGEST_BATCH_ROWS)
+    errors: dict[int, str] = {}
+    for batch in batches:
         if batch.status == IngestBatch.DONE:
-            return batch
-        batch.status = IngestBatch.RUNNING
-        batch.started_at = batch.touched_at = timezone.now()
-        batch.attempts += 1
-        batch.save(update_fields=["status", "started_at", "touched_at", "attempts"])
-        # A previous attempt may have died half-way: its quarantine rows are rebuilt, and
-        # its stored events are recognized as this batch's own (stored, not duplicates).
-        QuarantinedRecord.objects.filter(batch=batch).delete()
-    try:
-        counts = _ingest_file(batch, progress)
-    except UnknownFormat as exc:
-        _finish(batch, Counts(), IngestBatch.FAILED, str(exc))
-        return batch
-    except OSError as exc:
-        _finish(batch, Counts(), IngestBatch.FAILED, f"cannot read the stored raw file: {exc}")
-        return batch
-    _finish(batch, counts, IngestBatch.DONE, "")
-    if counts.stored and settings.CORRELATE_AFTER_INGEST:
+            continue
+        try:
+            _read_file(batch, sink, progress)
+        except UnknownFormat as exc:
+            errors[batch.pk] = str(exc)
+        except OSError as exc:
+            errors[batch.pk] = f"cannot read the stored raw file: {exc}"
+    sink.flush()
+    running = [b for b in batches if b.status != IngestBatch.DONE]
+    _finish(running, sink, errors)
+    if settings.CORRELATE_AFTER_INGEST:
         from forensics.identities.tasks import correlate_batch
 
-        transaction.on_commit(lambda: correlate_batch.delay(batch.pk))
-    return batch
+        for batch in running:
+            if batch.stored and batch.status == IngestBatch.DONE:
+                transaction.on_commit(functools.partial(correlate_batch.delay, batch.pk))
+    return batches
+
+
+def _start(batch_ids: Sequence[int]) -> list[IngestBatch]:
+    """Lock and mark the batches running, in the order given; finished ones are left alone."""
+    with transaction.atomic():
+        _rederivable_commit()
+        found = IngestBatch.objects.select_for_update().in_bulk(list(batch_ids))
+        batches = [found[pk] for pk in dict.fromkeys(batch_ids)]
+        now = timezone.now()
+        running = [b for b in batches if b.status != IngestBatch.DONE]
+        for batch in running:
+            batch.status = IngestBatch.RUNNING
+            batch.started_at = batch.touched_at = now
+            batch.attempts += 1
+        IngestBatch.objects.bulk_update(
+            running, ["status", "started_at", "touched_at", "attempts"], batch_size=500
+        )
+        # A previous attempt may have died half-way: its quarantine rows are rebuilt, and
+        # its stored events are recognized as this batch's own (stored, not duplicates).
+        retried = [b.pk for b in running if b.attempts > 1]
+        if retried:
+            QuarantinedRecord.objects.filter(batch_id__in=retried).delete()
+    return batches
 
 
 def _rederivable_commit() -> None:
@@ -127,38 +158,49 @@ def _rederivable_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit = off")
 
 
-def _finish(batch: IngestBatch, counts: Counts, status: str, error: str) -> None:
-    batch.received = counts.received
-    batch.stored = counts.stored
-    batch.duplicates = counts.duplicates
-    batch.quarantined = counts.quarantined
-    batch.status = status
-    batch.error = error
-    batch.finished_at = timezone.now()
-    batch.bytes_done = batch.size
+def _finish(batches: list[IngestBatch], sink: _Sink, errors: dict[int, str]) -> None:
+    now = timezone.now()
+    for batch in batches:
+        counts = sink.counts(batch.pk)
+        batch.received = counts.received
+        batch.stored = counts.stored
+        batch.duplicates = counts.duplicates
+        batch.quarantined = counts.quarantined
+        batch.error = errors.get(batch.pk, "")
+        batch.status = IngestBatch.FAILED if batch.error else IngestBatch.DONE
+        batch.finished_at = batch.touched_at = now
+        batch.bytes_done = batch.size
     with transaction.atomic():
         _rederivable_commit()
-        batch.save()
+        IngestBatch.objects.bulk_update(batches, FINISH_FIELDS, batch_size=500)
 
 
-def _ingest_file(batch: IngestBatch, progress: Progress | None) -> Counts:
+FINISH_FIELDS = [
+    "received",
+    "stored",
+    "duplicates",
+    "quarantined",
+    "error",
+    "status",
+    "finished_at",
+    "touched_at",
+    "bytes_done",
+]
+
+
+def _read_file(batch: IngestBatch, sink: _Sink, progress: Progress | None) -> None:
+    """Normalize every record of a batch's raw file into the sink (which stores as it fills)."""
     path = rawstore.raw_path(batch.sha256)
     parser = get_parser(batch.detected_format or sniff_format(path, batch.requested_format))
-    matcher = load_matcher()
-    received = stored = duplicates = quarantined = 0
-    chunk_rows = settings.INGEST_BATCH_ROWS
-    seen: set[str] | None = set() if batch.attempts > 1 else None
+    matcher = sink.matcher()
+    sink.begin(batch)
     with open(path, "rb") as fh:
         counter = rawstore.CountingReader(fh)
-        records = iter_records(counter)  # type: ignore[arg-type]
-        pending: list[dict[str, Any]] = []
-        bad: list[QuarantinedRecord] = []
         last_report = 0
-        for record in records:
-            received += 1
+        for record in iter_records(counter):  # type: ignore[arg-type]
             row, error = _normalize(batch, parser, record, matcher)
             if row is None:
-                bad.append(
+                sink.quarantine(
                     QuarantinedRecord(
                         batch=batch,
                         index=record.index,
@@ -168,28 +210,28 @@ def _ingest_file(batch: IngestBatch, progress: Progress | None) -> Counts:
                     )
                 )
             else:
-                pending.append(row)
-            if len(pending) >= chunk_rows or len(bad) >= chunk_rows:
-                s, d = _flush(batch, pending, bad, seen)
-                stored, duplicates, quarantined = stored + s, duplicates + d, quarantined + len(bad)
-                pending, bad = [], []
+                sink.add(row)
+            if sink.full():
+                sink.flush()
                 if counter.count - last_report > (1 << 20) or progress:
                     last_report = counter.count
-                    IngestBatch.objects.filter(pk=batch.pk).update(
-                        bytes_done=counter.count,
-                        touched_at=timezone.now(),
-                        received=received,
-                        stored=stored,
-                        duplicates=duplicates,
-                        quarantined=quarantined,
-                    )
+                    _report(batch, sink.counts(batch.pk), counter.count)
                     if progress:
                         progress(counter.count, batch.size, batch.filename)
-        s, d = _flush(batch, pending, bad, seen)
-        stored, duplicates, quarantined = stored + s, duplicates + d, quarantined + len(bad)
-        if progress:
-            progress(batch.size, batch.size, batch.filename)
-    return Counts(received, stored, duplicates, quarantined)
+    if progress:
+        progress(batch.size, batch.size, batch.filename)
+
+
+def _report(batch: IngestBatch, counts: Counts, bytes_done: int) -> None:
+    """Progress for the batches page, and a sign of life for the sweeper."""
+    IngestBatch.objects.filter(pk=batch.pk).update(
+        bytes_done=bytes_done,
+        touched_at=timezone.now(),
+        received=counts.received,
+        stored=counts.stored,
+        duplicates=counts.duplicates,
+        quarantined=counts.quarantined,
+    )
 
 
 def _normalize(
@@ -260,45 +302,88 @@ def event_row(
     }
 
 
-def _flush(
-    batch: IngestBatch,
-    rows: list[dict[str, Any]],
-    bad: list[QuarantinedRecord],
-    seen: set[str] | None,
-) -> tuple[int, int]:
-    """Store rows and quarantine records in one transaction; returns (stored, duplicates).
+class _Sink:
+    """Rows and quarantined records of one or more batches, stored a chunk at a time.
 
-    ``seen`` is None on a batch's first attempt. On a re-run it collects the keys this run
-    met, so that rows an interrupted earlier attempt stored count as this batch's own
-    (stored) while a record repeated within the file still counts as a duplicate.
+    On a batch's first attempt a key that is already stored is a duplicate. On a re-run
+    (attempts > 1) rows an interrupted earlier attempt stored count as the batch's own
+    (stored), while a record repeated within the file still counts as a duplicate: ``seen``
+    collects the keys the re-run met.
     """
-    stored = duplicates = 0
-    with transaction.atomic():
-        _rederivable_commit()
-        if bad:
-            QuarantinedRecord.objects.bulk_create(bad)
-        if rows:
-            unique: dict[str, dict[str, Any]] = {}
-            for row in rows:
-                if row["dedupe_key"] in unique:
-                    duplicates += 1
-                else:
-                    unique[row["dedupe_key"]] = row
-            inserted = insert_events(list(unique.values()))
-            stored += len(inserted)
-            conflicts = [k for k in unique if k not in inserted]
-            if seen is not None:
-                own_earlier = set(
-                    Event.objects.filter(
-                        dedupe_key__in=[k for k in conflicts if k not in seen], batch_id=batch.pk
-                    ).values_list("dedupe_key", flat=True)
-                )
-                stored += len(own_earlier)
-                duplicates += len(conflicts) - len(own_earlier)
-                seen.update(unique)
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.rows: list[dict[str, Any]] = []
+        self.bad: list[QuarantinedRecord] = []
+        self._counts: dict[int, list[int]] = {}
+        self._seen: dict[int, set[str]] = {}
+        self._matcher: Matcher | None = None
+
+    def matcher(self) -> Matcher:
+        if self._matcher is None:
+            self._matcher = load_matcher()
+        return self._matcher
+
+    def begin(self, batch: IngestBatch) -> None:
+        self._counts[batch.pk] = [0, 0, 0, 0]
+        if batch.attempts > 1:
+            self._seen[batch.pk] = set()
+
+    def add(self, row: dict[str, Any]) -> None:
+        self._counts[row["batch_id"]][0] += 1
+        self.rows.append(row)
+
+    def quarantine(self, record: QuarantinedRecord) -> None:
+        counts = self._counts[record.batch_id]
+        counts[0] += 1
+        counts[3] += 1
+        self.bad.append(record)
+
+    def full(self) -> bool:
+        return len(self.rows) >= self.limit or len(self.bad) >= self.limit
+
+    def counts(self, batch_id: int) -> Counts:
+        return Counts(*self._counts.get(batch_id, (0, 0, 0, 0)))
+
+    def flush(self) -> None:
+        """Store the pending rows and quarantined records in one transaction."""
+        rows, bad = self.rows, self.bad
+        self.rows, self.bad = [], []
+        if not rows and not bad:
+            return
+        with transaction.atomic():
+            _rederivable_commit()
+            if bad:
+                QuarantinedRecord.objects.bulk_create(bad)
+            if rows:
+                self._store(rows)
+
+    def _store(self, rows: list[dict[str, Any]]) -> None:
+        unique: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            if row["dedupe_key"] in unique:
+                self._counts[row["batch_id"]][2] += 1
             else:
-                duplicates += len(conflicts)
-    return stored, duplicates
+                unique[row["dedupe_key"]] = row
+        inserted = insert_events(list(unique.values()))
+        conflicts = [(k, r["batch_id"]) for k, r in unique.items() if k not in inserted]
+        for key in inserted:
+            self._counts[unique[key]["batch_id"]][1] += 1
+        retried = [(k, b) for k, b in conflicts if b in self._seen and k not in self._seen[b]]
+        own_earlier: set[tuple[str, int]] = set()
+        if retried:
+            own_earlier = set(
+                Event.objects.filter(
+                    dedupe_key__in=[k for k, _ in retried],
+                    batch_id__in={b for _, b in retried},
+                ).values_list("dedupe_key", "batch_id")
+            )
+        for key, batch_id in conflicts:
+            self._counts[batch_id][1 if (key, batch_id) in own_earlier else 2] += 1
+        for key, row in unique.items():
+            seen = self._seen.get(row["batch_id"])
+            if seen is not None:
+                seen.add(key)
 
 
 _NOT_INSERTED = {"id", "origin_id", "correlated_at"}
@@ -316,10 +401,20 @@ def insert_columns() -> list[str]:
 
 def staged_rows(rows: Iterable[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
     """Rows as tuples in ``insert_columns()`` order, with values the staging load accepts."""
-    fields = _insert_fields()
-    convert = list(zip(insert_columns(), bulk.converters(fields), strict=True))
+    columns = insert_columns()
+    pick = operator.itemgetter(*columns)
+    # Most columns go in as they are; only those whose converter changes the value are
+    # touched, since this runs for every column of every stored event.
+    changed = [
+        (i, conv)
+        for i, conv in enumerate(bulk.converters(_insert_fields()))
+        if conv is not bulk.unchanged
+    ]
     for row in rows:
-        yield tuple(conv(row[c]) for c, conv in convert)
+        values = list(pick(row))
+        for i, conv in changed:
+            values[i] = conv(values[i])
+        yield tuple(values)
 
 
 def insert_events(rows: list[dict[str, Any]]) -> set[str]:
@@ -351,8 +446,39 @@ def ingest_path(
     progress: Progress | None = None,
 ) -> IngestBatch:
     """The CLI's synchronous path: accept then run, in this process."""
+    return run_batch(_accept_path(source, path, requested_format).pk, progress=progress)
+
+
+def ingest_paths(
+    source: Source,
+    paths: Iterable[Path],
+    *,
+    requested_format: str = Source.AUTO,
+    progress: Progress | None = None,
+) -> Iterator[tuple[Path, IngestBatch | str]]:
+    """Ingest many files in this process; yields (path, batch) or (path, why it was refused)
+    in the order given. Files are run in groups that share their database writes."""
+    group: list[tuple[Path, IngestBatch | str]] = []
+    group_bytes = 0
+    for path in paths:
+        try:
+            batch: IngestBatch | str = _accept_path(source, path, requested_format)
+        except UnknownFormat as exc:
+            batch = str(exc)
+        except OSError as exc:
+            batch = f"cannot read: {exc.strerror or exc}"
+        group.append((path, batch))
+        if isinstance(batch, IngestBatch):
+            group_bytes += batch.size
+        if len(group) >= settings.INGEST_GROUP_FILES or group_bytes >= settings.INGEST_GROUP_BYTES:
+            yield from _run_group(group, progress)
+            group, group_bytes = [], 0
+    yield from _run_group(group, progress)
+
+
+def _accept_path(source: Source, path: Path, requested_format: str) -> IngestBatch:
     with open(path, "rb") as fh:
-        batch = accept(
+        return accept(
             source,
             fh,
             filename=str(path),
@@ -360,7 +486,15 @@ def ingest_path(
             requested_format=requested_format,
             max_bytes=1 << 62,
         )
-    return run_batch(batch.pk, progress=progress)
+
+
+def _run_group(
+    group: list[tuple[Path, IngestBatch | str]], progress: Progress | None
+) -> Iterator[tuple[Path, IngestBatch | str]]:
+    ids = [b.pk for _, b in group if isinstance(b, IngestBatch)]
+    done = {b.pk: b for b in run_batches(ids, progress)} if ids else {}
+    for path, batch in group:
+        yield path, done[batch.pk] if isinstance(batch, IngestBatch) else batch
 
 
 def stale_batches() -> Iterator[IngestBatch]:

@@ -97,3 +97,48 @@ def test_a_re_run_still_counts_a_repeated_record_as_a_duplicate(source, settings
     again = services.run_batch(batch.pk)
     assert (again.received, again.stored, again.duplicates) == (4, 3, 1)
     assert Event.objects.count() == 3
+
+
+def test_batches_run_together_keep_their_own_counts(source, settings):
+    settings.INGEST_BATCH_ROWS = 3  # flushes that mix the rows of both files
+    first = accept(source, [ct_record(1), ct_record(2), ct_record(3), ct_record(2)])
+    second = services.accept(
+        source,
+        io.BytesIO(records_file([ct_record(3), ct_record(4)]) + b"\n{broken"),
+        filename="u.json",
+        via="api",
+    )
+    done = services.run_batches([first.pk, second.pk])
+    got = [(b.received, b.stored, b.duplicates, b.quarantined, b.status) for b in done]
+    # The record both files carry is stored for the first file and a duplicate for the second.
+    assert got == [(4, 3, 1, 0, "done"), (3, 1, 1, 1, "done")]
+    assert Event.objects.filter(batch_id=second.pk).count() == 1
+    assert second.quarantine.count() == 1
+
+
+def test_re_running_batches_together_counts_each_batch_like_its_first_run(source, settings):
+    settings.INGEST_BATCH_ROWS = 2
+    first = accept(source, [ct_record(1), ct_record(2), ct_record(1)])
+    second = accept(source, [ct_record(2), ct_record(5)], name="u.json")
+    before = [
+        (b.received, b.stored, b.duplicates) for b in services.run_batches([first.pk, second.pk])
+    ]
+    IngestBatch.objects.update(status=IngestBatch.RUNNING)
+    again = [
+        (b.received, b.stored, b.duplicates) for b in services.run_batches([first.pk, second.pk])
+    ]
+    assert before == again == [(3, 2, 1), (2, 1, 1)]
+    assert Event.objects.count() == 3
+
+
+def test_ingest_paths_reports_each_file_in_order_and_refuses_unknown_ones(source, tmp_path):
+    good = tmp_path / "a.json"
+    good.write_bytes(records_file([ct_record(1)]))
+    odd = tmp_path / "b.json"
+    odd.write_bytes(b'{"hello": "world"}\n')
+    later = tmp_path / "c.json"
+    later.write_bytes(records_file([ct_record(2), ct_record(3)]))
+    results = list(services.ingest_paths(source, [good, odd, later]))
+    assert [p for p, _ in results] == [good, odd, later]
+    assert [b.stored for _, b in (results[0], results[2])] == [1, 2]
+    assert "unrecognized log format" in results[1][1]

@@ -40,27 +40,23 @@ class Command(BaseCommand):
             else:
                 raise CommandError(f"{path}: no such file or directory", returncode=2)
         failed = False
+        by_source: dict[int, tuple[Source, list[Path]]] = {}
         for path in files:
             source = self._source(opts["source"], path, fmt)
-            progress = TerminalProgress(self.stderr, label=path.name)
-            try:
-                batch = services.ingest_path(source, path, requested_format=fmt, progress=progress)
-            except UnknownFormat as exc:
+            by_source.setdefault(source.pk, (source, []))[1].append(path)
+        for source, paths in by_source.values():
+            progress = TerminalProgress(self.stderr, label=source.name)
+            results = services.ingest_paths(source, paths, requested_format=fmt, progress=progress)
+            for path, batch in results:
                 progress.close()
-                self.stderr.write(f"{path}: {exc}")
-                failed = True
-                continue
-            except OSError as exc:
-                progress.close()
-                self.stderr.write(f"{path}: cannot read: {exc.strerror or exc}")
-                failed = True
-                continue
-            progress.close()
-            if batch.status != batch.DONE:
-                self.stderr.write(f"{path}: {batch.error}")
-                failed = True
-                continue
-            self.stdout.write(f"{path}: {batch.summary}")
+                if isinstance(batch, str):
+                    self.stderr.write(f"{path}: {batch}")
+                    failed = True
+                elif batch.status != batch.DONE:
+                    self.stderr.write(f"{path}: {batch.error}")
+                    failed = True
+                else:
+                    self.stdout.write(f"{path}: {batch.summary}")
         if failed:
             sys.exit(2)
 
