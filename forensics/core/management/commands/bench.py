@@ -44,7 +44,14 @@ class Command(BaseCommand):
             action="store_true",
             help="only the correlation engine, in memory, on a synthetic estate of --events",
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=2,
+            help="also ingest with 2..N worker processes (default 2; 1: one process only)",
+        )
         parser.add_argument("--child", action="store_true", help=ensure_hidden())
+        parser.add_argument("--ingest-share", type=Path, help=ensure_hidden())
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["engine_only"]:
@@ -56,6 +63,9 @@ class Command(BaseCommand):
                 f"{eps:,.0f} events/s"
             )
             return
+        if opts["ingest_share"]:
+            self.stdout.write(str(bench.ingest_share(opts["ingest_share"])))
+            return
         if opts["child"]:
             result = bench.run(
                 opts["events"],
@@ -63,6 +73,7 @@ class Command(BaseCommand):
                 opts["rss_mb"],
                 opts["samples"],
                 lambda m: self.stderr.write(f"  {m}"),
+                max_workers=opts["workers"],
             )
             opts["json"].write_text(json.dumps(result))
             return
@@ -88,6 +99,8 @@ class Command(BaseCommand):
                     str(opts["rss_mb"]),
                     "--samples",
                     str(opts["samples"]),
+                    "--workers",
+                    str(opts["workers"]),
                     "--json",
                     str(out),
                 ],
