@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from forensics.ingest import services
+from forensics.ingest import claims, services
 from forensics.ingest.personal_data import reflag_events
 
 log = logging.getLogger(__name__)
@@ -14,9 +14,13 @@ log = logging.getLogger(__name__)
 
 @shared_task(acks_late=True)
 def run_ingest(batch_id: int) -> str:
-    """Ingest one accepted batch (idempotent: a re-delivered message stores nothing twice)."""
-    batch = services.run_batch(batch_id)
-    return f"{batch.status}: {batch.summary}"
+    """Ingest an accepted batch and the queued files behind it (idempotent: a re-delivered
+    message stores nothing twice; a batch another worker holds is left to it)."""
+    with claims.claimed([batch_id, *claims.companions(batch_id)]) as ids:
+        if batch_id not in ids:
+            return f"batch {batch_id} is being ingested by another worker"
+        batches = services.run_batches(ids)
+    return "; ".join(f"batch {b.pk} {b.status}: {b.summary}" for b in batches)
 
 
 @shared_task
