@@ -10,6 +10,7 @@ whose session name repeats every hour does not pull in its whole history.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import fields
 
 from forensics.engine.correlation.aws_actor import actor_of, eks_actor, is_aws_shaped
 from forensics.engine.correlation.facts import attr, clean
@@ -52,13 +53,20 @@ def inferable_lookups(events: Iterable[EngineEvent], index: MemoryIndex | None) 
 
 
 def close_over(
-    index: MemoryIndex, source: Source, events: Iterable[EngineEvent] | None = None
+    index: MemoryIndex,
+    source: Source,
+    events: Iterable[EngineEvent] | None = None,
+    asked: Lookups | None = None,
 ) -> int:
     """Fetch from ``source`` every event the chains of ``events`` (default: all indexed
-    events, which should already be in ``index``) can reach; returns how many were added."""
+    events, which should already be in ``index``) can reach; returns how many were added.
+
+    ``asked``, when given, holds lookups already answered (not asked again) and gains every
+    lookup asked here, so a caller can ask the same again later to see what is new.
+    """
     frontier = list(index.events() if events is None else events)
     touched = list(frontier)
-    asked = Lookups()
+    asked = Lookups() if asked is None else asked
     added = 0
     while True:
         wanted = exact_lookups(frontier) - asked
@@ -67,7 +75,8 @@ def close_over(
             touched = []
             if wanted.is_empty():
                 return added
-        asked = asked | wanted
+        for f in fields(wanted):
+            getattr(asked, f.name).update(getattr(wanted, f.name))
         fresh: dict[str, EngineEvent] = {}
         for item in source(wanted):
             if item.key not in index and item.key not in fresh:
