@@ -191,6 +191,7 @@ INGEST_STALE_MINUTES = envint("INGEST_STALE_MINUTES", 10)  # a queued batch olde
 # Correlation: how long an event may wait for its credential's issuer before it is
 # reported unattributed (missing_issuer). It flips back when the issuer arrives.
 CORRELATION_GRACE_MINUTES = envint("CORRELATION_GRACE_MINUTES", 60)
+CORRELATION_LOCK_BUCKETS = envint("CORRELATION_LOCK_BUCKETS", 256)  # per lock kind
 # A finished batch enqueues correlation of its events; the benchmark turns this off to
 # measure ingest alone.
 CORRELATE_AFTER_INGEST = envbool("CORRELATE_AFTER_INGEST", True)

@@ -2,14 +2,17 @@
 
 The engine (forensics.engine.correlation) decides; this module only fetches what it asks
 for, keeps the identity directory in step with the origins it finds, and writes results
-back onto the events.
+back onto the events. Workers correlate in parallel under the keyed locks of ``locks``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import itertools
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -33,6 +36,7 @@ from forensics.engine.correlation import (
     close_over,
 )
 from forensics.engine.model import NormalizedEvent
+from forensics.identities import locks
 from forensics.identities.models import Identity, IdentityAlias
 from forensics.ingest.models import Event, EventWait
 
@@ -55,6 +59,11 @@ class Summary:
 
     def add(self, status: str) -> None:
         setattr(self, status, getattr(self, status) + 1)
+
+    def extend(self, other: Summary) -> None:
+        """Count ``other``'s figures in too."""
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
     def line(self) -> str:
         return (
@@ -83,6 +92,14 @@ def _values(qs: Any) -> list[EngineEvent]:
 
 def fetch_lookups(lookups: Lookups) -> list[EngineEvent]:
     """Every stored event that can answer one of the engine's lookups (one query)."""
+    q = _answering(lookups)
+    if not q:
+        return []
+    return _values(Event.objects.filter(q))
+
+
+def _answering(lookups: Lookups) -> Q:
+    """The filter for stored events that answer these lookups (empty: none can)."""
     q = Q()
     issued = lookups.issued_credentials | lookups.token_ids
     if issued:
@@ -96,15 +113,14 @@ def fetch_lookups(lookups: Lookups) -> list[EngineEvent]:
         q |= Q(assumed_role_id__in=list(lookups.assumed_role_ids))
     if lookups.shared_event_ids:
         q |= Q(shared_event_id__in=list(lookups.shared_event_ids))
-    if not q:
-        return []
-    return _values(Event.objects.filter(q))
+    return q
 
 
-def build_index(targets: Sequence[EngineEvent]) -> MemoryIndex:
-    """An index holding the targets and everything their chains reach, fetched in rounds."""
+def build_index(targets: Sequence[EngineEvent], asked: Lookups | None = None) -> MemoryIndex:
+    """An index holding the targets and everything their chains reach, fetched in rounds
+    (every lookup asked is added to ``asked``)."""
     index = MemoryIndex(targets)
-    close_over(index, fetch_lookups, targets)
+    close_over(index, fetch_lookups, targets, asked)
     return index
 
 
@@ -290,41 +306,119 @@ def _store_results(rows: list[tuple[Any, ...]], waits: list[tuple[int, str]]) ->
 # --- entry points ---------------------------------------------------------------------
 
 
+CHAIN_COLUMNS = ("credential_used", "actor_principal")
+Plan = list[tuple[int, list[int]]]
+
+
 def correlate_ids(
     ids: Iterable[int], progress: Progress | None = None, summary: Summary | None = None
 ) -> Summary:
-    """Correlate the given events (in chunks), storing their attribution."""
-    summary = summary or Summary()
+    """Correlate the given events in chunks of neighbouring chains, storing their attribution."""
     id_list = sorted(set(ids))
+    rows = (
+        row
+        for start in range(0, len(id_list), CHUNK)
+        for row in Event.objects.filter(pk__in=id_list[start : start + CHUNK]).values_list(
+            "pk", *CHAIN_COLUMNS
+        )
+    )
+    return _correlate_plan(_plan(rows), progress, summary)
+
+
+def _plan(rows: Iterable[tuple[int, str, str]]) -> Plan:
+    """Event ids by the bucket of their chain, both ascending, so that a chunk covers few
+    event locks."""
+    grouped: dict[int, list[int]] = {}
+    for pk, credential_used, actor_principal in rows:
+        bucket = locks.chain_bucket(credential_used, actor_principal)
+        grouped.setdefault(bucket, []).append(pk)
+    return [(bucket, sorted(grouped[bucket])) for bucket in sorted(grouped)]
+
+
+def _chunks(plan: Plan) -> Iterator[tuple[list[int], list[int]]]:
+    """The plan in chunks of CHUNK events: (ids, their event buckets)."""
+    flat = ((bucket, pk) for bucket, pks in plan for pk in pks)
+    while chunk := list(itertools.islice(flat, CHUNK)):
+        yield [pk for _, pk in chunk], sorted({bucket for bucket, _ in chunk})
+
+
+def _correlate_plan(
+    plan: Plan, progress: Progress | None, summary: Summary | None = None
+) -> Summary:
+    summary = summary or Summary()
+    total = sum(len(pks) for _, pks in plan)
+    done = 0
     grace = timedelta(minutes=settings.CORRELATION_GRACE_MINUTES)
-    for start in range(0, len(id_list), CHUNK):
-        chunk = id_list[start : start + CHUNK]
-        with transaction.atomic():
-            # Read and write under one lock: a correlator that read before a late issuer
-            # was stored cannot overwrite the result of the one that read after it.
-            _serialize_correlation()
-            directory = load_directory()
-            targets = _values(Event.objects.filter(pk__in=chunk))
-            index = build_index(targets)
-            results = attribute_all(targets, index, directory, now=timezone.now(), grace=grace)
-            write_back(results, summary)
+    for ids, buckets in _chunks(plan):
+        summary.extend(locks.retrying(functools.partial(_correlate_chunk, ids, buckets, grace)))
+        done += len(ids)
         if progress:
-            progress(min(start + CHUNK, len(id_list)), len(id_list), "correlating")
+            progress(done, total, "correlating")
     return summary
 
 
-CORRELATION_LOCK = 0x666F72656E  # any fixed number; names the advisory lock
+def _correlate_chunk(ids: list[int], buckets: list[int], grace: timedelta) -> Summary:
+    """Attribute these events (their chains in ``buckets``) and store the results, in one
+    transaction that ends only once no event stored meanwhile can change them."""
+    with transaction.atomic():
+        # Before anything is read: a correlator that read these events' chains earlier
+        # has committed, so its results cannot overwrite the ones computed here.
+        locks.lock(locks.EVENT_LOCKS, buckets)
+        directory = load_directory()
+        targets = _values(Event.objects.filter(pk__in=ids))
+        asked = Lookups()
+        index = build_index(targets, asked)
+        held: set[int] = set()
+        created = 0
+        while True:
+            summary = Summary()
+            results = attribute_all(targets, index, directory, now=timezone.now(), grace=grace)
+            write_back(results, summary)
+            created += summary.identities_created
+            if not locks.keyed():
+                break
+            # From here to the commit, an arrival carrying a value these results read waits
+            # for the commit and then finds their waits. One stored before the locks were
+            # held is found by the re-check below and attributed through now.
+            read = _lookup_values(asked).union(
+                *(att.waiting_on for att in results), *(att.depends_on for att in results)
+            )
+            more = {locks.bucket_of(value) for value in read} - held
+            # The first time, these come in ascending order after the event locks, as in
+            # every transaction. Once a re-check has found something, the locks of the
+            # values it brought in come out of order and may close a cycle with another
+            # worker's: PostgreSQL then aborts one of the two and ``locks.retrying`` runs
+            # that chunk again. Issuers stored while their dependants are being correlated
+            # are rare, so this is cheaper than rolling back every chunk whose re-check
+            # finds something.
+            locks.lock(locks.KEY_LOCKS, more)
+            held |= more
+            fresh = _stored_since(asked, index)
+            if not fresh:
+                break
+            index.add(fresh)
+            close_over(index, fetch_lookups, fresh, asked)
+        # An identity created by an earlier pass is found, not created, by the later ones.
+        summary.identities_created = created
+    return summary
 
 
-def _serialize_correlation() -> None:
-    """Hold the correlation lock until the current transaction ends.
+def _lookup_values(lookups: Lookups) -> set[str]:
+    return set().union(*(getattr(lookups, f.name) for f in dataclasses.fields(lookups)))
 
-    PostgreSQL: a transaction-scoped advisory lock. SQLite: transactions begin IMMEDIATE
-    (settings), so the write lock is already held from the start of the transaction.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CORRELATION_LOCK])
+
+def _stored_since(asked: Lookups, index: MemoryIndex) -> list[EngineEvent]:
+    """Events answering lookups already asked that the index does not hold: stored after
+    they were asked. Ids first, so only such events are read in full."""
+    q = _answering(asked)
+    if not q:
+        return []
+    found = Event.objects.filter(q).values_list("pk", flat=True)
+    new = sorted(pk for pk in found if str(pk) not in index)
+    out: list[EngineEvent] = []
+    for start in range(0, len(new), CHUNK):
+        out.extend(_values(Event.objects.filter(pk__in=new[start : start + CHUNK])))
+    return out
 
 
 def affected_by(event_ids: Sequence[int]) -> set[int]:
@@ -334,15 +428,23 @@ def affected_by(event_ids: Sequence[int]) -> set[int]:
         chunk = event_ids[chunk_start : chunk_start + CHUNK]
         for item in _values(Event.objects.filter(pk__in=chunk)):
             keys |= arrival_keys(item.event)
-    found: set[int] = set()
-    key_list = sorted(keys)
-    for start in range(0, len(key_list), CHUNK):
-        found |= set(
-            EventWait.objects.filter(key__in=key_list[start : start + CHUNK]).values_list(
-                "event_id", flat=True
-            )
-        )
+    found = locks.retrying(functools.partial(_waiting_for, sorted(keys)))
     return found - set(event_ids)
+
+
+def _waiting_for(keys: list[str]) -> set[int]:
+    """Events with a wait on one of ``keys``, read under the keys' locks: a correlator whose
+    results read one of them has committed its waits, or will see the new events itself."""
+    found: set[int] = set()
+    with transaction.atomic() if locks.keyed() else nullcontext():
+        locks.lock(locks.KEY_LOCKS, {locks.bucket_of(key) for key in keys})
+        for start in range(0, len(keys), CHUNK):
+            found |= set(
+                EventWait.objects.filter(key__in=keys[start : start + CHUNK]).values_list(
+                    "event_id", flat=True
+                )
+            )
+    return found
 
 
 def correlate_batch(batch_id: int, progress: Progress | None = None) -> Summary:
@@ -352,10 +454,12 @@ def correlate_batch(batch_id: int, progress: Progress | None = None) -> Summary:
 
 
 def correlate_all(only_uncorrelated: bool = False, progress: Progress | None = None) -> Summary:
+    """Correlate every event (or those never correlated)."""
     qs = Event.objects.all()
     if only_uncorrelated:
         qs = qs.filter(correlated_at__isnull=True)
-    return correlate_ids(qs.values_list("pk", flat=True), progress)
+    rows = qs.values_list("pk", *CHAIN_COLUMNS).iterator(chunk_size=4 * CHUNK)
+    return _correlate_plan(_plan(rows), progress)
 
 
 def expire_pending() -> Summary:
