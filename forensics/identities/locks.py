@@ -61,6 +61,17 @@ def chain_bucket(credential_used: str, actor_principal: str) -> int:
     return bucket_of(credential_used or actor_principal)
 
 
+def share_range(share: tuple[int, int] | None) -> range:
+    """The event buckets of share ``(i, n)``: the i-th of n contiguous ranges (all: None)."""
+    buckets = settings.CORRELATION_LOCK_BUCKETS
+    if share is None:
+        return range(buckets)
+    i, n = share
+    if not 0 <= i < n:
+        raise ValueError(f"share {i} of {n}: need 0 <= i < n")
+    return range(i * buckets // n, (i + 1) * buckets // n)
+
+
 def lock(namespace: int, buckets: Iterable[int]) -> None:
     """Hold these locks until the transaction ends; taken in ascending order, one statement."""
     ordered = sorted(set(buckets))

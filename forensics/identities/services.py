@@ -325,13 +325,15 @@ def correlate_ids(
     return _correlate_plan(_plan(rows), progress, summary)
 
 
-def _plan(rows: Iterable[tuple[int, str, str]]) -> Plan:
+def _plan(rows: Iterable[tuple[int, str, str]], share: tuple[int, int] | None = None) -> Plan:
     """Event ids by the bucket of their chain, both ascending, so that a chunk covers few
-    event locks."""
+    event locks; only the buckets of ``share`` when given."""
+    wanted = locks.share_range(share)
     grouped: dict[int, list[int]] = {}
     for pk, credential_used, actor_principal in rows:
         bucket = locks.chain_bucket(credential_used, actor_principal)
-        grouped.setdefault(bucket, []).append(pk)
+        if bucket in wanted:
+            grouped.setdefault(bucket, []).append(pk)
     return [(bucket, sorted(grouped[bucket])) for bucket in sorted(grouped)]
 
 
@@ -453,13 +455,18 @@ def correlate_batch(batch_id: int, progress: Progress | None = None) -> Summary:
     return correlate_ids(set(ids) | affected_by(ids), progress)
 
 
-def correlate_all(only_uncorrelated: bool = False, progress: Progress | None = None) -> Summary:
-    """Correlate every event (or those never correlated)."""
+def correlate_all(
+    only_uncorrelated: bool = False,
+    progress: Progress | None = None,
+    share: tuple[int, int] | None = None,
+) -> Summary:
+    """Correlate every event (or those never correlated). ``share=(i, n)``: only the i-th of
+    n shares of the chains, so n processes correlating the store never wait on one chain."""
     qs = Event.objects.all()
     if only_uncorrelated:
         qs = qs.filter(correlated_at__isnull=True)
     rows = qs.values_list("pk", *CHAIN_COLUMNS).iterator(chunk_size=4 * CHUNK)
-    return _correlate_plan(_plan(rows), progress)
+    return _correlate_plan(_plan(rows, share), progress)
 
 
 def expire_pending() -> Summary:

@@ -1,5 +1,5 @@
-"""Keyed correlation locks: workers on different chains run side by side, and a late issuer is
-never lost between a correlator and an arrival."""
+"""Keyed correlation locks: workers on different chains run side by side, a late issuer is
+never lost between a correlator and an arrival, and shares of the store add up to the whole."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from django.db import connection, connections, transaction
 
 from forensics.identities import locks, services
-from forensics.ingest.models import Event
+from forensics.ingest.models import Event, EventWait
 from tests.conftest import SAMPLES
 from tests.identities.test_correlation_service import SAML, split_records
 
@@ -277,6 +277,58 @@ def test_an_arrival_waits_for_a_correlator_past_its_recheck_and_then_finds_its_w
     read.refresh_from_db()
     assert read.status == "attributed"
     assert [h["method"] for h in read.hops] == ["saml-federation", "assume-role"]
+
+
+def _attributions() -> tuple[dict[str, tuple[Any, ...]], set[tuple[str, str]]]:
+    results = {
+        e.dedupe_key: (e.status, e.reason, e.origin_id, e.hops, e.evidence, e.chain_label)
+        for e in Event.objects.all()
+    }
+    waits = set(EventWait.objects.values_list("event__dedupe_key", "key"))
+    return results, waits
+
+
+@pytest.mark.parametrize("side_by_side", [False, True], ids=["one-after-other", "side-by-side"])
+def test_two_shares_correlate_the_store_like_one_whole_run(ingest_sample, side_by_side):
+    if side_by_side and not _postgres():
+        pytest.skip("side by side needs PostgreSQL; SQLite lets one writer in at a time")
+    ingest_sample(
+        "cloudtrail/saml_role_chain.json",
+        "cloudtrail/federation_token.json",
+        "cloudtrail/shared_iam_user.json",
+        "cloudtrail/cross_account_assume_role.json",
+        "cloudtrail/eks_irsa.jsonl",
+        "okta/system_log_export.jsonl",
+        "entra/graph_signins.json",
+        "azure_activity/activity_log_api.json",
+    )
+    whole = services.correlate_all()
+    expected = _attributions()
+    Event.objects.update(
+        status="pending", reason="", origin=None, hops=[], evidence="", chain_label=""
+    )
+    EventWait.objects.all().delete()
+    if side_by_side:
+        workers = [
+            Worker(f"share{i}", lambda i=i: services.correlate_all(share=(i, 2))) for i in (0, 1)
+        ]
+        for w in workers:
+            w.start()
+        parts = [w.finish() for w in workers]
+    else:
+        parts = [services.correlate_all(share=(i, 2)) for i in (0, 1)]
+    assert all(part.events for part in parts)
+    assert sum(part.events for part in parts) == whole.events == Event.objects.count()
+    assert _attributions() == expected
+
+
+def test_shares_split_the_buckets_into_contiguous_ranges_without_gaps(settings):
+    settings.CORRELATION_LOCK_BUCKETS = 256
+    for n in (1, 2, 3, 7):
+        ranges = [locks.share_range((i, n)) for i in range(n)]
+        assert [b for r in ranges for b in r] == list(range(256))
+    with pytest.raises(ValueError, match="share 2 of 2"):
+        locks.share_range((2, 2))
 
 
 def test_correlation_runs_in_chunks_of_neighbouring_chains(ingest_sample, monkeypatch):
