@@ -48,10 +48,11 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             default=2,
-            help="also ingest with 2..N worker processes (default 2; 1: one process only)",
+            help="also ingest and correlate with 2..N worker processes (default 2; 1: only one)",
         )
         parser.add_argument("--child", action="store_true", help=ensure_hidden())
         parser.add_argument("--ingest-share", type=Path, help=ensure_hidden())
+        parser.add_argument("--correlate-share", help=ensure_hidden())
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["engine_only"]:
@@ -65,6 +66,9 @@ class Command(BaseCommand):
             return
         if opts["ingest_share"]:
             self.stdout.write(str(bench.ingest_share(opts["ingest_share"])))
+            return
+        if opts["correlate_share"]:
+            self.stdout.write(str(bench.correlate_share(opts["correlate_share"])))
             return
         if opts["child"]:
             result = bench.run(
