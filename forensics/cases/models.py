@@ -49,7 +49,11 @@ class Case(models.Model):
 class CaseEvent(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="case_events")
     # Events are evidence: one referenced by a case cannot be deleted from under it.
-    event = models.ForeignKey("ingest.Event", on_delete=models.PROTECT, related_name="+")
+    # PROTECT is applied by Django: the partitioned event table has no unique index on id
+    # alone for a database constraint to point at.
+    event = models.ForeignKey(
+        "ingest.Event", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

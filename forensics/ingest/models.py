@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models import Q
 
 from forensics.engine import model as em
+from forensics.ingest import partitions
 
 
 class Source(models.Model):
@@ -121,12 +124,57 @@ ATTRIBUTION_STATUSES = [
 ]
 
 
+class EventKey(models.Model):
+    """The claim on a dedupe key: an event is stored only by the insert that claims its key.
+
+    On PostgreSQL the event table is partitioned by month, and a unique index there must
+    include event_time; the same record can come back with another time (a Kubernetes audit
+    record's stages share one auditID), so uniqueness of the key alone lives here.
+    """
+
+    dedupe_key = models.CharField(max_length=300, primary_key=True)
+
+    def __str__(self) -> str:
+        return self.dedupe_key
+
+
+class EventQuerySet(models.QuerySet["Event"]):
+    """Keeps every stored event's key claimed and its month partition present."""
+
+    def bulk_create(self, objs: Iterable[Event], *args: Any, **kwargs: Any) -> list[Event]:
+        """Claim the events' keys, make their months' partitions, then insert them."""
+        if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts"):
+            raise ValueError("events skip duplicates through services.insert_events")
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            partitions.ensure_for_times([o.event_time for o in objs], self.db)
+            EventKey.objects.using(self.db).bulk_create(
+                [EventKey(dedupe_key=o.dedupe_key) for o in objs],
+                batch_size=kwargs.get("batch_size"),
+            )
+            return super().bulk_create(objs, *args, **kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """Delete the events and release their keys, so the same records can be stored again."""
+        with transaction.atomic(using=self.db, savepoint=False):
+            keys = list(self.values_list("dedupe_key", flat=True))
+            deleted = super().delete()
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                EventKey.objects.using(self.db).filter(dedupe_key__in=chunk).delete()
+        return deleted
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+
 class Event(models.Model):
     """One normalized record, with its raw original kept byte-exact and its attribution."""
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="events")
     batch = models.ForeignKey(IngestBatch, on_delete=models.PROTECT, related_name="events")
-    dedupe_key = models.CharField(max_length=300, unique=True)
+    # Unique through EventKey, not here: see EventKey.
+    dedupe_key = models.CharField(max_length=300)
     source_kind = models.CharField(max_length=32)
     source_event_id = models.CharField(max_length=200, blank=True)
     event_time = models.DateTimeField()
@@ -174,9 +222,12 @@ class Event(models.Model):
     explanation = models.TextField(blank=True)
     correlated_at = models.DateTimeField(null=True, blank=True)
 
+    objects = EventQuerySet.as_manager()
+
     class Meta:
         indexes = [
             models.Index(fields=["event_time"], name="event_time_idx"),
+            models.Index(fields=["dedupe_key"], name="event_dedupe_key_idx"),
             models.Index(
                 fields=["credential_used"],
                 name="event_cred_used_idx",
@@ -226,11 +277,37 @@ class Event(models.Model):
             f"{self.action} by {self.actor_principal or '?'} at {self.event_time:%Y-%m-%d %H:%M:%S}"
         )
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save; a new event first claims its key, and its month gets a partition if needed."""
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        update_fields = kwargs.get("update_fields")
+        with transaction.atomic(using=using, savepoint=False):
+            if self._state.adding or update_fields is None or "event_time" in update_fields:
+                partitions.ensure_for_times([self.event_time], using)
+            if self._state.adding:
+                EventKey.objects.using(using).create(dedupe_key=self.dedupe_key)
+            super().save(*args, **kwargs)
+
+    def delete(
+        self, using: str | None = None, keep_parents: bool = False
+    ) -> tuple[int, dict[str, int]]:
+        """Delete the event and release its key, so the same record can be stored again."""
+        using = using or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            deleted = super().delete(using=using, keep_parents=keep_parents)
+            EventKey.objects.using(using).filter(dedupe_key=self.dedupe_key).delete()
+        return deleted
+
 
 class EventWait(models.Model):
     """An event whose attribution would change when ``key`` (a credential) shows up."""
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="waits")
+    # No database constraint: a partitioned table has no unique index on id alone for a
+    # foreign key to point at. Django still applies on_delete; events are never deleted
+    # by the app anyway.
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="waits", db_constraint=False
+    )
     key = models.CharField(max_length=500, db_index=True)
 
     class Meta:
@@ -250,7 +327,10 @@ class QuarantinedRecord(models.Model):
     error = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL)
+    # No database constraint: see EventWait.event.
+    resolved_event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False
+    )
 
     class Meta:
         ordering = ["batch_id", "index"]

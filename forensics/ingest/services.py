@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -28,8 +28,8 @@ from forensics.core import bulk
 from forensics.engine.model import NormalizedEvent, RecordError
 from forensics.engine.parsers import Parser, UnknownFormat, detect, get_parser
 from forensics.engine.reader import RawRecord, iter_records
-from forensics.ingest import rawstore
-from forensics.ingest.models import Event, IngestBatch, QuarantinedRecord, Source
+from forensics.ingest import partitions, rawstore
+from forensics.ingest.models import Event, EventKey, IngestBatch, QuarantinedRecord, Source
 from forensics.ingest.personal_data import Matcher, load_matcher
 
 log = logging.getLogger(__name__)
@@ -462,24 +462,60 @@ def staged_rows(rows: Iterable[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
 
 
 def insert_events(rows: list[dict[str, Any]]) -> set[str]:
-    """Store rows, skipping dedupe keys already stored; returns the keys actually stored.
+    """Store rows (unique by dedupe_key), skipping keys already stored; returns the keys stored.
 
-    Rows are loaded into a staging table in bulk (COPY on PostgreSQL) and moved with
-    INSERT ... SELECT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING, one statement that
-    serves PostgreSQL and SQLite alike, so the stored/duplicate counts are exact on both.
+    Rows are loaded into a staging table in bulk (COPY on PostgreSQL). A row is stored only
+    when its key is newly claimed in EventKey, in the same transaction: the key stays unique
+    across the event table's monthly partitions and the stored/duplicate counts are exact.
     """
     if not rows:
         return set()
     staging = bulk.Staging("ingest_event_staging", Event, insert_columns())
-    with connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         staging.load(cursor, staged_rows(rows))
-        # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT.
+        partitions.ensure_months(cursor, staging.q_name)
+        try:
+            with transaction.atomic():
+                return _claim_and_insert(cursor, staging)
+        except IntegrityError as exc:
+            if not partitions.is_missing_month(exc):
+                raise
+        # A month this process knew was detached since: look again, then store.
+        partitions.forget()
+        partitions.ensure_months(cursor, staging.q_name)
+        return _claim_and_insert(cursor, staging)
+
+
+def _claim_and_insert(cursor: Any, staging: bulk.Staging) -> set[str]:
+    """Claim the staged keys and store the rows whose key this call claimed."""
+    key_table = connection.ops.quote_name(EventKey._meta.db_table)
+    if connection.vendor == "postgresql":
+        # One statement. A key claimed by a concurrent, uncommitted insert makes ON CONFLICT
+        # wait for it and then skip the row if it committed. Claiming in key order makes
+        # concurrent ingests take those waits in one order, so they cannot deadlock.
         cursor.execute(
-            f"INSERT INTO {staging.q_table} ({staging.q_columns}) "  # noqa: S608
-            f"SELECT {staging.q_columns} FROM {staging.q_name} WHERE true "
-            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key"
+            f"WITH claimed AS (INSERT INTO {key_table} (dedupe_key) "  # noqa: S608
+            f"SELECT dedupe_key FROM {staging.q_name} ORDER BY dedupe_key "
+            "ON CONFLICT DO NOTHING RETURNING dedupe_key) "
+            f"INSERT INTO {staging.q_table} ({staging.q_columns}) "
+            f"SELECT {staging.q_columns} FROM {staging.q_name} "
+            "WHERE dedupe_key IN (SELECT dedupe_key FROM claimed) RETURNING dedupe_key"
         )
         return {r[0] for r in cursor.fetchall()}
+    # SQLite has one writer: no other connection can claim a key between the two statements.
+    cursor.execute(
+        f"INSERT INTO {staging.q_table} ({staging.q_columns}) "  # noqa: S608
+        f"SELECT {staging.q_columns} FROM {staging.q_name} AS s WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {key_table} AS k WHERE k.dedupe_key = s.dedupe_key) "
+        "RETURNING dedupe_key"
+    )
+    stored = {r[0] for r in cursor.fetchall()}
+    # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT.
+    cursor.execute(
+        f"INSERT INTO {key_table} (dedupe_key) "  # noqa: S608
+        f"SELECT dedupe_key FROM {staging.q_name} WHERE true ON CONFLICT DO NOTHING"
+    )
+    return stored
 
 
 def ingest_path(
