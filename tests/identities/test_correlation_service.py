@@ -208,6 +208,21 @@ def test_correlate_command_prints_a_summary(source):
     assert out.getvalue().startswith("correlated 3: attributed 3")
 
 
+def test_correlate_command_shares_add_up_to_the_whole_store(source):
+    from django.core.management.base import CommandError
+
+    ingest(source, SAML)
+    counts = []
+    for share in ("0/2", "1/2"):
+        out = StringIO()
+        call_command("correlate", "--all", "--share", share, stdout=out)
+        counts.append(int(out.getvalue().split()[1].rstrip(":")))
+    assert sum(counts) == 3
+    for bad in ("2/2", "x", "1/0"):
+        with pytest.raises(CommandError):
+            call_command("correlate", "--share", bad, stdout=StringIO())
+
+
 def test_import_refuses_one_alias_under_two_identities(tmp_path):
     from django.core.management.base import CommandError
 
