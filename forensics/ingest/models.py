@@ -209,12 +209,15 @@ class Event(models.Model):
     # Attribution, written by correlation (stored on the event for fast timelines).
     status = models.CharField(max_length=12, choices=ATTRIBUTION_STATUSES, default=STATUS_PENDING)
     reason = models.CharField(max_length=32, blank=True)
+    # No index of its own: event_origin_time_idx leads with origin_id and serves every
+    # lookup by origin, and each index costs a write per stored or re-attributed event.
     origin = models.ForeignKey(
         "identities.Identity",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="events",
+        db_index=False,
     )
     hops = models.JSONField(default=list)
     evidence = models.CharField(max_length=10, blank=True, help_text="weakest hop evidence")
