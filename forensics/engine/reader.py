@@ -484,13 +484,26 @@ def _take_all(chunks: Iterator[str], src: _Source) -> Iterator[str]:
         src.failure = src.failure or f"invalid UTF-8 near byte {src.bytes_read}: {exc.reason}"
 
 
+def _is_lookup_events(obj: dict[str, Any]) -> bool:
+    """CloudTrail LookupEvents output (`aws cloudtrail lookup-events`): {"Events": [...],
+    "NextToken": ...}, each entry carrying the full record as a "CloudTrailEvent" string.
+    "Events" is too common a word to unwrap on its own, so the entries must look the part."""
+    events = obj.get("Events")
+    if not isinstance(events, list) or not set(obj) <= {"Events", "NextToken"}:
+        return False
+    return not events or (isinstance(events[0], dict) and "CloudTrailEvent" in events[0])
+
+
 def _wrapper_key(obj: dict[str, Any]) -> str | None:
-    """The key of a wrapper object's record array ({"Records": [...]}, {"value": [...]}).
+    """The key of a wrapper object's record array ({"Records": [...]}, {"value": [...]},
+    LookupEvents' {"Events": [...]}).
 
     A Kubernetes audit webhook batch is an EventList whose events are under "items".
     """
     if obj.get("kind") == "EventList" and isinstance(obj.get("items"), list):
         return "items"
+    if _is_lookup_events(obj):
+        return "Events"
     for key in WRAPPER_KEYS:
         value = obj.get(key)
         if isinstance(value, list) and (not value or isinstance(value[0], dict)):

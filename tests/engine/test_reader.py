@@ -142,3 +142,17 @@ def test_every_sample_file_reads_the_same_with_either_decoder(monkeypatch):
 def test_an_integer_wider_than_64_bits_keeps_every_digit_in_json_lines():
     (rec,) = read(b'{"id": 123456789012345678901, "n": 1}\n')
     assert rec.data == {"id": 123456789012345678901, "n": 1}
+
+
+def test_it_unwraps_cloudtrail_lookup_events_output():
+    path = SAMPLES / "cloudtrail" / "lookup_events_cli.json"
+    recs = read(path.read_bytes())
+    assert [r.data["EventName"] for r in recs] == ["AssumeRoleWithSAML", "AssumeRole"]
+    assert all(not r.error for r in recs)
+    assert recs[1].position == "line 1, record 2"
+
+
+def test_an_events_key_of_another_shape_is_not_unwrapped():
+    (rec,) = read(b'{"Events": [{"name": "a"}], "total": 1}\n')
+    assert rec.data == {"Events": [{"name": "a"}], "total": 1}
+    assert read(b'{"Events": [], "NextToken": "x"}') == []

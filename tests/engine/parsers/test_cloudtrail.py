@@ -696,3 +696,14 @@ def test_it_recognizes_a_plain_record_and_its_deliveries() -> None:
     )
     assert not PARSER.sniff({"eventJson": "not json"})
     assert not PARSER.sniff(record(eventVersion=None, userIdentity=None))
+
+
+def test_lookup_events_output_normalizes_like_the_delivered_records() -> None:
+    delivered = {
+        e.source_event_id: e
+        for e in map(PARSER.parse, sample_records("cloudtrail", "saml_role_chain.json"))
+    }
+    looked_up = [PARSER.parse(r) for r in sample_records("cloudtrail", "lookup_events_cli.json")]
+    assert len(looked_up) == 2
+    for event in looked_up:
+        assert event == delivered[event.source_event_id]
