@@ -59,7 +59,12 @@ class Staging:
             f"CREATE TEMP TABLE IF NOT EXISTS {self.q_name} AS "  # noqa: S608
             f"SELECT {self.q_columns} FROM {self.q_table} WHERE 1 = 0"
         )
-        cursor.execute(f"DELETE FROM {self.q_name}")  # noqa: S608
+        if connection.vendor == "postgresql":
+            # Not DELETE: its dead rows stay in a temporary table (autovacuum never visits
+            # those), so every later load and scan would read all the rows loaded before.
+            cursor.execute(f"TRUNCATE {self.q_name}")
+        else:
+            cursor.execute(f"DELETE FROM {self.q_name}")  # noqa: S608
         if connection.vendor == "postgresql":
             raw = cursor.cursor  # the psycopg cursor under Django's wrapper
             with raw.copy(f"COPY {self.q_name} ({self.q_columns}) FROM STDIN") as copy:

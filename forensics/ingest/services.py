@@ -471,37 +471,50 @@ def insert_events(rows: list[dict[str, Any]]) -> set[str]:
     if not rows:
         return set()
     staging = bulk.Staging("ingest_event_staging", Event, insert_columns())
+    keys = [row["dedupe_key"] for row in rows]
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         staging.load(cursor, staged_rows(rows))
         partitions.ensure_months(cursor, staging.q_name)
         try:
             with transaction.atomic():
-                return _claim_and_insert(cursor, staging)
+                return _claim_and_insert(cursor, staging, keys)
         except IntegrityError as exc:
             if not partitions.is_missing_month(exc):
                 raise
         # A month this process knew was detached since: look again, then store.
         partitions.forget()
         partitions.ensure_months(cursor, staging.q_name)
-        return _claim_and_insert(cursor, staging)
+        return _claim_and_insert(cursor, staging, keys)
 
 
-def _claim_and_insert(cursor: Any, staging: bulk.Staging) -> set[str]:
+def _claim_and_insert(cursor: Any, staging: bulk.Staging, keys: list[str]) -> set[str]:
     """Claim the staged keys and store the rows whose key this call claimed."""
     key_table = connection.ops.quote_name(EventKey._meta.db_table)
     if connection.vendor == "postgresql":
-        # One statement. A key claimed by a concurrent, uncommitted insert makes ON CONFLICT
-        # wait for it and then skip the row if it committed. Claiming in key order makes
-        # concurrent ingests take those waits in one order, so they cannot deadlock.
+        # A key claimed by a concurrent, uncommitted insert makes ON CONFLICT wait for it
+        # and then skip the key if it committed. Claiming in key order makes concurrent
+        # ingests take those waits in one order, so they cannot deadlock.
         cursor.execute(
-            f"WITH claimed AS (INSERT INTO {key_table} (dedupe_key) "  # noqa: S608
+            f"INSERT INTO {key_table} (dedupe_key) "  # noqa: S608
             f"SELECT dedupe_key FROM {staging.q_name} ORDER BY dedupe_key "
-            "ON CONFLICT DO NOTHING RETURNING dedupe_key) "
-            f"INSERT INTO {staging.q_table} ({staging.q_columns}) "
-            f"SELECT {staging.q_columns} FROM {staging.q_name} "
-            "WHERE dedupe_key IN (SELECT dedupe_key FROM claimed) RETURNING dedupe_key"
+            "ON CONFLICT DO NOTHING RETURNING dedupe_key"
         )
-        return {r[0] for r in cursor.fetchall()}
+        claimed = {r[0] for r in cursor.fetchall()}
+        # Only the rows whose key this call claimed are stored. Filtering in Python keeps
+        # the insert a plain scan: joined to the claim in one statement, the planner (no
+        # statistics on a temporary table) chose a nested loop, quadratic in the chunk.
+        unclaimed = [k for k in keys if k not in claimed]
+        if unclaimed:
+            cursor.execute(
+                f"DELETE FROM {staging.q_name} WHERE dedupe_key = ANY(%s)",  # noqa: S608
+                [unclaimed],
+            )
+        if claimed:
+            cursor.execute(
+                f"INSERT INTO {staging.q_table} ({staging.q_columns}) "  # noqa: S608
+                f"SELECT {staging.q_columns} FROM {staging.q_name}"
+            )
+        return claimed
     # SQLite has one writer: no other connection can claim a key between the two statements.
     cursor.execute(
         f"INSERT INTO {staging.q_table} ({staging.q_columns}) "  # noqa: S608
