@@ -451,7 +451,13 @@ def _waiting_for(keys: list[str]) -> set[int]:
 
 def correlate_batch(batch_id: int, progress: Progress | None = None) -> Summary:
     """Correlate a finished batch's events and everything their arrival can change."""
-    ids = list(Event.objects.filter(batch_id=batch_id).values_list("pk", flat=True))
+    return correlate_batches([batch_id], progress)
+
+
+def correlate_batches(batch_ids: Sequence[int], progress: Progress | None = None) -> Summary:
+    """``correlate_batch`` for several batches at once: the files an ingest run took
+    together are correlated in shared chunks, not a handful of events at a time."""
+    ids = list(Event.objects.filter(batch_id__in=list(batch_ids)).values_list("pk", flat=True))
     return correlate_ids(set(ids) | affected_by(ids), progress)
 
 

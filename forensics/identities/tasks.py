@@ -10,7 +10,13 @@ from forensics.identities import services
 @shared_task(acks_late=True, bind=True)
 def correlate_batch(self: Task, batch_id: int) -> str:
     """Correlate a finished ingest batch (idempotent: results are recomputed, not appended)."""
-    line = services.correlate_batch(batch_id).line()
+    return correlate_batches.run([batch_id])
+
+
+@shared_task(acks_late=True, bind=True)
+def correlate_batches(self: Task, batch_ids: list[int]) -> str:
+    """Correlate the batches an ingest run finished together (idempotent, as above)."""
+    line = services.correlate_batches(batch_ids).line()
     if self.app.conf.task_always_eager:
         # Embedded mode has no beat: events past their grace period are settled here.
         services.expire_pending()

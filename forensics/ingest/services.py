@@ -141,12 +141,11 @@ def run_batches(batch_ids: Sequence[int], progress: Progress | None = None) -> l
     sink.flush()
     running = [b for b in batches if b.status != IngestBatch.DONE]
     _finish(running, sink, errors)
-    if settings.CORRELATE_AFTER_INGEST:
-        from forensics.identities.tasks import correlate_batch
+    stored = [b.pk for b in running if b.stored and b.status == IngestBatch.DONE]
+    if stored and settings.CORRELATE_AFTER_INGEST:
+        from forensics.identities.tasks import correlate_batches
 
-        for batch in running:
-            if batch.stored and batch.status == IngestBatch.DONE:
-                transaction.on_commit(functools.partial(correlate_batch.delay, batch.pk))
+        transaction.on_commit(functools.partial(correlate_batches.delay, stored))
     return batches
 
 
