@@ -55,43 +55,18 @@ def accept(
     token_hint: str = "",
     requested_format: str = Source.AUTO,
     max_bytes: int | None = None,
+    save: bool = True,
 ) -> IngestBatch:
     """Keep the raw bytes and commit a queued batch; raises UnknownFormat before committing.
 
     The caller enqueues ``run_batch`` after this returns (the sweeper re-sends batches whose
-    message was lost, so an accepted file is never dropped).
+    message was lost, so an accepted file is never dropped). ``save=False`` leaves the batch
+    row unsaved, the raw bytes already durable: the CLI saves a group of them in one commit.
     """
-    batch = prepare(
-        source,
-        stream,
-        filename=filename,
-        via=via,
-        user=user,
-        token_hint=token_hint,
-        requested_format=requested_format,
-        max_bytes=max_bytes,
-    )
-    batch.save()
-    return batch
-
-
-def prepare(
-    source: Source,
-    stream: IO[bytes],
-    *,
-    filename: str,
-    via: str,
-    user: AbstractBaseUser | None = None,
-    token_hint: str = "",
-    requested_format: str = Source.AUTO,
-    max_bytes: int | None = None,
-) -> IngestBatch:
-    """``accept`` without the commit: the raw bytes are durable, the batch row is not saved
-    (the CLI saves a group of them in one transaction)."""
     stored = rawstore.store(stream, max_bytes=max_bytes)
     fmt = requested_format if requested_format != Source.AUTO else source.kind
     detected = sniff_format(stored.path, fmt)
-    return IngestBatch(
+    batch = IngestBatch(
         source=source,
         via=via,
         submitted_by=user if user is not None and user.is_authenticated else None,
@@ -102,6 +77,9 @@ def prepare(
         requested_format=fmt,
         detected_format=detected,
     )
+    if save:
+        batch.save()
+    return batch
 
 
 def sniff_format(path: Path, requested: str = Source.AUTO) -> str:
@@ -554,15 +532,7 @@ def ingest_paths(
     group_bytes = 0
     for path in paths:
         try:
-            with open(path, "rb") as fh:
-                batch: IngestBatch | str = prepare(
-                    source,
-                    fh,
-                    filename=str(path),
-                    via=IngestBatch.CLI,
-                    requested_format=requested_format,
-                    max_bytes=1 << 62,
-                )
+            batch: IngestBatch | str = _accept_path(source, path, requested_format, save=False)
         except UnknownFormat as exc:
             batch = str(exc)
         except OSError as exc:
@@ -576,7 +546,9 @@ def ingest_paths(
     yield from _run_group(group, progress)
 
 
-def _accept_path(source: Source, path: Path, requested_format: str) -> IngestBatch:
+def _accept_path(
+    source: Source, path: Path, requested_format: str, *, save: bool = True
+) -> IngestBatch:
     with open(path, "rb") as fh:
         return accept(
             source,
@@ -585,6 +557,7 @@ def _accept_path(source: Source, path: Path, requested_format: str) -> IngestBat
             via=IngestBatch.CLI,
             requested_format=requested_format,
             max_bytes=1 << 62,
+            save=save,
         )
 
 
