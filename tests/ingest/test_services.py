@@ -144,12 +144,19 @@ def test_ingest_paths_reports_each_file_in_order_and_refuses_unknown_ones(source
     assert "unrecognized log format" in results[1][1]
 
 
-def test_batches_run_together_are_correlated_together(source, django_capture_on_commit_callbacks):
+def test_batches_run_together_are_correlated_together(
+    source, django_capture_on_commit_callbacks, monkeypatch
+):
+    from forensics.identities.tasks import correlate_batches
+
+    sent = []
+    original = correlate_batches.delay
+    monkeypatch.setattr(correlate_batches, "delay", lambda ids: sent.append(ids) or original(ids))
     first = accept(source, [ct_record(1), ct_record(2)])
     second = accept(source, [ct_record(3)], name="u.json")
     empty = accept(source, [ct_record(1)], name="v.json")  # stores nothing: all duplicates
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         services.run_batches([first.pk, second.pk, empty.pk])
-    assert len(callbacks) == 1
+    assert sent == [[first.pk, second.pk]]
     assert Event.objects.count() == 3
     assert not Event.objects.filter(correlated_at__isnull=True).exists()
