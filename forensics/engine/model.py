@@ -68,7 +68,8 @@ class NormalizedEvent:
     noted; absent keys mean the log does not carry the fact.
     """
 
-    source_kind: str  # cloudtrail | gcp_audit | k8s_audit | okta | entra | azure_activity | ocsf
+    # cloudtrail | gcp_audit | k8s_audit | okta | entra | entra_audit | azure_activity | ocsf
+    source_kind: str
     source_event_id: str  # the producer's own id ("" if none; the store then keys on content)
     event_time: datetime  # timezone-aware, UTC
     category: str  # one of CATEGORIES
@@ -160,10 +161,10 @@ ATTR_KEYS: dict[str, str] = {
     # --- Okta ---
     "actor_id": "actor.id (Okta user id) / Entra userId / OCSF actor.user.uid",
     "actor_type": "actor.type (User, PublicClientApp, ...)",
-    "actor_display_name": "actor.displayName",
+    "actor_display_name": "actor.displayName / Entra audit initiatedBy.user.displayName",
     "transaction_id": "transaction.id",
     "root_session_id": "authenticationContext.rootSessionId? / debugContext rootSessionId",
-    "target_ids": "list: target[].id",
+    "target_ids": "list: target[].id / Entra audit targetResources[].id, in record order",
     # --- Microsoft Entra / Azure Activity ---
     "sign_in_kind": "interactive | non_interactive | service_principal | managed_identity",
     "user_id": "Entra userId",
@@ -176,6 +177,15 @@ ATTR_KEYS: dict[str, str] = {
     "tenant_id": "tenantId",
     "home_tenant_id": "homeTenantId (cross-tenant guest sign-ins)",
     "caller_object_id": "Azure Activity: claims oid of the caller",
+    "audit_category": "Entra audit category (ApplicationManagement, RoleManagement, Policy, ...)",
+    "operation_type": "Entra audit operationType (Add, Update, Assign, Unassign, Delete, ...)",
+    "logged_by_service": "Entra audit loggedByService (Core Directory, PIM, ...)",
+    "target_types": "list: Entra audit targetResources[].type, aligned with target_ids",
+    "target_names": "list: Entra audit target userPrincipalName, else displayName, aligned",
+    "role_name": "Entra audit: the role a role change names (Role.DisplayName)",
+    "credential_key_ids": "list: KeyIdentifier of each key a credential change added",
+    "credential_key_types": "list: KeyType of each added key, aligned with credential_key_ids",
+    "removed_credential_key_ids": "list: KeyIdentifier of each key a credential change removed",
     # --- OCSF ---
     "class_uid": "OCSF class_uid as a string",
     "session_uid": "actor.session.uid",

@@ -1,0 +1,323 @@
+"""Microsoft Entra directory audit logs, in the shapes their producers emit.
+
+Records come from Microsoft Graph (``auditLogs/directoryAudits``: one directoryAudit resource
+per record) or from an Azure Monitor diagnostic export of category ``AuditLogs`` (``time``,
+``operationName``, ``callerIpAddress`` ... with the same directoryAudit fields under
+``properties``). They say who changed the directory (``initiatedBy.user`` or
+``initiatedBy.app``) and what they changed (``targetResources``): role assignments, consents,
+application and service principal credentials, owners, policies, passwords.
+
+The event's resource is the *first* target as recorded (a user's sign-in name, else the
+target's display name, else its id); every target's id, type and name stay in attrs, in
+record order, because which target is the object and which the subject differs by activity.
+A credential change records the key ids it added, as ``servicePrincipalCredentialKeyId`` of
+later service principal sign-ins names them; nothing here links the two.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from itertools import pairwise
+from typing import Any
+
+from forensics.engine.model import (
+    AUTHENTICATION,
+    OTHER,
+    PERMISSION_CHANGE,
+    NormalizedEvent,
+    RecordError,
+)
+from forensics.engine.parsers.common import get, opt_dict, opt_str, parse_time
+
+# The Azure Monitor diagnostic category of the directory audit log.
+AUDIT_CATEGORY = "AuditLogs"
+
+_NIL_GUID = "00000000-0000-0000-0000-000000000000"
+# Written where the log has no value; not identifiers or addresses.
+_PLACEHOLDERS = {"<null>", "null", "<redacted>", "redacted", "not available"}
+
+# Audit categories whose every activity changes who may do what.
+_PERMISSION_CATEGORIES = frozenset({"RoleManagement", "Policy"})
+# Activity name fragments (lower case) of credential, role, consent, owner and grant changes.
+_PERMISSION_WORDS = (
+    "role",
+    "consent",
+    "credential",
+    "certificates and secrets",
+    "secret",
+    "owner",
+    "permission grant",
+    "policy",
+)
+# A user's own sign-in factors: passwords, MFA and authentication methods.
+_AUTHENTICATION_WORDS = (
+    "password",
+    "security info",
+    "authentication method",
+    "strongauthentication",
+    "mfa",
+    "multi-factor",
+    "multifactor",
+    "fido",
+    "passwordless",
+    "temporary access pass",
+)
+_AUTHENTICATION_SERVICES = frozenset({"Authentication Methods", "Self-service Password Management"})
+
+_KEY_ID = re.compile(r"KeyIdentifier=\s*([^,\]\s\"\\]+)")
+_KEY_TYPE = re.compile(r"KeyType=\s*([^,\]\s\"\\]+)")
+
+
+def _clean(value: str) -> str:
+    text = value.strip()
+    if text.lower() in _PLACEHOLDERS or text == _NIL_GUID:
+        return ""
+    return text
+
+
+def _first(record: Any, *paths: str) -> str:
+    for path in paths:
+        value = _clean(opt_str(record, path))
+        if value:
+            return value
+    return ""
+
+
+def _text_in(item: dict[str, Any], key: str, where: str) -> str:
+    """A text member of an array element; the error names the element's full path."""
+    value = item.get(key)
+    if value is None or isinstance(value, str):
+        return value or ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    raise RecordError(f"field '{where}.{key}' should be text, found {type(value).__name__}")
+
+
+def _objects(record: Any, path: str, within: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """(full path, element) of an array of objects; nulls are skipped, other values refused.
+
+    ``within`` is the path of ``record`` itself when it is an element of another array.
+    """
+    full = f"{within}.{path}" if within else path
+    value = get(record, path)
+    if value is not None and not isinstance(value, list):
+        raise RecordError(f"field '{full}' should be an array, found {type(value).__name__}")
+    found = []
+    for n, item in enumerate(value or ()):
+        where = f"{full}[{n}]"
+        if item is None:
+            continue
+        if not isinstance(item, dict):
+            raise RecordError(f"field '{where}' should be an object, found {type(item).__name__}")
+        found.append((where, item))
+    return found
+
+
+def _decoded(text: str) -> Any:
+    """A modifiedProperties value: JSON-encoded text, or plain text when it is not JSON."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _key_ids(value: str) -> list[tuple[str, str]]:
+    """(KeyIdentifier, KeyType) of each key a KeyDescription value lists, in order."""
+    keys = []
+    starts = [m.start() for m in _KEY_ID.finditer(value)] + [len(value)]
+    for start, end in pairwise(starts):
+        entry = value[start:end]
+        key_id = _KEY_ID.match(entry)
+        key_type = _KEY_TYPE.search(entry)
+        if key_id:
+            keys.append((key_id.group(1), key_type.group(1) if key_type else ""))
+    return keys
+
+
+def _category(audit_category: str, activity: str, service: str) -> str:
+    name = activity.lower()
+    if audit_category in _PERMISSION_CATEGORIES:
+        return PERMISSION_CHANGE
+    # Sign-in factors first: "Update authentication methods policy" aside (category Policy),
+    # no credential or role activity names a password or MFA.
+    if service in _AUTHENTICATION_SERVICES or any(w in name for w in _AUTHENTICATION_WORDS):
+        return AUTHENTICATION
+    if any(w in name for w in _PERMISSION_WORDS):
+        return PERMISSION_CHANGE
+    return OTHER
+
+
+def _outcome(result: str) -> str:
+    result = result.strip().lower()
+    if result in {"success", "succeeded", "0"}:
+        return "success"
+    if result in {"failure", "failed"}:
+        return "failure"
+    # "timeout" and "unknownFutureValue": the log does not say whether the change was made.
+    return "unknown"
+
+
+def _tenant_of(resource_id: str) -> str:
+    parts = resource_id.strip("/").split("/")
+    if len(parts) >= 2 and parts[0].lower() == "tenants":
+        return _clean(parts[1])
+    return ""
+
+
+class EntraAuditParser:
+    """Microsoft Entra directory audits: Graph directoryAudit resources and Monitor exports."""
+
+    kind = "entra_audit"
+    label = "Microsoft Entra audit logs"
+
+    def sniff(self, record: dict[str, Any]) -> bool:
+        """A Graph directoryAudit, or an Azure Monitor record of the AuditLogs category."""
+        if not isinstance(record, dict):
+            return False
+        if record.get("category") == AUDIT_CATEGORY:
+            return isinstance(record.get("properties"), dict)
+        return (
+            "activityDateTime" in record
+            and "activityDisplayName" in record
+            and ("initiatedBy" in record or "targetResources" in record)
+        )
+
+    def parse(self, record: dict[str, Any]) -> NormalizedEvent:
+        """Normalize one audit record; RecordError names the field when it cannot be."""
+        if not isinstance(record, dict):
+            raise RecordError(f"record should be a JSON object, found {type(record).__name__}")
+        monitor = record.get("category") == AUDIT_CATEGORY
+        if monitor:
+            opt_dict(record, "properties")  # a non-object here is a malformed record
+        p = "properties." if monitor else ""
+
+        time_path = p + "activityDateTime"
+        raw_time = get(record, time_path)
+        if raw_time in (None, "") and monitor:
+            time_path, raw_time = "time", get(record, "time")
+        event_time = parse_time(raw_time, time_path)
+
+        activity = _first(record, p + "activityDisplayName", "operationName")
+        audit_category = _first(record, p + "category")
+        service = _first(record, p + "loggedByService")
+        result = _first(record, p + "result") or (_first(record, "resultType") if monitor else "")
+        outcome = _outcome(result)
+
+        # Wrong-typed initiators are malformed records; null ones mean "not this kind".
+        opt_dict(record, p + "initiatedBy")
+        opt_dict(record, p + "initiatedBy.user")
+        opt_dict(record, p + "initiatedBy.app")
+        u, a = p + "initiatedBy.user.", p + "initiatedBy.app."
+        upn = _first(record, u + "userPrincipalName")
+        user_id = _first(record, u + "id")
+        sp_id = _first(record, a + "servicePrincipalId")
+        app_id = _first(record, a + "appId")
+        if upn or user_id:
+            principal, actor_kind = upn or user_id, "user"
+            display_name = _first(record, u + "displayName")
+        elif sp_id or app_id:
+            principal, actor_kind = sp_id or app_id, "service_principal"
+            display_name = ""
+        else:
+            principal, actor_kind = "", "unknown"
+            # The export's identity names whoever acted, even when initiatedBy names no one.
+            display_name = _first(record, "identity") if monitor else ""
+
+        tenant_id = _first(record, "tenantId", p + "tenantId") or _tenant_of(
+            opt_str(record, "resourceId")
+        )
+        home_tenant = _first(record, u + "homeTenantId")
+
+        targets = _objects(record, p + "targetResources")
+        target_ids, target_types, target_names = [], [], []
+        added: list[tuple[str, str]] = []
+        removed: list[str] = []
+        role_name = ""
+        for where, target in targets:
+            name = _clean(_text_in(target, "userPrincipalName", where)) or _clean(
+                _text_in(target, "displayName", where)
+            )
+            target_ids.append(_clean(_text_in(target, "id", where)))
+            target_types.append(_clean(_text_in(target, "type", where)))
+            target_names.append(name)
+            for prop_where, prop in _objects(target, "modifiedProperties", where):
+                prop_name = _text_in(prop, "displayName", prop_where).strip()
+                if prop_name == "KeyDescription":
+                    old = _key_ids(_text_in(prop, "oldValue", prop_where))
+                    new = _key_ids(_text_in(prop, "newValue", prop_where))
+                    old_ids = {key for key, _ in old}
+                    new_ids = {key for key, _ in new}
+                    added += [(key, kind) for key, kind in new if key not in old_ids]
+                    removed += [key for key, _ in old if key not in new_ids]
+                elif prop_name == "Role.DisplayName" and not role_name:
+                    value = _decoded(_text_in(prop, "newValue", prop_where))
+                    if isinstance(value, list) and len(value) == 1:
+                        value = value[0]
+                    role_name = _clean(value) if isinstance(value, str) else ""
+        first_type = target_types[0] if target_types else ""
+        if not role_name and first_type == "Role":
+            role_name = target_names[0]
+
+        user_agent = _first(record, p + "userAgent")
+        for where, detail in _objects(record, p + "additionalDetails"):
+            if _text_in(detail, "key", where).strip().lower() == "user-agent" and not user_agent:
+                user_agent = _clean(_text_in(detail, "value", where))
+
+        attrs: dict[str, Any] = {}
+        for key, value in (
+            ("audit_category", audit_category),
+            ("operation_type", _first(record, p + "operationType")),
+            ("logged_by_service", service),
+            ("user_id", user_id),
+            ("actor_display_name", display_name),
+            ("app_id", app_id),
+            ("app_display_name", _first(record, a + "displayName")),
+            ("service_principal_id", sp_id),
+            ("service_principal_name", _first(record, a + "servicePrincipalName")),
+            ("tenant_id", tenant_id),
+            ("home_tenant_id", home_tenant),
+            ("role_name", role_name),
+        ):
+            if value:
+                attrs[key] = value
+        if targets:
+            attrs["target_ids"] = target_ids
+            attrs["target_types"] = target_types
+            attrs["target_names"] = target_names
+        if added:
+            attrs["credential_key_ids"] = [key for key, _ in added]
+            attrs["credential_key_types"] = [kind for _, kind in added]
+        if removed:
+            attrs["removed_credential_key_ids"] = removed
+        if outcome != "success":
+            reason = _first(record, p + "resultReason") or (
+                _first(record, "resultDescription") if monitor else ""
+            )
+            if result.lower() == "timeout":
+                attrs["error_code"] = "timeout"
+            if reason:
+                attrs["error_message"] = reason
+
+        return NormalizedEvent(
+            source_kind=self.kind,
+            source_event_id=_first(record, p + "id"),
+            event_time=event_time,
+            category=_category(audit_category, activity, service),
+            action="entra:" + (activity or "audit activity"),
+            outcome=outcome,
+            actor_principal=principal,
+            actor_kind=actor_kind,
+            actor_account=home_tenant or tenant_id,
+            correlation_id=_first(record, p + "correlationId", "correlationId"),
+            source_address=_first(record, u + "ipAddress", a + "ipAddress", "callerIpAddress"),
+            user_agent=user_agent,
+            resource=(target_names[0] or target_ids[0]) if targets else "",
+            resource_type=first_type,
+            attrs=attrs,
+        )
+
+
+PARSER = EntraAuditParser()
