@@ -215,6 +215,7 @@ class EntraAuditParser:
         user_id = _first(record, u + "id")
         sp_id = _first(record, a + "servicePrincipalId")
         app_id = _first(record, a + "appId")
+        identity = _first(record, "identity") if monitor else ""
         if upn or user_id:
             principal, actor_kind = upn or user_id, "user"
             display_name = _first(record, u + "displayName")
@@ -224,7 +225,7 @@ class EntraAuditParser:
         else:
             principal, actor_kind = "", "unknown"
             # The export's identity names whoever acted, even when initiatedBy names no one.
-            display_name = _first(record, "identity") if monitor else ""
+            display_name = identity
 
         tenant_id = _first(record, "tenantId", p + "tenantId") or _tenant_of(
             opt_str(record, "resourceId")
