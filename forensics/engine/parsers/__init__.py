@@ -30,7 +30,15 @@ class Parser(Protocol):
 @cache
 def all_parsers() -> list[Parser]:
     """Every parser, in detection order (imported on first use)."""
-    from forensics.engine.parsers import cloudtrail, entra, gcp_audit, k8s_audit, ocsf, okta
+    from forensics.engine.parsers import (
+        cloudtrail,
+        entra,
+        entra_audit,
+        gcp_audit,
+        k8s_audit,
+        ocsf,
+        okta,
+    )
 
     # Order matters only for records that two sniffers could both claim; the most specific
     # shapes come first.
@@ -41,6 +49,7 @@ def all_parsers() -> list[Parser]:
         okta.PARSER,
         entra.SIGNIN_PARSER,
         entra.ACTIVITY_PARSER,
+        entra_audit.PARSER,
         ocsf.PARSER,
     ]
 

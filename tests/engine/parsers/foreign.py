@@ -60,6 +60,12 @@ RECORDS: dict[str, dict[str, Any]] = {
         "actor": {"id": "00u1f2g3h4J5k6L7m8n9", "type": "User", "alternateId": "alice@example.com"},
     },
     "entra": _GRAPH_SIGNIN,
+    "entra_audit": {
+        "id": "Directory_c0ffee01-0000-4000-8000-000000000001_8ZQ1P_201301841",
+        "activityDateTime": "2024-05-13T16:42:07.1234567Z",
+        "activityDisplayName": "Add service principal credentials",
+        "initiatedBy": {"user": {"userPrincipalName": "alice@example.com"}, "app": None},
+    },
     "azure_activity": {
         "time": "2024-05-14T09:34:11.9876543Z",
         "resourceId": "/SUBSCRIPTIONS/0B1C/RESOURCEGROUPS/RG-HR-DATA",
@@ -128,6 +134,17 @@ OTHER_SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
             "properties": _GRAPH_SIGNIN,
         },
     ),
+    "entra_audit_monitor_export": (
+        "entra_audit",
+        {
+            "time": "2024-05-14T15:03:12.5168093Z",
+            "resourceId": f"/tenants/{_TENANT}/providers/Microsoft.aadiam",
+            "operationName": "Add member to role",
+            "category": "AuditLogs",
+            "identity": "Alice Example",
+            "properties": {"activityDisplayName": "Add member to role"},
+        },
+    ),
     "azure_activity_api": (
         "azure_activity",
         {
@@ -179,6 +196,13 @@ UNCLAIMED: dict[str, dict[str, Any]] = {
         "region": "us-east-1",
         "resources": ["arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0"],
         "detail": {"instance-id": "i-0123456789abcdef0", "state": "running"},
+    },
+    "entra_provisioning_log": {
+        "id": "75b5b2c4-0000-4000-8000-000000000012",
+        "activityDateTime": "2024-05-14T09:20:17Z",
+        "jobId": "example-provisioning-job",
+        "provisioningAction": "create",
+        "initiatedBy": {"id": "", "displayName": "Azure AD Provisioning Service"},
     },
     "gcp_application_log": {
         "insertId": "5k2j9x",
