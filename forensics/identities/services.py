@@ -276,6 +276,10 @@ def write_back(results: Sequence[Attribution], summary: Summary) -> None:
     _store_results(rows, waits)
 
 
+# The result columns whose change is worth a write (not the time it was computed).
+COMPARED_COLUMNS = [c for c in RESULT_COLUMNS if c not in {"id", "correlated_at"}]
+
+
 def _store_results(rows: list[tuple[Any, ...]], waits: list[tuple[int, str]]) -> None:
     fields = [Event._meta.get_field("origin" if c == "origin_id" else c) for c in RESULT_COLUMNS]
     convert = bulk.converters(fields)
@@ -287,9 +291,20 @@ def _store_results(rows: list[tuple[Any, ...]], waits: list[tuple[int, str]]) ->
         results.load(
             cursor, (tuple(f(v) for f, v in zip(convert, row, strict=True)) for row in rows)
         )
+        # Only results that differ from what is stored are written: re-correlation (a
+        # directory change, the grace-period sweep, correlate --all) mostly confirms what is
+        # there, and rewriting an unchanged event costs a new row version and an entry in
+        # every index of the event table. ``correlated_at`` says when the result last changed.
+        table = results.q_table
+        # Null-safe inequality: SQLite's "IS NOT" predates its "IS DISTINCT FROM".
+        differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+        changed = " OR ".join(
+            [f"{table}.correlated_at IS NULL"]
+            + [f"{table}.{qn(c)} {differs} r.{qn(c)}" for c in COMPARED_COLUMNS]
+        )
         cursor.execute(
-            f"UPDATE {results.q_table} SET {assignments} FROM {results.q_name} AS r "  # noqa: S608
-            f"WHERE {results.q_table}.id = r.id"
+            f"UPDATE {table} SET {assignments} FROM {results.q_name} AS r "  # noqa: S608
+            f"WHERE {table}.id = r.id AND ({changed})"
         )
         cursor.execute(
             f"DELETE FROM {wait_rows.q_table} WHERE event_id IN "  # noqa: S608

@@ -264,3 +264,20 @@ def test_in_embedded_mode_an_ingest_also_settles_events_past_their_grace(
     ingest(source, SAMPLES / "cloudtrail" / "federation_token.json")
     event = Event.objects.get(source_event_id=GET_OBJECT)
     assert (event.status, event.reason) == ("unattributed", "missing_issuer")
+
+
+def test_re_correlation_writes_only_the_results_that_changed(source):
+    from forensics.identities import services
+
+    ingest(source, SAML)
+    before = dict(Event.objects.values_list("pk", "correlated_at"))
+    assert all(before.values())
+    services.correlate_all()
+    assert dict(Event.objects.values_list("pk", "correlated_at")) == before
+    read = Event.objects.get(source_event_id=GET_OBJECT)
+    Event.objects.filter(pk=read.pk).update(status="pending", origin=None, hops=[])
+    services.correlate_all()
+    after = dict(Event.objects.values_list("pk", "correlated_at"))
+    assert [pk for pk in after if after[pk] != before[pk]] == [read.pk]
+    read.refresh_from_db()
+    assert read.status == "attributed" and read.origin_id is not None
