@@ -190,6 +190,27 @@ def _entra_root(ev: NormalizedEvent, ctx: Context) -> Chain:
     return ctx.unknown("The sign-in names no user, application or managed identity.")
 
 
+def entra_audit_step(item: EngineEvent, ctx: Context) -> Step:
+    """An Entra directory change: the user or application Entra recorded as initiating it.
+
+    The directory writes its own record of who made the change, so the initiator is the
+    origin with no hop, as for a sign-in. An application named only by its service principal
+    object id is left unattributed: nothing says whether it is an app registration or a
+    managed identity, and those are different aliases.
+    """
+    ev = item.event
+    principal = clean(ev.actor_principal)
+    if ev.actor_kind == "user":
+        return done(_entra_user(attr(ev, "user_id"), principal, ctx))
+    if ev.actor_kind == "service_principal":
+        app_id = attr(ev, "app_id")
+        if app_id:
+            name = attr(ev, "app_display_name") or principal or app_id
+            return done(ctx.root(WORKLOAD, name, [Alias("entra_app", app_id)]))
+        return done(ctx.unknown("The change names its application by object id only."))
+    return done(ctx.unknown("The audit record names no initiating user or application."))
+
+
 def _entra_user(object_id: str, upn: str, ctx: Context) -> Chain:
     aliases = []
     if object_id:

@@ -25,7 +25,13 @@ from forensics.engine.correlation.aws import cloudtrail_step
 from forensics.engine.correlation.chain import Chain, Context, Step, done, gap
 from forensics.engine.correlation.directory import Directory, DirectoryIdentity
 from forensics.engine.correlation.gcp import gcp_step
-from forensics.engine.correlation.idp import azure_activity_step, entra_step, ocsf_step, okta_step
+from forensics.engine.correlation.idp import (
+    azure_activity_step,
+    entra_audit_step,
+    entra_step,
+    ocsf_step,
+    okta_step,
+)
 from forensics.engine.correlation.index import EngineEvent, MemoryIndex
 from forensics.engine.correlation.k8s import k8s_step
 from forensics.engine.model import AUTHENTICATION
@@ -39,6 +45,7 @@ _RULES: dict[str, Callable[[EngineEvent, Context], Step]] = {
     "okta": okta_step,
     "entra": entra_step,
     "azure_activity": azure_activity_step,
+    "entra_audit": entra_audit_step,
     "ocsf": ocsf_step,
 }
 

@@ -106,3 +106,29 @@ def test_it_traces_gcp_chained_impersonation_to_the_user() -> None:
         assert result.status == "attributed"
         assert result.origin is not None and result.origin.kind == "human"
         assert {h.method for h in result.hops} == {"impersonation"}
+
+
+def test_it_attributes_entra_directory_changes_to_their_initiator() -> None:
+    pairs = _correlate(
+        _load(
+            "entra_audit/graph_directory_audits.json",
+            "entra_audit/PT1H.json",
+            "entra_audit/eventhub_audit.json",
+        )
+    )
+    by_kind: dict[str, list[Attribution]] = {}
+    for event, result in pairs:
+        by_kind.setdefault(event.event.actor_kind, []).append(result)
+    for result in by_kind["user"]:
+        assert result.status == "attributed" and not result.hops
+        assert result.origin is not None and result.origin.kind == "human"
+    apps = [r for r in by_kind["service_principal"] if r.status == "attributed"]
+    assert apps, "an app-initiated change with an application id"
+    for result in apps:
+        assert result.origin is not None and result.origin.kind == "workload"
+        assert {a.namespace for a in result.origin.aliases} == {"entra_app"}
+    # The Managed Service Identity service names no application id; a system deletion
+    # names no initiator at all: neither is guessed.
+    unattributed = [r for r in by_kind["service_principal"] if r.status != "attributed"]
+    assert unattributed and all(r.status == "unattributed" for r in unattributed)
+    assert all(r.status == "unattributed" for r in by_kind["unknown"])
