@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
@@ -87,7 +88,29 @@ def engine_events(rows: Iterable[dict[str, Any]]) -> list[EngineEvent]:
 
 
 def _values(qs: Any) -> list[EngineEvent]:
-    return engine_events(qs.values("id", *ENGINE_FIELDS))
+    """The engine's view of a queryset of events.
+
+    On PostgreSQL the rows are read with the queryset's own SQL through a plain cursor:
+    Django's per-row conversion of ``values()`` cost about three times the query itself,
+    more than the engine spends on the event. The columns need no conversion there
+    (psycopg returns aware datetimes; attrs arrives as JSON text, decoded with orjson).
+    """
+    if connection.vendor != "postgresql":
+        return engine_events(qs.values("id", *ENGINE_FIELDS))
+    sql, params = qs.values_list("id", *ENGINE_FIELDS).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    out = []
+    for row in rows:
+        values = list(row[1:])
+        attrs = values[_ATTRS_AT]
+        values[_ATTRS_AT] = (orjson.loads(attrs) if isinstance(attrs, str) else attrs) or {}
+        out.append(EngineEvent(key=str(row[0]), event=NormalizedEvent(*values)))
+    return out
+
+
+_ATTRS_AT = ENGINE_FIELDS.index("attrs")
 
 
 def fetch_lookups(lookups: Lookups) -> list[EngineEvent]:

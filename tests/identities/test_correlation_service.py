@@ -281,3 +281,13 @@ def test_re_correlation_writes_only_the_results_that_changed(source):
     assert [pk for pk in after if after[pk] != before[pk]] == [read.pk]
     read.refresh_from_db()
     assert read.status == "attributed" and read.origin_id is not None
+
+
+def test_the_engine_sees_the_same_events_through_either_read_path(source):
+    from forensics.identities import services
+
+    ingest(source, SAML, SAMPLES / "entra" / "graph_signins.json")
+    qs = Event.objects.order_by("pk")
+    fast = services._values(qs)
+    assert fast == services.engine_events(qs.values("id", *services.ENGINE_FIELDS))
+    assert len(fast) == qs.count() and all(e.event.attrs for e in fast)
