@@ -186,6 +186,18 @@ ATTR_KEYS: dict[str, str] = {
     "credential_key_ids": "list: KeyIdentifier of each key a credential change added",
     "credential_key_types": "list: KeyType of each added key, aligned with credential_key_ids",
     "removed_credential_key_ids": "list: KeyIdentifier of each key a credential change removed",
+    # --- Azure Key Vault / Azure Storage resource logs ---
+    "auth_type": "Storage identity.type: OAuth, Kerberos, SAS, AccountKey, Anonymous, ...",
+    "principal_type": "Storage identity.authorization[].principals[].type (User, ServicePrincipal)",
+    "managed_identity_resource_id": "Key Vault claim xms_mirid: resource id of a managed identity",
+    "object_version": "Key Vault: the version of the secret, key or certificate in its URI",
+    "http_status": "Key Vault properties.httpStatusCode / Storage statusCode, as text",
+    "access_policy_match": "Key Vault properties.isAccessPolicyMatch ('true'/'false')",
+    "rbac_authorized": "Key Vault properties.isRbacAuthorized ('true'/'false')",
+    "role_assignment_id": "Key Vault appliedAssignmentId / Storage authorization roleAssignmentId",
+    "authorization_result": "Storage identity.authorization[].result (Denied when any entry is)",
+    "storage_account": "Storage properties.accountName",
+    "delegated_resource_id": "Storage identity.delegatedResource.resourceId (trusted access)",
     # --- OCSF ---
     "class_uid": "OCSF class_uid as a string",
     "session_uid": "actor.session.uid",

@@ -31,6 +31,7 @@ class Parser(Protocol):
 def all_parsers() -> list[Parser]:
     """Every parser, in detection order (imported on first use)."""
     from forensics.engine.parsers import (
+        azure_resource,
         cloudtrail,
         entra,
         entra_audit,
@@ -50,6 +51,8 @@ def all_parsers() -> list[Parser]:
         entra.SIGNIN_PARSER,
         entra.ACTIVITY_PARSER,
         entra_audit.PARSER,
+        azure_resource.KEYVAULT_PARSER,
+        azure_resource.STORAGE_PARSER,
         ocsf.PARSER,
     ]
 

@@ -73,6 +73,25 @@ RECORDS: dict[str, dict[str, Any]] = {
         "category": "Administrative",
         "identity": {"claims": {"appid": "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"}},
     },
+    "azure_keyvault": {
+        "time": "2024-05-14T13:16:30.1Z",
+        "resourceId": (
+            "/SUBSCRIPTIONS/0B1C/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV"
+        ),
+        "operationName": "SecretGet",
+        "category": "AuditEvent",
+        "identity": {"claim": {"oid": "9e8d7c6b-5a4f-4e3d-a2c1-b0a9f8e7d6c5"}},
+    },
+    "azure_storage": {
+        "time": "2024-05-14T14:20:31.4417720Z",
+        "resourceId": (
+            "/subscriptions/0b1c/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/"
+            "st1/blobServices/default"
+        ),
+        "category": "StorageRead",
+        "operationName": "GetBlob",
+        "identity": {"type": "OAuth", "requester": {"upn": "alice@example.com"}},
+    },
     "ocsf": {"class_uid": 6003, "metadata": {"version": "1.1.0"}, "time": 1715678417000},
 }
 
@@ -177,14 +196,20 @@ OTHER_SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
 
 # Records of producers no parser reads, some close in shape to those it does.
 UNCLAIMED: dict[str, dict[str, Any]] = {
-    "key_vault_audit_event": {
+    "key_vault_policy_evaluation": {
         "time": "2024-05-14T13:16:30.1Z",
         "resourceId": (
             "/SUBSCRIPTIONS/0B1C/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV"
         ),
         "operationName": "SecretGet",
-        "category": "AuditEvent",
-        "identity": {"claim": {"oid": "9e8d7c6b-5a4f-4e3d-a2c1-b0a9f8e7d6c5"}},
+        "category": "AzurePolicyEvaluationDetails",
+        "properties": {"policyDefinitionId": "/providers/Microsoft.Authorization/x"},
+    },
+    "storage_read_of_another_provider": {
+        "time": "2024-05-14T13:16:30.1Z",
+        "resourceId": "/SUBSCRIPTIONS/0B1C/RESOURCEGROUPS/RG/PROVIDERS/CONTOSO.DATA/STORES/S1",
+        "operationName": "GetBlob",
+        "category": "StorageRead",
     },
     "eventbridge_ec2_state_change": {
         "version": "0",
