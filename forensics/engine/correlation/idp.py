@@ -9,6 +9,7 @@ from forensics.engine.correlation.attribution import (
     CONFLICTING_EVIDENCE,
     EXACT,
     HUMAN,
+    LONG_LIVED_SHARED_KEY,
     UNKNOWN_PRINCIPAL,
     WORKLOAD,
     Alias,
@@ -327,3 +328,43 @@ def _ocsf_user(ev: NormalizedEvent, ctx: Context) -> Chain | None:
         return None  # an opaque id of unknown kind: not enough to name anyone
     source = attr(ev, "idp_name") or "ocsf"
     return ctx.root(kind, principal, [Alias("ocsf_user", f"{source}|{user_id}")])
+
+
+# --- Azure data plane (Key Vault, Storage) ------------------------------------------------------
+
+# Storage identity.type values (lower case, no spaces) of secrets that name no holder.
+_ACCOUNT_KEY_AUTH = frozenset({"accountkey", "sharedkey"})
+
+
+def azure_data_step(item: EngineEvent, ctx: Context) -> Step:
+    """A Key Vault or Storage request: the caller the service recorded from the token's claims.
+
+    The service validated the Entra token and wrote who it named, so that caller is the origin
+    with no hop, as for an Activity event without its sign-in. An account key, a shared access
+    signature or an anonymous request carries no identity: it is left unattributed.
+    """
+    ev = item.event
+    if ev.actor_kind == "anonymous":
+        return done(gap(ANONYMOUS, "The request was anonymous: no credential was presented."))
+    auth = attr(ev, "auth_type").lower().replace(" ", "")
+    if auth in _ACCOUNT_KEY_AUTH:
+        return done(
+            gap(
+                LONG_LIVED_SHARED_KEY,
+                "The request was signed with the storage account key: a shared secret that "
+                "anyone holding it can use, which names no person or workload.",
+            )
+        )
+    if "sas" in auth:
+        return done(
+            ctx.unknown(
+                "The request presented a shared access signature: a bearer secret that anyone "
+                "holding the URL can use, which names no person or workload."
+            )
+        )
+    root = _claims_root(ev, attr(ev, "caller_object_id"), ctx)
+    if root is not None:
+        return done(root)
+    if auth and auth not in ("oauth", "kerberos"):
+        return done(ctx.unknown(f"The request was authenticated by {auth}, which names no one."))
+    return done(ctx.unknown("The record names no user, application or managed identity."))

@@ -27,6 +27,7 @@ from forensics.engine.correlation.directory import Directory, DirectoryIdentity
 from forensics.engine.correlation.gcp import gcp_step
 from forensics.engine.correlation.idp import (
     azure_activity_step,
+    azure_data_step,
     entra_audit_step,
     entra_step,
     ocsf_step,
@@ -46,6 +47,8 @@ _RULES: dict[str, Callable[[EngineEvent, Context], Step]] = {
     "entra": entra_step,
     "azure_activity": azure_activity_step,
     "entra_audit": entra_audit_step,
+    "azure_keyvault": azure_data_step,
+    "azure_storage": azure_data_step,
     "ocsf": ocsf_step,
 }
 

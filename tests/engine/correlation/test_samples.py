@@ -132,3 +132,64 @@ def test_it_attributes_entra_directory_changes_to_their_initiator() -> None:
     unattributed = [r for r in by_kind["service_principal"] if r.status != "attributed"]
     assert unattributed and all(r.status == "unattributed" for r in unattributed)
     assert all(r.status == "unattributed" for r in by_kind["unknown"])
+
+
+def test_it_attributes_key_vault_reads_to_the_caller_its_token_named() -> None:
+    pairs = _correlate(_load("azure_keyvault/PT1H.json", "azure_keyvault/eventhub_keyvault.json"))
+    by_kind: dict[str, list[Attribution]] = {}
+    for event, result in pairs:
+        by_kind.setdefault(event.event.actor_kind, []).append(result)
+    for result in by_kind["user"]:  # the denied read too: Bob's token was accepted
+        assert result.status == "attributed" and not result.hops
+        assert result.origin is not None and result.origin.kind == "human"
+        assert {a.namespace for a in result.origin.aliases} == {"entra_user", "email"}
+    for kind, namespace in (
+        ("managed_identity", "azure_managed_identity"),
+        ("service_principal", "entra_app"),
+    ):
+        assert by_kind[kind]
+        for result in by_kind[kind]:
+            assert result.status == "attributed" and not result.hops
+            assert result.origin is not None and result.origin.kind == "workload"
+            assert {a.namespace for a in result.origin.aliases} == {namespace}
+    # A request refused for want of a token, and a vault notification: nobody to name.
+    assert [r.status for r in by_kind["unknown"]] == ["unattributed", "unattributed"]
+
+
+def test_it_attributes_oauth_blob_access_and_refuses_shared_secrets() -> None:
+    pairs = _correlate(_load("azure_storage/PT1H.json", "azure_storage/eventhub_storage.json"))
+    by_auth: dict[str, list[tuple[EngineEvent, Attribution]]] = {}
+    for event, result in pairs:
+        by_auth.setdefault(event.event.attrs.get("auth_type", ""), []).append((event, result))
+    for event, result in by_auth["OAuth"]:
+        assert result.status == "attributed" and not result.hops
+        assert result.origin is not None
+        if event.event.actor_kind == "user":
+            assert result.origin.kind == "human"
+        else:  # Storage cannot tell a managed identity from an app: its app id is the alias
+            assert [str(a) for a in result.origin.aliases] == [
+                f"entra_app:{event.event.attrs['app_id']}"
+            ]
+    reasons = {auth: [r.reason for _, r in by_auth[auth]] for auth in ("SAS", "AccountKey")}
+    assert reasons == {"SAS": ["unknown_principal"], "AccountKey": ["long_lived_shared_key"]}
+    assert [(r.status, r.reason) for _, r in by_auth["Anonymous"]] == [
+        ("unattributed", "anonymous")
+    ]
+    for auth in ("SAS", "AccountKey", "Anonymous", ""):
+        for _, result in by_auth[auth]:
+            assert result.status == "unattributed" and result.origin is None
+            assert not result.hops and not result.candidates
+    sas = by_auth["SAS"][0][1]
+    assert "shared access signature" in sas.explanation
+
+
+def test_a_key_vault_managed_identity_is_the_one_its_sign_in_names() -> None:
+    vault = _correlate(_load("azure_keyvault/PT1H.json"))
+    signins = _correlate(_load("entra/graph_signins.json"))
+    managed = [a for e, a in vault if e.event.actor_kind == "managed_identity"]
+    signed_in = [a for e, a in signins if e.event.actor_kind == "managed_identity"]
+
+    assert managed and signed_in
+    assert {str(a) for r in managed if r.origin for a in r.origin.aliases} == {
+        str(a) for r in signed_in if r.origin for a in r.origin.aliases
+    }
