@@ -537,9 +537,16 @@ def ingest_paths(
             batch = str(exc)
         except OSError as exc:
             batch = f"cannot read: {exc.strerror or exc}"
+        size = batch.size if isinstance(batch, IngestBatch) else 0
+        if size >= settings.INGEST_GROUP_BYTES:
+            # A big file runs alone: the batches of a group are finished together, and
+            # small ones waiting that long would look stalled to the sweeper.
+            yield from _run_group(group, progress)
+            yield from _run_group([(path, batch)], progress)
+            group, group_bytes = [], 0
+            continue
         group.append((path, batch))
-        if isinstance(batch, IngestBatch):
-            group_bytes += batch.size
+        group_bytes += size
         if len(group) >= settings.INGEST_GROUP_FILES or group_bytes >= settings.INGEST_GROUP_BYTES:
             yield from _run_group(group, progress)
             group, group_bytes = [], 0

@@ -160,3 +160,21 @@ def test_batches_run_together_are_correlated_together(
     assert sent == [[first.pk, second.pk]]
     assert Event.objects.count() == 3
     assert not Event.objects.filter(correlated_at__isnull=True).exists()
+
+
+def test_a_big_file_is_ingested_alone_between_groups(source, tmp_path, settings, monkeypatch):
+    files = []
+    for n in range(4):
+        path = tmp_path / f"{n}.json"
+        records = [ct_record(n * 100 + i) for i in range(30 if n == 2 else 1)]
+        path.write_bytes(records_file(records))
+        files.append(path)
+    settings.INGEST_GROUP_BYTES = files[2].stat().st_size
+    groups = []
+    run = services.run_batches
+    monkeypatch.setattr(
+        services, "run_batches", lambda ids, progress=None: groups.append(len(ids)) or run(ids)
+    )
+    results = list(services.ingest_paths(source, files))
+    assert [b.stored for _, b in results] == [1, 1, 30, 1]
+    assert groups == [2, 1, 1]
