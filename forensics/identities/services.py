@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -258,8 +258,14 @@ RESULT_COLUMNS = [
 ]
 
 
-def write_back(results: Sequence[Attribution], summary: Summary) -> None:
-    """Store attributions on their events in one set-based UPDATE, and their waits."""
+def write_back(
+    results: Sequence[Attribution], summary: Summary, times: dict[str, datetime]
+) -> None:
+    """Store attributions on their events in one set-based UPDATE, and their waits.
+
+    ``times`` holds each event's event_time (by event key): the event table is partitioned
+    by it, and with it the update looks each event up in its own month only.
+    """
     now = timezone.now()
     cache: dict[tuple[str, str], int] = {}
     rows: list[tuple[Any, ...]] = []
@@ -289,6 +295,7 @@ def write_back(results: Sequence[Attribution], summary: Summary) -> None:
                 chain_label(att),
                 att.explanation or "",
                 now,
+                times[att.event_key],
             )
         )
         # Everything the result was read from: an event that later issues or shares one of
@@ -304,9 +311,10 @@ COMPARED_COLUMNS = [c for c in RESULT_COLUMNS if c not in {"id", "correlated_at"
 
 
 def _store_results(rows: list[tuple[Any, ...]], waits: list[tuple[int, str]]) -> None:
-    fields = [Event._meta.get_field("origin" if c == "origin_id" else c) for c in RESULT_COLUMNS]
+    staged = [*RESULT_COLUMNS, "event_time"]
+    fields = [Event._meta.get_field("origin" if c == "origin_id" else c) for c in staged]
     convert = bulk.converters(fields)
-    results = bulk.Staging("event_result_staging", Event, RESULT_COLUMNS)
+    results = bulk.Staging("event_result_staging", Event, staged)
     wait_rows = bulk.Staging("event_wait_staging", EventWait, ["event_id", "key"])
     qn = connection.ops.quote_name
     assignments = ", ".join(f"{qn(c)} = r.{qn(c)}" for c in RESULT_COLUMNS[1:])
@@ -325,10 +333,20 @@ def _store_results(rows: list[tuple[Any, ...]], waits: list[tuple[int, str]]) ->
             [f"{table}.correlated_at IS NULL"]
             + [f"{table}.{qn(c)} {differs} r.{qn(c)}" for c in COMPARED_COLUMNS]
         )
+        if connection.vendor == "postgresql":
+            # These are a few thousand known rows of a table of millions: look each up by
+            # its key, in its own month (run-time partition pruning needs the nested loop;
+            # with no statistics on the staging table the planner may otherwise hash the
+            # whole event table).
+            cursor.execute("SET LOCAL enable_hashjoin = off")
+            cursor.execute("SET LOCAL enable_mergejoin = off")
         cursor.execute(
             f"UPDATE {table} SET {assignments} FROM {results.q_name} AS r "  # noqa: S608
-            f"WHERE {table}.id = r.id AND ({changed})"
+            f"WHERE {table}.id = r.id AND {table}.event_time = r.event_time AND ({changed})"
         )
+        if connection.vendor == "postgresql":
+            cursor.execute("RESET enable_hashjoin")
+            cursor.execute("RESET enable_mergejoin")
         cursor.execute(
             f"DELETE FROM {wait_rows.q_table} WHERE event_id IN "  # noqa: S608
             f"(SELECT id FROM {results.q_name})"
@@ -406,6 +424,7 @@ def _correlate_chunk(ids: list[int], buckets: list[int], grace: timedelta) -> Su
         locks.lock(locks.EVENT_LOCKS, buckets)
         directory = load_directory()
         targets = _values(Event.objects.filter(pk__in=ids))
+        times = {t.key: t.event.event_time for t in targets}
         asked = Lookups()
         index = build_index(targets, asked)
         held: set[int] = set()
@@ -413,7 +432,7 @@ def _correlate_chunk(ids: list[int], buckets: list[int], grace: timedelta) -> Su
         while True:
             summary = Summary()
             results = attribute_all(targets, index, directory, now=timezone.now(), grace=grace)
-            write_back(results, summary)
+            write_back(results, summary, times)
             created += summary.identities_created
             if not locks.keyed():
                 break
