@@ -333,20 +333,14 @@ def _store_results(rows: list[tuple[Any, ...]], waits: list[tuple[int, str]]) ->
             [f"{table}.correlated_at IS NULL"]
             + [f"{table}.{qn(c)} {differs} r.{qn(c)}" for c in COMPARED_COLUMNS]
         )
-        if connection.vendor == "postgresql":
-            # These are a few thousand known rows of a table of millions: look each up by
-            # its key, in its own month (run-time partition pruning needs the nested loop;
-            # with no statistics on the staging table the planner may otherwise hash the
-            # whole event table).
-            cursor.execute("SET LOCAL enable_hashjoin = off")
-            cursor.execute("SET LOCAL enable_mergejoin = off")
+        # Matching event_time too lets PostgreSQL look each event up in its own month when
+        # it plans a nested loop (run-time partition pruning), as it does once the event
+        # table is large. The join method is left to the planner: forced to a nested loop
+        # right after a bulk load, before statistics exist, it scanned the table per row.
         cursor.execute(
             f"UPDATE {table} SET {assignments} FROM {results.q_name} AS r "  # noqa: S608
             f"WHERE {table}.id = r.id AND {table}.event_time = r.event_time AND ({changed})"
         )
-        if connection.vendor == "postgresql":
-            cursor.execute("RESET enable_hashjoin")
-            cursor.execute("RESET enable_mergejoin")
         cursor.execute(
             f"DELETE FROM {wait_rows.q_table} WHERE event_id IN "  # noqa: S608
             f"(SELECT id FROM {results.q_name})"
