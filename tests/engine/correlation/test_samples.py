@@ -34,7 +34,7 @@ def _load(*names: str) -> list[EngineEvent]:
                     event = parser.parse(record.data)
                 except RecordError:
                     continue
-                events.append(EngineEvent(f"{path.name}#{record.index}", event))
+                events.append(EngineEvent(f"{name}#{record.index}", event))
     return events
 
 
