@@ -184,6 +184,10 @@ ATTR_KEYS: dict[str, str] = {
     "target_names": "list: Entra audit target userPrincipalName, else displayName, aligned",
     "role_name": "Entra audit: the role a role change names (Role.DisplayName)",
     "credential_key_ids": "list: KeyIdentifier of each key a credential change added",
+    "service_principal_credential_key_id": "Entra sign-in: key id of the app secret or "
+    "certificate the service principal presented",
+    "service_principal_credential_thumbprint": "Entra sign-in: thumbprint of the certificate "
+    "the service principal presented",
     "credential_key_types": "list: KeyType of each added key, aligned with credential_key_ids",
     "removed_credential_key_ids": "list: KeyIdentifier of each key a credential change removed",
     # --- Azure Key Vault / Azure Storage resource logs ---

@@ -244,6 +244,16 @@ class EntraSignInParser:
             ("service_principal_name", sp_name),
             ("managed_identity_type", msi_type),
             ("unique_token_identifier", token_id),
+            # Which of the application's secrets or certificates it signed in with: the
+            # key id an audit record's credential change names (entra_audit).
+            (
+                "service_principal_credential_key_id",
+                _first(record, p + "servicePrincipalCredentialKeyId"),
+            ),
+            (
+                "service_principal_credential_thumbprint",
+                _first(record, p + "servicePrincipalCredentialThumbprint"),
+            ),
             ("tenant_id", tenant_id),
             ("home_tenant_id", home_tenant),
             ("error_code", error_code),

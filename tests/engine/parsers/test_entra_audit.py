@@ -173,6 +173,8 @@ def test_the_added_key_is_the_one_a_later_service_principal_sign_in_presents() -
 
     assert sign_in["servicePrincipalId"] == PAYROLL_SP
     assert added == [sign_in["servicePrincipalCredentialKeyId"]]
+    # The normalized sign-in keeps the key id, so the two can be matched in the store.
+    assert SIGNIN_PARSER.parse(sign_in).attrs["service_principal_credential_key_id"] == added[0]
 
 
 def test_it_maps_a_consent_and_a_role_assignment() -> None:
