@@ -37,36 +37,27 @@ from forensics.engine.model import (
     RecordError,
 )
 from forensics.engine.parsers.common import get, opt_dict, opt_list, opt_str, parse_time
+from forensics.engine.parsers.microsoft import clean, first, record_object
 
 KEYVAULT_CATEGORY = "AuditEvent"
 STORAGE_CATEGORIES = frozenset({"StorageRead", "StorageWrite", "StorageDelete"})
 
-_NIL_GUID = "00000000-0000-0000-0000-000000000000"
 # Written where the log hides or lacks a value; not identifiers or addresses.
-_PLACEHOLDERS = {"<redacted>", "redacted", "<null>", "null", "not available", "unknown"}
+_PLACEHOLDERS = frozenset({"<redacted>", "redacted", "<null>", "null", "not available", "unknown"})
 
 # --- shared -------------------------------------------------------------------------------
 
 
 def _clean(value: str) -> str:
-    text = value.strip()
-    if text.lower() in _PLACEHOLDERS or text == _NIL_GUID:
-        return ""
-    return text
+    return clean(value, _PLACEHOLDERS)
 
 
 def _first(record: Any, *paths: str) -> str:
-    for path in paths:
-        value = _clean(opt_str(record, path))
-        if value:
-            return value
-    return ""
+    return first(record, paths, _PLACEHOLDERS)
 
 
 def _record(record: Any) -> dict[str, Any]:
-    if not isinstance(record, dict):
-        raise RecordError(f"record should be a JSON object, found {type(record).__name__}")
-    return record
+    return record_object(record)
 
 
 def _is_ip(text: str) -> bool:

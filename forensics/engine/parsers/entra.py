@@ -18,9 +18,9 @@ from forensics.engine.model import (
     OTHER,
     PERMISSION_CHANGE,
     NormalizedEvent,
-    RecordError,
 )
 from forensics.engine.parsers.common import get, opt_dict, opt_str, parse_time, str_list
+from forensics.engine.parsers.microsoft import clean, first, record_object
 
 # Azure Monitor diagnostic categories of the Entra sign-in logs, and the sign-in kind of each.
 SIGNIN_CATEGORIES: dict[str, str] = {
@@ -53,8 +53,7 @@ ACTIVITY_CATEGORIES = frozenset(
 # Older storage-account exports put the operation type where the category now goes.
 _LEGACY_EXPORT_CATEGORIES = frozenset({"Write", "Delete", "Action"})
 
-_NIL_GUID = "00000000-0000-0000-0000-000000000000"
-_REDACTED = {"hidden_due_to_security_reasons", "redacted", "not available"}
+_REDACTED = frozenset({"hidden_due_to_security_reasons", "redacted", "not available"})
 
 _CLAIM_UPN = (
     "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
@@ -95,24 +94,15 @@ _DATA_OPERATION_PARTS = (
 
 def _clean(value: str) -> str:
     """The value without redaction markers and the all-zero GUID Entra writes for "none"."""
-    text = value.strip()
-    if text.lower() in _REDACTED or text == _NIL_GUID or (text and set(text) == {"*"}):
-        return ""
-    return text
+    return clean(value, _REDACTED)
 
 
 def _record(record: Any) -> dict[str, Any]:
-    if not isinstance(record, dict):
-        raise RecordError(f"record should be a JSON object, found {type(record).__name__}")
-    return record
+    return record_object(record)
 
 
 def _first(record: dict[str, Any], *paths: str) -> str:
-    for path in paths:
-        value = _clean(opt_str(record, path))
-        if value:
-            return value
-    return ""
+    return first(record, paths, _REDACTED)
 
 
 def _is_zero(code: str) -> bool:

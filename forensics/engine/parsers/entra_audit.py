@@ -29,13 +29,13 @@ from forensics.engine.model import (
     RecordError,
 )
 from forensics.engine.parsers.common import get, opt_dict, opt_str, parse_time
+from forensics.engine.parsers.microsoft import clean, first
 
 # The Azure Monitor diagnostic category of the directory audit log.
 AUDIT_CATEGORY = "AuditLogs"
 
-_NIL_GUID = "00000000-0000-0000-0000-000000000000"
 # Written where the log has no value; not identifiers or addresses.
-_PLACEHOLDERS = {"<null>", "null", "<redacted>", "redacted", "not available"}
+_PLACEHOLDERS = frozenset({"<null>", "null", "<redacted>", "redacted", "not available"})
 
 # Audit categories whose every activity changes who may do what.
 _PERMISSION_CATEGORIES = frozenset({"RoleManagement", "Policy"})
@@ -70,18 +70,11 @@ _KEY_TYPE = re.compile(r"KeyType=\s*([^,\]\s\"\\]+)")
 
 
 def _clean(value: str) -> str:
-    text = value.strip()
-    if text.lower() in _PLACEHOLDERS or text == _NIL_GUID:
-        return ""
-    return text
+    return clean(value, _PLACEHOLDERS)
 
 
 def _first(record: Any, *paths: str) -> str:
-    for path in paths:
-        value = _clean(opt_str(record, path))
-        if value:
-            return value
-    return ""
+    return first(record, paths, _PLACEHOLDERS)
 
 
 def _text_in(item: dict[str, Any], key: str, where: str) -> str:
