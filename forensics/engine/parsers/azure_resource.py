@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -54,6 +55,22 @@ def _clean(value: str) -> str:
 
 def _first(record: Any, *paths: str) -> str:
     return first(record, paths, _PLACEHOLDERS)
+
+
+def _resource_log(record: Any, categories: Collection[str], provider: str) -> bool:
+    """A resource log record (``time``, ``category``, ``resourceId``) of one of these
+    categories, written by a resource of this provider namespace (lower case)."""
+    if not isinstance(record, dict):
+        return False
+    category = record.get("category")
+    resource_id = record.get("resourceId")
+    return (
+        isinstance(category, str)
+        and category in categories
+        and "time" in record
+        and isinstance(resource_id, str)
+        and f"/providers/{provider}/" in resource_id.lower()
+    )
 
 
 def _record(record: Any) -> dict[str, Any]:
@@ -258,14 +275,7 @@ class KeyVaultParser:
 
     def sniff(self, record: dict[str, Any]) -> bool:
         """A resource log record of category AuditEvent from a Microsoft.KeyVault resource."""
-        if not isinstance(record, dict) or record.get("category") != KEYVAULT_CATEGORY:
-            return False
-        resource_id = record.get("resourceId")
-        return (
-            "time" in record
-            and isinstance(resource_id, str)
-            and "/providers/microsoft.keyvault/" in resource_id.lower()
-        )
+        return _resource_log(record, {KEYVAULT_CATEGORY}, "microsoft.keyvault")
 
     def parse(self, record: dict[str, Any]) -> NormalizedEvent:
         """Normalize one Key Vault record; RecordError names the field when it cannot be."""
@@ -515,17 +525,7 @@ class StorageParser:
 
     def sniff(self, record: dict[str, Any]) -> bool:
         """A resource log record of a Storage category from a Microsoft.Storage account."""
-        if not isinstance(record, dict):
-            return False
-        category = record.get("category")
-        if not isinstance(category, str) or category not in STORAGE_CATEGORIES:
-            return False
-        resource_id = record.get("resourceId")
-        return (
-            "time" in record
-            and isinstance(resource_id, str)
-            and "/providers/microsoft.storage/" in resource_id.lower()
-        )
+        return _resource_log(record, STORAGE_CATEGORIES, "microsoft.storage")
 
     def parse(self, record: dict[str, Any]) -> NormalizedEvent:
         """Normalize one Storage record; RecordError names the field when it cannot be."""
