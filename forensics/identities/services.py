@@ -535,8 +535,17 @@ def expire_pending() -> Summary:
 
 def identities_changed(identity_ids: Iterable[int]) -> Summary:
     """Re-attribute events that a directory change can affect."""
-    ids = set(Event.objects.filter(origin_id__in=list(identity_ids)).values_list("pk", flat=True))
-    ids |= set(
-        Event.objects.filter(status__in=["unattributed", "ambiguous"]).values_list("pk", flat=True)
-    )
+    with transaction.atomic() if locks.keyed() else nullcontext():
+        # A correlation that read the directory before the change may still be writing:
+        # wait for every chain's lock, so that its results are stored before the events
+        # to re-attribute are chosen (those started later read the changed directory).
+        locks.lock(locks.EVENT_LOCKS, range(settings.CORRELATION_LOCK_BUCKETS))
+        ids = set(
+            Event.objects.filter(origin_id__in=list(identity_ids)).values_list("pk", flat=True)
+        )
+        ids |= set(
+            Event.objects.filter(status__in=["unattributed", "ambiguous"]).values_list(
+                "pk", flat=True
+            )
+        )
     return correlate_ids(ids)

@@ -3,6 +3,7 @@ never lost between a correlator and an arrival, and shares of the store add up t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -189,6 +190,43 @@ def test_a_second_worker_on_the_same_chain_waits_for_the_first_before_reading(
     pause.go.set()
     a.finish()
     b.finish()
+    assert _event(GET_OBJECT).status == "attributed"
+
+
+@postgres_only
+def test_a_directory_change_waits_for_correlations_in_flight_before_choosing_events(
+    ingest_sample, monkeypatch
+):
+    ingest_sample("cloudtrail/saml_role_chain.json")
+    read = _event(GET_OBJECT)
+    assert read.status == "attributed"
+    # A computes with the directory as it was before the change: its (stale) result
+    # leaves the read unattributed, and it is still writing when the change is handled.
+    original = services.attribute_all
+
+    def stale(*args: Any, **kwargs: Any) -> Any:
+        results = original(*args, **kwargs)
+        if threading.current_thread().name != "a":
+            return results
+        return [
+            dataclasses.replace(r, status="unattributed", reason="unknown_principal", origin=None)
+            for r in results
+        ]
+
+    monkeypatch.setattr(services, "attribute_all", stale)
+    pause = Pause("a")
+    pause_after(monkeypatch, "write_back", pause)
+    a = Worker("a", lambda: services.correlate_ids([read.pk]))
+    a.start()
+    pause.wait()
+    changed = Worker("changed", lambda: services.identities_changed([]))
+    changed.start()
+    _wait_until_blocked(changed, by=a, namespace=locks.EVENT_LOCKS)
+    pause.go.set()
+    a.finish()
+    changed.finish()
+    # The re-attribution chose its events after A had stored its result, so it found the
+    # read unattributed and attributed it again with the current directory.
     assert _event(GET_OBJECT).status == "attributed"
 
 
