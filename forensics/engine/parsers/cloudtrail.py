@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -23,7 +24,15 @@ from forensics.engine.model import (
     NormalizedEvent,
     RecordError,
 )
-from forensics.engine.parsers.common import get, iso, opt_dict, opt_str, parse_time, req_str
+from forensics.engine.parsers.common import (
+    iso,
+    object_value,
+    opt_dict,
+    opt_str,
+    parse_time,
+    req_str,
+    text_value,
+)
 
 _SERVICE_SUFFIXES = (".amazonaws.com.cn", ".amazonaws.com", ".api.aws")
 _HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
@@ -278,48 +287,54 @@ def _looks_like_event(record: dict[str, Any]) -> bool:
 
 
 def _normalize(ev: dict[str, Any]) -> NormalizedEvent:
-    event_time = parse_time(get(ev, "eventTime"), "eventTime")
+    # The order of reads is part of the output: when several fields are malformed, the error
+    # names the first one read.
+    event_time = _event_time(ev.get("eventTime"))
     source = req_str(ev, "eventSource")
     name = req_str(ev, "eventName")
     service = service_name(source)
     actor = _actor(ev)
-    outcome = _outcome(ev, service, name)
+    error_code = _str(ev, "errorCode")
+    # Beside an error code the message does not decide the outcome; it is read with the attrs.
+    error_message = "" if error_code else _str(ev, "errorMessage")
+    outcome = _outcome(ev, service, name, bool(error_code or error_message))
     method = _ISSUING.get((service, name), "")
-    issue = _issue(ev, service, name, method, actor, outcome) if method else None
-    resource, resource_type = _resource(ev, service, name, actor)
+    request = _obj(ev, "requestParameters")
+    issue = _issue(ev, service, name, method, actor, outcome, request) if method else None
+    resource, resource_type = _resource(ev, service, name, actor, request)
 
     attrs: dict[str, Any] = {"event_source": source, **actor.attrs}
-    _put(attrs, "shared_event_id", opt_str(ev, "sharedEventID"))
-    _put(attrs, "recipient_account_id", _account(ev, "recipientAccountId"))
-    _put(attrs, "error_code", opt_str(ev, "errorCode"))
-    _put(attrs, "error_message", opt_str(ev, "errorMessage"))
+    _put(attrs, "shared_event_id", _str(ev, "sharedEventID"))
+    recipient = _account(ev, "recipientAccountId")
+    _put(attrs, "recipient_account_id", recipient)
+    _put(attrs, "error_code", error_code)
+    _put(attrs, "error_message", _str(ev, "errorMessage") if error_code else error_message)
     if issue is not None:
         attrs.update(issue.attrs)
 
     mfa = actor.mfa
     if mfa is None and service in _SIGNIN_SERVICES:
         mfa = _yes_no(_text(_obj(ev, "additionalEventData"), "MFAUsed"))
-    account = actor.account or _account(ev, "recipientAccountId")
     return NormalizedEvent(
         source_kind=PARSER.kind,
-        source_event_id=opt_str(ev, "eventID"),
+        source_event_id=_str(ev, "eventID"),
         event_time=event_time,
         category=_category(ev, service, name, issue),
         action=f"{service}:{name}",
         outcome=outcome,
         actor_principal=actor.principal,
         actor_kind=actor.kind,
-        actor_account=account,
+        actor_account=actor.account or recipient,
         credential_used=actor.credential,
         credential_issued=issue.credential if issue else "",
         issued_principal=issue.principal if issue else "",
         issue_method=issue.method if issue else "",
         session_name=actor.session_name,
         source_identity=(issue.source_identity if issue else "") or actor.source_identity,
-        request_id=opt_str(ev, "requestID"),
+        request_id=_str(ev, "requestID"),
         correlation_id="",
-        source_address=opt_str(ev, "sourceIPAddress"),
-        user_agent=opt_str(ev, "userAgent"),
+        source_address=_str(ev, "sourceIPAddress"),
+        user_agent=_str(ev, "userAgent"),
         resource=resource,
         resource_type=resource_type,
         mfa=mfa,
@@ -337,20 +352,27 @@ def service_name(event_source: str) -> str:
 
 # --- who acted -----------------------------------------------------------------------------
 
+_UI = "userIdentity."
+_SC = "userIdentity.sessionContext."
+_ISSUER = "userIdentity.sessionContext.sessionIssuer."
+
 
 def _actor(ev: dict[str, Any]) -> _Actor:
-    if not opt_dict(ev, "userIdentity"):
+    ui = _dict(ev, "userIdentity")
+    if not ui:
         return _Actor("", "unknown", "", "", "", "", None, "aws")
-    u = "userIdentity."
-    itype = opt_str(ev, u + "type")
-    arn = _clean(opt_str(ev, u + "arn"))
-    principal_id = _clean(opt_str(ev, u + "principalId"))
-    user_name = _clean(opt_str(ev, u + "userName"))
-    account = _account(ev, u + "accountId")
-    invoked_by = opt_str(ev, u + "invokedBy")
-    credential_id = _clean(opt_str(ev, u + "credentialId"))
-    access_key = _clean(opt_str(ev, u + "accessKeyId"))
-    behalf_user = opt_str(ev, u + "onBehalfOf.userId")
+    itype = _str(ui, "type", _UI)
+    arn = _clean(_str(ui, "arn", _UI))
+    principal_id = _clean(_str(ui, "principalId", _UI))
+    user_name = _clean(_str(ui, "userName", _UI))
+    account = _account(ui, "accountId", _UI)
+    invoked_by = _str(ui, "invokedBy", _UI)
+    credential_id = _clean(_str(ui, "credentialId", _UI))
+    access_key = _clean(_str(ui, "accessKeyId", _UI))
+    on_behalf = ui.get("onBehalfOf")
+    behalf_user = (
+        _str(on_behalf, "userId", _UI + "onBehalfOf.") if isinstance(on_behalf, dict) else ""
+    )
 
     # Unauthenticated requests (public S3 objects) are recorded as an AWSAccount with an
     # empty principalId and "anonymous" for the account.
@@ -368,24 +390,36 @@ def _actor(ev: dict[str, Any]) -> _Actor:
     _put(attrs, "identity_type", itype)
     _put(attrs, "principal_id", principal_id)
     _put(attrs, "user_name", user_name)
-    _put(attrs, "identity_provider", opt_str(ev, u + "identityProvider"))
+    _put(attrs, "identity_provider", _str(ui, "identityProvider", _UI))
     _put(attrs, "invoked_by", invoked_by)
     _put(attrs, "credential_id", credential_id)
-    _put(attrs, "invoked_by_delegate_account", _account(ev, u + "invokedByDelegate.accountId"))
-    if opt_dict(ev, u + "onBehalfOf"):
+    delegate = ui.get("invokedByDelegate")
+    if isinstance(delegate, dict):
+        _put(
+            attrs,
+            "invoked_by_delegate_account",
+            _account(delegate, "accountId", _UI + "invokedByDelegate."),
+        )
+    behalf = _dict(ui, "onBehalfOf", _UI)
+    if behalf:
         _put(attrs, "on_behalf_of_user_id", behalf_user)
         _put(
-            attrs, "on_behalf_of_identity_store_arn", opt_str(ev, u + "onBehalfOf.identityStoreArn")
+            attrs,
+            "on_behalf_of_identity_store_arn",
+            _str(behalf, "identityStoreArn", _UI + "onBehalfOf."),
         )
-    if opt_dict(ev, u + "inScopeOf"):
-        _put(attrs, "in_scope_of_issued_to", opt_str(ev, u + "inScopeOf.credentialsIssuedTo"))
-        _put(attrs, "in_scope_of_source_arn", opt_str(ev, u + "inScopeOf.sourceArn"))
-        _put(attrs, "in_scope_of_issuer_type", opt_str(ev, u + "inScopeOf.issuerType"))
+    scope = _dict(ui, "inScopeOf", _UI)
+    if scope:
+        prefix = _UI + "inScopeOf."
+        _put(attrs, "in_scope_of_issued_to", _str(scope, "credentialsIssuedTo", prefix))
+        _put(attrs, "in_scope_of_source_arn", _str(scope, "sourceArn", prefix))
+        _put(attrs, "in_scope_of_issuer_type", _str(scope, "issuerType", prefix))
     mfa: bool | None = None
-    source_identity = opt_str(ev, u + "sourceIdentity")
-    if opt_dict(ev, u + "sessionContext"):
-        mfa, source_identity = _session_context(ev, attrs, source_identity)
-    issuer_arn = opt_str(ev, u + "sessionContext.sessionIssuer.arn")
+    source_identity = _str(ui, "sourceIdentity", _UI)
+    issuer_arn = ""
+    context = _dict(ui, "sessionContext", _UI)
+    if context:
+        mfa, source_identity, issuer_arn = _session_context(context, attrs, source_identity)
 
     return _Actor(
         principal=principal,
@@ -401,23 +435,28 @@ def _actor(ev: dict[str, Any]) -> _Actor:
 
 
 def _session_context(
-    ev: dict[str, Any], attrs: dict[str, Any], source_identity: str
-) -> tuple[bool | None, str]:
-    """Fill the sessionContext attrs; return (mfa, source identity)."""
-    base = "userIdentity.sessionContext"
-    if opt_dict(ev, f"{base}.sessionIssuer"):
-        _put(attrs, "session_issuer_arn", opt_str(ev, f"{base}.sessionIssuer.arn"))
-        _put(attrs, "session_issuer_type", opt_str(ev, f"{base}.sessionIssuer.type"))
-        _put(attrs, "session_issuer_principal_id", opt_str(ev, f"{base}.sessionIssuer.principalId"))
-    _put(attrs, "session_created", _time_text(get(ev, f"{base}.attributes.creationDate")))
-    web = get(ev, f"{base}.webIdFederationData")
+    context: dict[str, Any], attrs: dict[str, Any], source_identity: str
+) -> tuple[bool | None, str, str]:
+    """Fill the sessionContext attrs; return (mfa, source identity, session issuer ARN)."""
+    issuer = _dict(context, "sessionIssuer", _SC)
+    issuer_arn = ""
+    if issuer:
+        issuer_arn = _str(issuer, "arn", _ISSUER)
+        _put(attrs, "session_issuer_arn", issuer_arn)
+        _put(attrs, "session_issuer_type", _str(issuer, "type", _ISSUER))
+        _put(attrs, "session_issuer_principal_id", _str(issuer, "principalId", _ISSUER))
+    session = context.get("attributes")
+    if not isinstance(session, dict):
+        session = {}
+    _put(attrs, "session_created", _time_text(session.get("creationDate")))
+    web = context.get("webIdFederationData")
     if isinstance(web, dict):
         _put(attrs, "web_id_federation_provider", _text(web, "federatedProvider"))
-    _put(attrs, "ec2_role_delivery", opt_str(ev, f"{base}.ec2RoleDelivery"))
-    _put(attrs, "assumed_root", _bool_text(get(ev, f"{base}.assumedRoot")))
-    _put(attrs, "sign_in_session_arn", opt_str(ev, f"{base}.signInSessionArn"))
-    mfa = _truth(get(ev, f"{base}.attributes.mfaAuthenticated"))
-    return mfa, opt_str(ev, f"{base}.sourceIdentity") or source_identity
+    _put(attrs, "ec2_role_delivery", _str(context, "ec2RoleDelivery", _SC))
+    _put(attrs, "assumed_root", _bool_text(context.get("assumedRoot")))
+    _put(attrs, "sign_in_session_arn", _str(context, "signInSessionArn", _SC))
+    mfa = _truth(session.get("mfaAuthenticated"))
+    return mfa, _str(context, "sourceIdentity", _SC) or source_identity, issuer_arn
 
 
 def _fallback_principal(
@@ -462,9 +501,14 @@ def _partition(arn: str) -> str:
 
 
 def _issue(
-    ev: dict[str, Any], service: str, name: str, method: str, actor: _Actor, outcome: str
+    ev: dict[str, Any],
+    service: str,
+    name: str,
+    method: str,
+    actor: _Actor,
+    outcome: str,
+    request: dict[str, Any],
 ) -> _Issue:
-    request = _obj(ev, "requestParameters")
     response = _obj(ev, "responseElements")
     if service == "sso-oauth":
         return _sso_token_issue(ev, method)
@@ -556,15 +600,15 @@ def _sso_role_issue(
 # --- what happened -------------------------------------------------------------------------
 
 
-def _outcome(ev: dict[str, Any], service: str, name: str) -> str:
-    if opt_str(ev, "errorCode") or opt_str(ev, "errorMessage"):
+def _outcome(ev: dict[str, Any], service: str, name: str, error: bool) -> str:
+    if error:
         return "failure"
     if service in _SIGNIN_SERVICES:
         # Sign-in events report failure as {"ConsoleLogin": "Failure"}, often with no errorCode.
         status = _text(_obj(ev, "responseElements"), name).lower()
         if status == "failure":
             return "failure"
-    if opt_str(ev, "eventType") == "AwsCloudTrailInsight":
+    if _str(ev, "eventType") == "AwsCloudTrailInsight":
         return "unknown"
     return "success"
 
@@ -574,7 +618,7 @@ def _category(ev: dict[str, Any], service: str, name: str, issue: _Issue | None)
         return CREDENTIAL_ISSUE
     if (
         service in _SIGNIN_SERVICES
-        or opt_str(ev, "eventType").lower() == "awsconsolesignin"
+        or _str(ev, "eventType").lower() == "awsconsolesignin"
         or (service == "sso" and name in _SSO_SIGNIN)
     ):
         return AUTHENTICATION
@@ -591,16 +635,17 @@ def _category(ev: dict[str, Any], service: str, name: str, issue: _Issue | None)
 
 
 def _is_data_event(ev: dict[str, Any]) -> bool:
-    if opt_str(ev, "eventCategory").lower() == "data":
+    if _str(ev, "eventCategory").lower() == "data":
         return True
-    return _truth(get(ev, "managementEvent")) is False
+    return _truth(ev.get("managementEvent")) is False
 
 
 # --- what was touched ----------------------------------------------------------------------
 
 
-def _resource(ev: dict[str, Any], service: str, name: str, actor: _Actor) -> tuple[str, str]:
-    request = _obj(ev, "requestParameters")
+def _resource(
+    ev: dict[str, Any], service: str, name: str, actor: _Actor, request: dict[str, Any]
+) -> tuple[str, str]:
     resources = _resources(ev)
     if service == "s3":
         found = _s3_resource(request, resources)
@@ -622,7 +667,7 @@ def _resource(ev: dict[str, Any], service: str, name: str, actor: _Actor) -> tup
 
 def _resources(ev: dict[str, Any]) -> list[tuple[str, str]]:
     """(ARN, type) of each resources[] entry; S3 list calls give an ARNPrefix instead."""
-    value = get(ev, "resources")
+    value = ev.get("resources")
     if not isinstance(value, list):
         return []
     found: list[tuple[str, str]] = []
@@ -685,18 +730,41 @@ def _text(node: dict[str, Any], key: str) -> str:
     return ""
 
 
-def _account(record: dict[str, Any], path: str) -> str:
+def _str(node: dict[str, Any], key: str, prefix: str = "") -> str:
+    """opt_str of ``node[key]``, node being the object at ``prefix``: errors name the full path.
+
+    Every record reads dozens of these, nearly all text or absent; those return at once.
+    """
+    value = node.get(key)
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return text_value(value, prefix + key)
+
+
+def _dict(node: dict[str, Any], key: str, prefix: str = "") -> dict[str, Any]:
+    """opt_dict of ``node[key]``, node being the object at ``prefix``."""
+    value = node.get(key)
+    if isinstance(value, dict):
+        return value
+    return object_value(value, prefix + key)
+
+
+def _account(node: dict[str, Any], key: str, prefix: str = "") -> str:
     """An account id; a number that lost its leading zeros gets them back."""
-    value = get(record, path)
+    value = node.get(key)
+    if isinstance(value, str):
+        return value
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return str(value).zfill(12)
-    return opt_str(record, path)
+    return text_value(value, prefix + key)
 
 
 def _clean(value: str) -> str:
     """The value, or "" when CloudTrail redacted it."""
     text = value.strip()
-    if text == _HIDDEN or (len(text) >= 3 and set(text) == {"*"}):
+    if text == _HIDDEN or (len(text) >= 3 and text[0] == "*" and set(text) == {"*"}):
         return ""
     return text
 
@@ -741,6 +809,9 @@ def _time_text(value: Any) -> str:
     """
     if value is None or value == "":
         return ""
+    plain = _plain_utc(value)
+    if plain is not None:
+        return iso(plain)
     if isinstance(value, str):
         basic = _BASIC_TIME.match(value.strip())
         if basic:
@@ -750,6 +821,37 @@ def _time_text(value: Any) -> str:
         return iso(parse_time(value, "time"))
     except RecordError:
         return ""
+
+
+def _event_time(value: Any) -> datetime:
+    """The eventTime, as parse_time reads it."""
+    plain = _plain_utc(value)
+    return plain if plain is not None else parse_time(value, "eventTime")
+
+
+def _plain_utc(value: Any) -> datetime | None:
+    """A "2024-05-14T09:20:17Z" timestamp, None for any other form or an invalid one.
+
+    CloudTrail writes its times in this one form; reading it directly spares parse_time's
+    normalizing, and gives the same value for every text it accepts.
+    """
+    if (
+        isinstance(value, str)
+        and len(value) == 20
+        and value[19] == "Z"
+        and value[10] == "T"
+        and value[4] == "-"
+        and value[7] == "-"
+        and value[13] == ":"
+        and value[16] == ":"
+        and value[0].isdigit()
+        and "." not in value
+    ):
+        try:
+            return datetime.fromisoformat(value[:19]).replace(tzinfo=UTC)
+        except ValueError:
+            return None
+    return None
 
 
 def _expiration(value: Any) -> str:

@@ -36,6 +36,15 @@ def opt_str(record: Any, path: str) -> str:
     Raises RecordError when the field holds an object or array where text belongs.
     """
     value = get(record, path)
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return text_value(value, path)
+
+
+def text_value(value: Any, path: str) -> str:
+    """opt_str's reading of a value already taken from the record at ``path``."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -57,7 +66,11 @@ def req_str(record: Any, path: str) -> str:
 
 def opt_dict(record: Any, path: str) -> dict[str, Any]:
     """An object field, {} when absent or null; RecordError when it is another type."""
-    value = get(record, path)
+    return object_value(get(record, path), path)
+
+
+def object_value(value: Any, path: str) -> dict[str, Any]:
+    """opt_dict's reading of a value already taken from the record at ``path``."""
     if value is None:
         return {}
     if not isinstance(value, dict):
