@@ -24,6 +24,7 @@ from forensics.engine.model import (
     NormalizedEvent,
     RecordError,
 )
+from forensics.engine.parsers import cloudtrail_calls as calls
 from forensics.engine.parsers.common import (
     iso,
     object_value,
@@ -40,139 +41,6 @@ _ANONYMOUS = {"anonymous", "anonymous_principal"}
 _EVENTBRIDGE_SUFFIX = "via CloudTrail"
 # Event history exports and LookupEvents carry the record as a JSON string under these keys.
 _EMBEDDED_KEYS = ("eventJson", "CloudTrailEvent")
-
-_ACTOR_KINDS = {
-    "Root": "root",
-    "IAMUser": "user",
-    "AssumedRole": "role_session",
-    "Role": "role_session",
-    "FederatedUser": "federated_session",
-    "SAMLUser": "federated_session",
-    "WebIdentityUser": "federated_session",
-    "IdentityCenterUser": "identity_center_user",
-    "AWSService": "service",
-    # Another account, a directory user or an unknown type: the log does not say what kind
-    # of principal stood behind the request.
-    "AWSAccount": "unknown",
-    "Directory": "unknown",
-    "Unknown": "unknown",
-}
-
-# (service, eventName) -> hop method of the credential the call hands out.
-_ISSUING: dict[tuple[str, str], str] = {
-    ("sts", "AssumeRole"): "assume-role",
-    ("sts", "AssumeRoleWithSAML"): "saml-federation",
-    ("sts", "AssumeRoleWithWebIdentity"): "web-identity",
-    ("sts", "GetSessionToken"): "session-token",
-    ("sts", "GetFederationToken"): "federation-token",
-    ("sts", "AssumeRoot"): "assume-role",
-    ("sso", "GetRoleCredentials"): "sso",
-    ("portal.sso", "GetRoleCredentials"): "sso",
-    ("sso-oauth", "CreateTokenWithIAM"): "sso",
-    ("sso-oauth", "CreateToken"): "sso",
-}
-
-_SIGNIN_SERVICES = {"signin"}
-_SSO_SIGNIN = {"Authenticate", "Federate", "UserAuthentication", "CredentialChallenge"}
-
-# Calls that grant, widen or remove access. IAM is listed whole; other services by name.
-
-
-def _names(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# Calls that grant, widen or remove access. IAM is listed whole; other services by name.
-_IAM_PERMISSION = _names(
-    """
-    PutUserPolicy PutRolePolicy PutGroupPolicy AttachUserPolicy AttachRolePolicy
-    AttachGroupPolicy DetachUserPolicy DetachRolePolicy DetachGroupPolicy DeleteUserPolicy
-    DeleteRolePolicy DeleteGroupPolicy CreatePolicy CreatePolicyVersion DeletePolicy
-    DeletePolicyVersion SetDefaultPolicyVersion CreateRole DeleteRole UpdateRole
-    UpdateAssumeRolePolicy CreateServiceLinkedRole CreateUser DeleteUser CreateGroup
-    DeleteGroup AddUserToGroup RemoveUserFromGroup CreateAccessKey UpdateAccessKey
-    DeleteAccessKey CreateLoginProfile UpdateLoginProfile DeleteLoginProfile
-    PutUserPermissionsBoundary PutRolePermissionsBoundary DeleteUserPermissionsBoundary
-    DeleteRolePermissionsBoundary CreateInstanceProfile AddRoleToInstanceProfile
-    RemoveRoleFromInstanceProfile CreateSAMLProvider UpdateSAMLProvider DeleteSAMLProvider
-    CreateOpenIDConnectProvider DeleteOpenIDConnectProvider AddClientIDToOpenIDConnectProvider
-    UpdateOpenIDConnectProviderThumbprint EnableMFADevice DeactivateMFADevice ResyncMFADevice
-    CreateVirtualMFADevice DeleteVirtualMFADevice UploadSSHPublicKey UploadSigningCertificate
-    CreateServiceSpecificCredential
-    """
-)
-_ANY_SERVICE_PERMISSION = _names(
-    "PutResourcePolicy DeleteResourcePolicy AddPermission RemovePermission"
-)
-_PERMISSION: dict[str, frozenset[str]] = {
-    "s3": _names(
-        """
-        PutBucketPolicy DeleteBucketPolicy PutBucketAcl PutObjectAcl PutBucketPublicAccessBlock
-        DeleteBucketPublicAccessBlock PutAccountPublicAccessBlock PutBucketOwnershipControls
-        PutAccessPointPolicy DeleteAccessPointPolicy
-        """
-    ),
-    "kms": _names("PutKeyPolicy CreateGrant RevokeGrant RetireGrant"),
-    "sso": _names(
-        """
-        CreateAccountAssignment DeleteAccountAssignment CreatePermissionSet DeletePermissionSet
-        ProvisionPermissionSet AttachManagedPolicyToPermissionSet
-        DetachManagedPolicyFromPermissionSet PutInlinePolicyToPermissionSet
-        DeleteInlinePolicyFromPermissionSet AttachCustomerManagedPolicyReferenceToPermissionSet
-        DetachCustomerManagedPolicyReferenceFromPermissionSet
-        PutPermissionsBoundaryToPermissionSet DeletePermissionsBoundaryFromPermissionSet
-        """
-    ),
-    "identitystore": _names("CreateGroupMembership DeleteGroupMembership"),
-    "organizations": _names("AttachPolicy DetachPolicy UpdatePolicy"),
-    "ec2": _names("ModifySnapshotAttribute ModifyImageAttribute"),
-    "rds": _names("ModifyDBSnapshotAttribute ModifyDBClusterSnapshotAttribute"),
-    "eks": _names(
-        "CreateAccessEntry DeleteAccessEntry AssociateAccessPolicy DisassociateAccessPolicy"
-    ),
-    "ecr": _names("SetRepositoryPolicy DeleteRepositoryPolicy"),
-    "lakeformation": _names(
-        "GrantPermissions RevokePermissions BatchGrantPermissions BatchRevokePermissions"
-    ),
-}
-
-# Management events that read data; data events are recognized by their own flags.
-_DATA_READS: dict[str, frozenset[str]] = {
-    "s3": _names("GetObject SelectObjectContent GetObjectAttributes"),
-    "dynamodb": _names(
-        """
-        GetItem BatchGetItem Query Scan ExecuteStatement BatchExecuteStatement
-        ExecuteTransaction TransactGetItems ExportTableToPointInTime
-        """
-    ),
-    "kms": _names("Decrypt"),
-    "secretsmanager": _names("GetSecretValue BatchGetSecretValue"),
-    "ssm": _names("GetParameter GetParameters GetParametersByPath GetParameterHistory"),
-    "rds-data": _names("ExecuteStatement BatchExecuteStatement ExecuteSql"),
-    "redshift-data": _names("ExecuteStatement BatchExecuteStatement GetStatementResult"),
-    "athena": _names("GetQueryResults"),
-    "logs": _names("GetLogEvents FilterLogEvents"),
-    "ebs": _names("GetSnapshotBlock"),
-    "lambda": _names("Invoke"),
-}
-
-# Where a readable resource name sits in requestParameters when resources[] is absent.
-_PARAM_RESOURCES: dict[str, tuple[tuple[str, str], ...]] = {
-    "dynamodb": (("tableName", "AWS::DynamoDB::Table"),),
-    "secretsmanager": (("secretId", "AWS::SecretsManager::Secret"),),
-    "kms": (("keyId", "AWS::KMS::Key"),),
-    "ssm": (("name", "AWS::SSM::Parameter"),),
-    "rds-data": (("resourceArn", "AWS::RDS::DBCluster"),),
-    "redshift-data": (("clusterIdentifier", "AWS::Redshift::Cluster"),),
-    "lambda": (("functionName", "AWS::Lambda::Function"),),
-    "sts": (("roleArn", "AWS::IAM::Role"),),
-    "iam": (
-        ("roleName", "AWS::IAM::Role"),
-        ("userName", "AWS::IAM::User"),
-        ("groupName", "AWS::IAM::Group"),
-        ("policyArn", "AWS::IAM::ManagedPolicy"),
-    ),
-}
 
 # Lambda records versioned operation names, e.g. "AddPermission20150331v2".
 _API_VERSION_SUFFIX = re.compile(r"\d{8}(v\d+)?$")
@@ -298,7 +166,7 @@ def _normalize(ev: dict[str, Any]) -> NormalizedEvent:
     # Beside an error code the message does not decide the outcome; it is read with the attrs.
     error_message = "" if error_code else _str(ev, "errorMessage")
     outcome = _outcome(ev, service, name, bool(error_code or error_message))
-    method = _ISSUING.get((service, name), "")
+    method = calls.ISSUING.get((service, name), "")
     request = _obj(ev, "requestParameters")
     issue = _issue(ev, service, name, method, actor, outcome, request) if method else None
     resource, resource_type = _resource(ev, service, name, actor, request)
@@ -313,7 +181,7 @@ def _normalize(ev: dict[str, Any]) -> NormalizedEvent:
         attrs.update(issue.attrs)
 
     mfa = actor.mfa
-    if mfa is None and service in _SIGNIN_SERVICES:
+    if mfa is None and service in calls.SIGNIN_SERVICES:
         mfa = _yes_no(_text(_obj(ev, "additionalEventData"), "MFAUsed"))
     return NormalizedEvent(
         source_kind=PARSER.kind,
@@ -384,7 +252,7 @@ def _actor(ev: dict[str, Any]) -> _Actor:
         principal = arn or _fallback_principal(
             itype, principal_id, user_name, invoked_by, behalf_user
         )
-        kind = _ACTOR_KINDS.get(itype) or _kind_from_arn(arn)
+        kind = calls.ACTOR_KINDS.get(itype) or _kind_from_arn(arn)
 
     attrs: dict[str, Any] = {}
     _put(attrs, "identity_type", itype)
@@ -603,7 +471,7 @@ def _sso_role_issue(
 def _outcome(ev: dict[str, Any], service: str, name: str, error: bool) -> str:
     if error:
         return "failure"
-    if service in _SIGNIN_SERVICES:
+    if service in calls.SIGNIN_SERVICES:
         # Sign-in events report failure as {"ConsoleLogin": "Failure"}, often with no errorCode.
         status = _text(_obj(ev, "responseElements"), name).lower()
         if status == "failure":
@@ -617,19 +485,19 @@ def _category(ev: dict[str, Any], service: str, name: str, issue: _Issue | None)
     if issue is not None:
         return CREDENTIAL_ISSUE
     if (
-        service in _SIGNIN_SERVICES
+        service in calls.SIGNIN_SERVICES
         or _str(ev, "eventType").lower() == "awsconsolesignin"
-        or (service == "sso" and name in _SSO_SIGNIN)
+        or (service == "sso" and name in calls.SSO_SIGNIN)
     ):
         return AUTHENTICATION
     base = _API_VERSION_SUFFIX.sub("", name) if service == "lambda" else name
     if (
-        (service == "iam" and base in _IAM_PERMISSION)
-        or base in _PERMISSION.get(service, ())
-        or base in _ANY_SERVICE_PERMISSION
+        (service == "iam" and base in calls.IAM_PERMISSION)
+        or base in calls.PERMISSION.get(service, ())
+        or base in calls.ANY_SERVICE_PERMISSION
     ):
         return PERMISSION_CHANGE
-    if _is_data_event(ev) or base in _DATA_READS.get(service, ()):
+    if _is_data_event(ev) or base in calls.DATA_READS.get(service, ()):
         return DATA_ACCESS
     return OTHER
 
@@ -658,7 +526,7 @@ def _resource(
     for arn, rtype in resources:
         if arn:
             return arn, rtype
-    for key, rtype in _PARAM_RESOURCES.get(service, ()):
+    for key, rtype in calls.PARAM_RESOURCES.get(service, ()):
         value = _text(request, key)
         if value:
             return value, rtype
