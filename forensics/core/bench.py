@@ -80,16 +80,21 @@ def measure_parallel_ingest(root: Path, workers: int, workdir: Path) -> tuple[in
         part = workdir / f"ingest-share-{i}.txt"
         part.write_text("\n".join(str(p) for p in files[i::workers]))
         lists.append(part)
+    return run_workers([["--ingest-share", str(part)] for part in lists], "ingest")
+
+
+def run_workers(arguments: list[list[str]], what: str) -> tuple[int, float]:
+    """Run one ``manage.py bench`` process per argument list, side by side; returns the sum
+    of the numbers they print last and the wall time until the last one ended."""
     manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench"]
     start = time.perf_counter()
     procs = [
-        subprocess.Popen([*manage, "--ingest-share", str(part)], stdout=subprocess.PIPE, text=True)
-        for part in lists
+        subprocess.Popen([*manage, *args], stdout=subprocess.PIPE, text=True) for args in arguments
     ]
     outputs = [proc.communicate()[0] for proc in procs]
     seconds = time.perf_counter() - start
     if any(proc.returncode for proc in procs):
-        raise RuntimeError("a parallel ingest worker failed (see above)")
+        raise RuntimeError(f"a parallel {what} worker failed (see above)")
     return sum(int(out.split()[-1]) for out in outputs), seconds
 
 
@@ -102,7 +107,7 @@ def empty_store() -> None:
     from django.apps import apps
 
     ingest = apps.get_app_config("ingest")
-    tables = [ingest.get_model(n)._meta.db_table for n in _INGESTED_TABLES if _has(ingest, n)]
+    tables = [ingest.get_model(name)._meta.db_table for name in _INGESTED_TABLES]
     qn = connection.ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -110,14 +115,6 @@ def empty_store() -> None:
         else:
             for table in tables:
                 cursor.execute(f"DELETE FROM {qn(table)}")  # noqa: S608
-
-
-def _has(app: Any, model_name: str) -> bool:
-    try:
-        app.get_model(model_name)
-    except LookupError:
-        return False
-    return True
 
 
 def _sample_rows(root: Path, limit: int) -> list[dict[str, Any]]:
@@ -188,19 +185,8 @@ def correlate_share(share: str) -> int:
 
 def measure_parallel_correlation(workers: int) -> tuple[int, float]:
     """Correlate the whole store again with ``workers`` processes, one share of chains each."""
-    manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench"]
-    start = time.perf_counter()
-    procs = [
-        subprocess.Popen(
-            [*manage, "--correlate-share", f"{i}/{workers}"], stdout=subprocess.PIPE, text=True
-        )
-        for i in range(workers)
-    ]
-    outputs = [proc.communicate()[0] for proc in procs]
-    seconds = time.perf_counter() - start
-    if any(proc.returncode for proc in procs):
-        raise RuntimeError("a parallel correlation worker failed (see above)")
-    return sum(int(out.split()[-1]) for out in outputs), seconds
+    shares = [["--correlate-share", f"{i}/{workers}"] for i in range(workers)]
+    return run_workers(shares, "correlation")
 
 
 def forget_attributions() -> None:
