@@ -1,5 +1,6 @@
-"""Set-based writes: rows go into a temporary staging table in bulk (COPY on PostgreSQL,
-executemany on SQLite), then one INSERT ... SELECT or UPDATE ... FROM moves them.
+"""Set-based writes: rows go into a table in bulk (COPY on PostgreSQL, executemany on
+SQLite), either straight into their own table or into a temporary staging table from which
+one INSERT ... SELECT or UPDATE ... FROM moves them.
 
 The ORM's bulk_create/bulk_update build one expression per value; at millions of events that
 dominates everything else, so the hot paths use this instead.
@@ -65,14 +66,34 @@ class Staging:
             cursor.execute(f"TRUNCATE {self.q_name}")
         else:
             cursor.execute(f"DELETE FROM {self.q_name}")  # noqa: S608
-        if connection.vendor == "postgresql":
-            raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-            with raw.copy(f"COPY {self.q_name} ({self.q_columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(self.columns))
-            cursor.executemany(
-                f"INSERT INTO {self.q_name} ({self.q_columns}) VALUES ({marks})",  # noqa: S608
-                list(rows),
-            )
+        _write(cursor, self.q_name, self.columns, rows)
+
+
+def insert(
+    cursor: Any, model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert ``rows`` (tuples in ``columns`` order) straight into ``model``'s table.
+
+    On PostgreSQL this is COPY, which routes each row to its partition; a failing row raises
+    Django's database errors, as a statement through the ORM's cursor would.
+    """
+    _write(cursor, connection.ops.quote_name(model._meta.db_table), columns, rows)
+
+
+def _write(
+    cursor: Any, q_table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    qn = connection.ops.quote_name
+    q_columns = ", ".join(qn(c) for c in columns)
+    if connection.vendor == "postgresql":
+        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+        copy_sql = f"COPY {q_table} ({q_columns}) FROM STDIN"
+        with connection.wrap_database_errors, raw.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join(["%s"] * len(columns))
+        cursor.executemany(
+            f"INSERT INTO {q_table} ({q_columns}) VALUES ({marks})",  # noqa: S608
+            list(rows),
+        )

@@ -33,6 +33,8 @@ PARTITION_LOCK = 0x6576656E7470
 # Months known to have a partition, per database alias. Filled only after the creating or
 # checking transaction commits, so a rolled-back partition is never taken as present.
 _known: dict[str, set[date]] = {}
+# Months whose partition this process found with statistics, or gathered them for.
+_analyzed: dict[str, set[date]] = {}
 
 
 class PartitionError(RuntimeError):
@@ -71,49 +73,49 @@ def month_of(when: datetime) -> date | None:
     return month if FIRST_MONTH <= month < END_MONTH else None
 
 
-def ensure_months(cursor: Any, staging: str) -> None:
-    """Make the month partitions the rows of a staging table need (``staging`` quoted)."""
-    if cursor.db.vendor != "postgresql":
-        return
-    cursor.execute(
-        "SELECT DISTINCT date_trunc('month', event_time AT TIME ZONE 'UTC')::date "  # noqa: S608
-        f"FROM {staging} WHERE event_time >= {bound(FIRST_MONTH)} "
-        f"AND event_time < {bound(END_MONTH)}"
-    )
-    months = {row[0] for row in cursor.fetchall()}
-    _ensure(cursor, months, lambda missing: _unclaimed_months(cursor, staging, missing))
-
-
-def _unclaimed_months(cursor: Any, staging: str, months: set[date]) -> set[date]:
-    """The months among ``months`` with a staged row whose key is not claimed yet.
-
-    The others hold only duplicates, which need no partition: re-sent records of a detached
-    month do not bring back an empty partition for it. A claim not committed yet counts as
-    absent here, so every row that can still be stored is covered.
-    """
-    cursor.execute(
-        "SELECT DISTINCT date_trunc('month', s.event_time AT TIME ZONE 'UTC')::date "  # noqa: S608
-        f"FROM {staging} AS s WHERE s.event_time >= {bound(min(months))} "
-        f"AND s.event_time < {bound(next_month(max(months)))} AND NOT EXISTS "
-        f"(SELECT 1 FROM {KEY_TABLE} AS k WHERE k.dedupe_key = s.dedupe_key)"
-    )
-    return months & {row[0] for row in cursor.fetchall()}
-
-
-def ensure_for_times(times: Iterable[datetime], using: str = DEFAULT_DB_ALIAS) -> None:
-    """Make the month partitions events with these times need (for the ORM's writes)."""
+def ensure_for_times(times: Iterable[datetime], using: str = DEFAULT_DB_ALIAS) -> set[date]:
+    """Make the month partitions events with these times need; returns those months."""
     connection = connections[using]
     if connection.vendor != "postgresql":
-        return
+        return set()
     months = {m for m in map(month_of, times) if m is not None}
     if months - _known.get(using, set()):
         with connection.cursor() as cursor:
             _ensure(cursor, months)
+    return months
+
+
+def analyze_when_new(months: set[date], using: str = DEFAULT_DB_ALIAS) -> None:
+    """Once the current transaction commits, gather statistics on those of these months'
+    partitions that have none yet.
+
+    A partition made during a bulk load has no statistics until autovacuum comes round (a
+    minute or more later). Meanwhile the planner takes it for nearly empty, and a join on it,
+    such as correlation writing its results back, can read the whole partition for every
+    chunk of events: quadratic in the load. Sampled statistics, once, are enough: as the
+    partition grows the planner scales them by its size on disk.
+    """
+    fresh = months - _analyzed.get(using, set())
+    if fresh:
+        transaction.on_commit(lambda: _analyze(fresh, using), using=using)
+
+
+def _analyze(months: set[date], using: str) -> None:
+    done = _analyzed.setdefault(using, set())
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relname = ANY(%s) AND reltuples < 0",
+            [[month_name(m) for m in months]],
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"ANALYZE {cursor.db.ops.quote_name(name)}")
+    done.update(months)
 
 
 def forget(using: str = DEFAULT_DB_ALIAS) -> None:
     """Drop what this process believes exists (a month was detached behind its back)."""
     _known.pop(using, None)
+    _analyzed.pop(using, None)
 
 
 def is_missing_month(exc: BaseException) -> bool:

@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
@@ -441,31 +442,35 @@ def staged_rows(rows: Iterable[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
 def insert_events(rows: list[dict[str, Any]]) -> set[str]:
     """Store rows (unique by dedupe_key), skipping keys already stored; returns the keys stored.
 
-    Rows are loaded into a staging table in bulk (COPY on PostgreSQL). A row is stored only
-    when its key is newly claimed in EventKey, in the same transaction: the key stays unique
-    across the event table's monthly partitions and the stored/duplicate counts are exact.
+    The keys are claimed in EventKey first, in the same transaction, and only the rows whose
+    key this call claimed are written, straight into the event table (COPY on PostgreSQL):
+    each row is written once, the key stays unique across the event table's monthly
+    partitions, and the stored/duplicate counts are exact.
     """
     if not rows:
         return set()
-    staging = bulk.Staging("ingest_event_staging", Event, insert_columns())
-    keys = [row["dedupe_key"] for row in rows]
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        staging.load(cursor, staged_rows(rows))
-        partitions.ensure_months(cursor, staging.q_name)
+        claimed = _claim(cursor, [row["dedupe_key"] for row in rows])
+        stored = [row for row in rows if row["dedupe_key"] in claimed]
+        if not stored:
+            return claimed
+        months = partitions.ensure_for_times(row["event_time"] for row in stored)
         try:
             with transaction.atomic():
-                return _claim_and_insert(cursor, staging, keys)
+                bulk.insert(cursor, Event, insert_columns(), staged_rows(stored))
         except IntegrityError as exc:
             if not partitions.is_missing_month(exc):
                 raise
-        # A month this process knew was detached since: look again, then store.
-        partitions.forget()
-        partitions.ensure_months(cursor, staging.q_name)
-        return _claim_and_insert(cursor, staging, keys)
+            # A month this process knew was detached since: look again, then store.
+            partitions.forget()
+            months = partitions.ensure_for_times(row["event_time"] for row in stored)
+            bulk.insert(cursor, Event, insert_columns(), staged_rows(stored))
+    partitions.analyze_when_new(months)
+    return claimed
 
 
-def _claim_and_insert(cursor: Any, staging: bulk.Staging, keys: list[str]) -> set[str]:
-    """Claim the staged keys and store the rows whose key this call claimed."""
+def _claim(cursor: Any, keys: list[str]) -> set[str]:
+    """Claim these keys; returns those this call claimed (not claimed before)."""
     key_table = connection.ops.quote_name(EventKey._meta.db_table)
     if connection.vendor == "postgresql":
         # A key claimed by a concurrent, uncommitted insert makes ON CONFLICT wait for it
@@ -473,39 +478,19 @@ def _claim_and_insert(cursor: Any, staging: bulk.Staging, keys: list[str]) -> se
         # ingests take those waits in one order, so they cannot deadlock.
         cursor.execute(
             f"INSERT INTO {key_table} (dedupe_key) "  # noqa: S608
-            f"SELECT dedupe_key FROM {staging.q_name} ORDER BY dedupe_key "
-            "ON CONFLICT DO NOTHING RETURNING dedupe_key"
+            "SELECT k FROM unnest(%s::text[]) AS k ORDER BY k "
+            "ON CONFLICT DO NOTHING RETURNING dedupe_key",
+            [keys],
         )
-        claimed = {r[0] for r in cursor.fetchall()}
-        # Only the rows whose key this call claimed are stored. Filtering in Python keeps
-        # the insert a plain scan: joined to the claim in one statement, the planner (no
-        # statistics on a temporary table) chose a nested loop, quadratic in the chunk.
-        unclaimed = [k for k in keys if k not in claimed]
-        if unclaimed:
-            cursor.execute(
-                f"DELETE FROM {staging.q_name} WHERE dedupe_key = ANY(%s)",  # noqa: S608
-                [unclaimed],
-            )
-        if claimed:
-            cursor.execute(
-                f"INSERT INTO {staging.q_table} ({staging.q_columns}) "  # noqa: S608
-                f"SELECT {staging.q_columns} FROM {staging.q_name}"
-            )
-        return claimed
-    # SQLite has one writer: no other connection can claim a key between the two statements.
-    cursor.execute(
-        f"INSERT INTO {staging.q_table} ({staging.q_columns}) "  # noqa: S608
-        f"SELECT {staging.q_columns} FROM {staging.q_name} AS s WHERE NOT EXISTS "
-        f"(SELECT 1 FROM {key_table} AS k WHERE k.dedupe_key = s.dedupe_key) "
-        "RETURNING dedupe_key"
-    )
-    stored = {r[0] for r in cursor.fetchall()}
-    # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT.
-    cursor.execute(
-        f"INSERT INTO {key_table} (dedupe_key) "  # noqa: S608
-        f"SELECT dedupe_key FROM {staging.q_name} WHERE true ON CONFLICT DO NOTHING"
-    )
-    return stored
+    else:
+        # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT.
+        cursor.execute(
+            f"INSERT INTO {key_table} (dedupe_key) "  # noqa: S608
+            "SELECT value FROM json_each(%s) WHERE true "
+            "ON CONFLICT DO NOTHING RETURNING dedupe_key",
+            [orjson.dumps(keys).decode()],
+        )
+    return {r[0] for r in cursor.fetchall()}
 
 
 def ingest_path(

@@ -97,6 +97,28 @@ def test_events_of_two_months_land_in_two_partitions(source):
     }
 
 
+def reltuples(table: str) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        return cursor.fetchone()[0]
+
+
+@postgres_only
+def test_a_month_partition_gets_statistics_once_its_first_rows_commit(
+    source, django_capture_on_commit_callbacks
+):
+    # Without them the planner takes a freshly loaded partition for empty, and correlation's
+    # write-back joined to it reads the whole partition for every chunk.
+    partitions.forget()
+    records = [ct_record(n, eventTime="2034-06-01T00:00:00Z") for n in range(3)]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        ingest(source, records_file(records))
+    assert reltuples("ingest_event_y2034m06") < 0  # none before the commit
+    for callback in callbacks:
+        callback()
+    assert reltuples("ingest_event_y2034m06") == 3
+
+
 def test_a_kubernetes_record_re_sent_with_another_stage_time_is_a_duplicate(source):
     # The stages of one request share its auditID; the parser takes stageTimestamp, and
     # here the two stages fall in two months.
@@ -195,15 +217,24 @@ def test_a_month_the_process_believes_present_but_was_detached_is_made_again(sou
 
 @postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_meeting_a_new_month_both_store_their_rows():
+@pytest.mark.parametrize(
+    ("b_records", "month"),
+    # Each case its own month: partitions outlive the test that made them.
+    [((3, 4), 2), ((4, 5), 4)],
+    ids=["one-record-in-common", "disjoint"],
+)
+def test_two_workers_meeting_a_new_month_both_store_their_rows(b_records, month):
     source = Source.objects.create(name="race")
     batch = IngestBatch.objects.create(
         source=source, via=IngestBatch.API, filename="r.json", sha256="0" * 64, size=1
     )
     warm_up = [row(batch, ct_record(1, eventTime="2033-01-01T00:00:00Z"))]
-    rows_a = [row(batch, ct_record(n, eventTime="2033-02-01T00:00:00Z")) for n in (2, 3)]
-    # B also carries one of A's records: exactly one of them may store it.
-    rows_b = [row(batch, ct_record(n, eventTime="2033-02-02T00:00:00Z")) for n in (3, 4)]
+    rows_a = [row(batch, ct_record(n, eventTime=f"2033-{month:02d}-01T00:00:00Z")) for n in (2, 3)]
+    # With a record in common, exactly one of them may store it (B waits for A's claim on
+    # it); without, B waits for A's partition of the month.
+    rows_b = [
+        row(batch, ct_record(n, eventTime=f"2033-{month:02d}-02T00:00:00Z")) for n in b_records
+    ]
     a_holds, a_may_commit, b_ready, b_go = (threading.Event() for _ in range(4))
     stored: dict[str, set[str]] = {}
     errors: list[BaseException] = []
@@ -212,7 +243,7 @@ def test_two_workers_meeting_a_new_month_both_store_their_rows():
     def worker_a() -> None:
         try:
             with transaction.atomic():
-                stored["a"] = services.insert_events(rows_a)  # makes February, holds it
+                stored["a"] = services.insert_events(rows_a)  # makes the month, holds it
                 a_holds.set()
                 assert a_may_commit.wait(30)
         except BaseException as exc:
@@ -223,7 +254,7 @@ def test_two_workers_meeting_a_new_month_both_store_their_rows():
 
     def worker_b() -> None:
         try:
-            # A session that has ingested before (its staging table exists), as a worker has.
+            # A session that has ingested before, as a worker has.
             with transaction.atomic():
                 services.insert_events(warm_up)
             with connection.cursor() as cursor:
@@ -246,7 +277,7 @@ def test_two_workers_meeting_a_new_month_both_store_their_rows():
     a.start()
     assert a_holds.wait(30)
     b_go.set()
-    # B gets as far as waiting for A (for the partition lock) before A commits.
+    # B gets as far as waiting for A before A commits.
     deadline = time.monotonic() + 30
     while not waiting_on_a_lock(b_pid[0]):
         assert time.monotonic() < deadline and not errors, errors
@@ -255,10 +286,13 @@ def test_two_workers_meeting_a_new_month_both_store_their_rows():
     a.join(30)
     b.join(30)
     assert not errors, errors
-    keys = {n: f"cloudtrail:{ct_record(n)['eventID']}" for n in (2, 3, 4)}
-    assert stored == {"a": {keys[2], keys[3]}, "b": {keys[4]}}
+    keys = {n: f"cloudtrail:{ct_record(n)['eventID']}" for n in (2, 3, 4, 5)}
+    assert stored == {
+        "a": {keys[2], keys[3]},
+        "b": {keys[n] for n in b_records if n != 3},
+    }
     where = placement()
-    assert {where[k] for k in keys.values()} == {"ingest_event_y2033m02"}
+    assert {where[keys[n]] for n in {2, 3, *b_records}} == {f"ingest_event_y2033m{month:02d}"}
     assert Event.objects.filter(dedupe_key=keys[3]).count() == 1
 
 
