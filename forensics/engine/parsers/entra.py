@@ -1,9 +1,11 @@
 """Microsoft Entra sign-in logs and the Azure Activity log, in the shapes their producers emit.
 
-Sign-ins come from Microsoft Graph (``auditLogs/signIns``: one signIn resource per record) or
+Sign-ins come from Microsoft Graph (``auditLogs/signIns``: one signIn resource per record),
 from an Azure Monitor diagnostic export (``time``, ``category`` and the same fields under
-``properties``). Activity events come from an Azure Monitor export (``identity.claims``) or
-from the Activity Log REST API (``claims``, ``eventDataId``). A sign-in's
+``properties``) or from a Log Analytics / Microsoft Sentinel export of the sign-in tables
+(``SigninLogs`` and the AAD*SignInLogs tables: PascalCase columns). Activity events come from
+an Azure Monitor export (``identity.claims``), from the Activity Log REST API (``claims``,
+``eventDataId``) or from a Log Analytics export of the ``AzureActivity`` table. A sign-in's
 ``uniqueTokenIdentifier`` is the ``uti`` claim Azure Resource Manager records on every
 Activity event made with that token, which links the two exactly.
 """
@@ -20,7 +22,13 @@ from forensics.engine.model import (
     NormalizedEvent,
 )
 from forensics.engine.parsers.common import get, opt_dict, opt_str, parse_time, str_list
-from forensics.engine.parsers.microsoft import clean, first, record_object
+from forensics.engine.parsers.microsoft import (
+    clean,
+    column_names,
+    first,
+    log_analytics_row,
+    record_object,
+)
 
 # Azure Monitor diagnostic categories of the Entra sign-in logs, and the sign-in kind of each.
 SIGNIN_CATEGORIES: dict[str, str] = {
@@ -29,6 +37,61 @@ SIGNIN_CATEGORIES: dict[str, str] = {
     "ServicePrincipalSignInLogs": "service_principal",
     "ManagedIdentitySignInLogs": "managed_identity",
 }
+
+# Log Analytics tables of the sign-in logs, and the Graph signInEventTypes value of each.
+LOG_ANALYTICS_SIGNIN_TABLES: dict[str, str] = {
+    "SigninLogs": "interactiveUser",
+    "AADNonInteractiveUserSignInLogs": "nonInteractiveUser",
+    "AADServicePrincipalSignInLogs": "servicePrincipal",
+    "AADManagedIdentitySignInLogs": "managedIdentity",
+}
+# The sign-in tables' columns this parser reads, by the Graph field each one holds. The
+# service-principal and managed-identity tables have no CreatedDateTime: TimeGenerated is
+# the sign-in's time there. Category is left out (Type says the same), and so is TenantId,
+# the workspace's tenant: AADTenantId is the directory's.
+_SIGNIN_COLUMNS = {
+    "Id": "id",
+    "CreatedDateTime": "createdDateTime",
+    "TimeGenerated": "createdDateTime",
+    "OperationName": "operationName",
+    "ResultType": "resultType",
+    "Status": "status",
+    "UserPrincipalName": "userPrincipalName",
+    "UserId": "userId",
+    "AppId": "appId",
+    "AppDisplayName": "appDisplayName",
+    "ServicePrincipalId": "servicePrincipalId",
+    "ServicePrincipalName": "servicePrincipalName",
+    "ServicePrincipalCredentialKeyId": "servicePrincipalCredentialKeyId",
+    "ServicePrincipalCredentialThumbprint": "servicePrincipalCredentialThumbprint",
+    "ManagedIdentityType": "managedIdentityType",
+    "IsInteractive": "isInteractive",
+    "UniqueTokenIdentifier": "uniqueTokenIdentifier",
+    "AADTenantId": "tenantId",
+    "ResourceTenantId": "resourceTenantId",
+    "HomeTenantId": "homeTenantId",
+    "OriginalRequestId": "originalRequestId",
+    "CorrelationId": "correlationId",
+    "IPAddress": "ipAddress",
+    "UserAgent": "userAgent",
+    "ResourceDisplayName": "resourceDisplayName",
+    "ResourceIdentity": "resourceId",
+    "AuthenticationRequirement": "authenticationRequirement",
+    "MfaDetail": "mfaDetail",
+}
+
+
+def _is_log_analytics_signin(record: dict[str, Any]) -> bool:
+    kind = record.get("Type")
+    return isinstance(kind, str) and kind in LOG_ANALYTICS_SIGNIN_TABLES and "Id" in record
+
+
+def _from_log_analytics_signin(row: dict[str, Any]) -> dict[str, Any]:
+    """A sign-in table row as the Graph signIn it was made from."""
+    record = log_analytics_row(row, _SIGNIN_COLUMNS)
+    record["signInEventTypes"] = [LOG_ANALYTICS_SIGNIN_TABLES[row["Type"]]]
+    return record
+
 
 # Graph signInEventTypes values, most specific first.
 _EVENT_TYPES = (
@@ -171,9 +234,12 @@ class EntraSignInParser:
     label = "Microsoft Entra sign-ins"
 
     def sniff(self, record: dict[str, Any]) -> bool:
-        """A Graph signIn or an Azure Monitor record of a sign-in log category."""
+        """A Graph signIn, an Azure Monitor record of a sign-in log category or a row of a
+        Log Analytics sign-in table."""
         if not isinstance(record, dict):
             return False
+        if _is_log_analytics_signin(record):
+            return True
         category = record.get("category")
         if isinstance(category, str) and category in SIGNIN_CATEGORIES:
             return isinstance(record.get("properties"), dict)
@@ -186,6 +252,12 @@ class EntraSignInParser:
     def parse(self, record: dict[str, Any]) -> NormalizedEvent:
         """Normalize one sign-in; RecordError names the field when it cannot be."""
         record = _record(record)
+        if _is_log_analytics_signin(record):
+            with column_names(_SIGNIN_COLUMNS):
+                return self._parse(_from_log_analytics_signin(record))
+        return self._parse(record)
+
+    def _parse(self, record: dict[str, Any]) -> NormalizedEvent:
         raw_category = record.get("category")
         category = raw_category if isinstance(raw_category, str) else ""
         monitor = category in SIGNIN_CATEGORIES
@@ -321,6 +393,34 @@ def _amr_has_mfa(claims: dict[str, Any]) -> bool | None:
     return None
 
 
+# The AzureActivity table's columns this parser reads, by the Activity Log API field each
+# one holds (a ``_d`` column is the dynamic twin of a text one, in older rows). TenantId is
+# the workspace's tenant and is left out: the directory's comes from the claims.
+_ACTIVITY_COLUMNS = {
+    "EventDataId": "eventDataId",
+    "TimeGenerated": "eventTimestamp",
+    "Caller": "caller",
+    "CallerIpAddress": "callerIpAddress",
+    "CorrelationId": "correlationId",
+    "OperationNameValue": "operationName",
+    "ActivityStatusValue": "status",
+    "ActivitySubstatusValue": "subStatus",
+    "Claims_d": "claims",
+    "Claims": "claims",
+    "Authorization_d": "authorization",
+    "Authorization": "authorization",
+    "Properties_d": "properties",
+    "Properties": "properties",
+    "HTTPRequest": "httpRequest",
+    "_ResourceId": "resourceId",
+    "ResourceId": "resourceId",
+}
+
+
+def _is_log_analytics_activity(record: dict[str, Any]) -> bool:
+    return record.get("Type") == "AzureActivity" and "TimeGenerated" in record
+
+
 class AzureActivityParser:
     """Azure Activity log events: Azure Monitor exports and Activity Log REST API records."""
 
@@ -328,9 +428,12 @@ class AzureActivityParser:
     label = "Azure Activity log"
 
     def sniff(self, record: dict[str, Any]) -> bool:
-        """An Activity Log API event, or an export record with caller identity and a resource."""
+        """An Activity Log API event, an export record with caller identity and a resource,
+        or a row of the Log Analytics AzureActivity table."""
         if not isinstance(record, dict):
             return False
+        if _is_log_analytics_activity(record):
+            return True
         if "eventDataId" in record and "eventTimestamp" in record:
             return True
         category = record.get("category")
@@ -352,6 +455,12 @@ class AzureActivityParser:
     def parse(self, record: dict[str, Any]) -> NormalizedEvent:
         """Normalize one Activity event; RecordError names the field when it cannot be."""
         record = _record(record)
+        if _is_log_analytics_activity(record):
+            with column_names(_ACTIVITY_COLUMNS):
+                return self._parse(log_analytics_row(record, _ACTIVITY_COLUMNS))
+        return self._parse(record)
+
+    def _parse(self, record: dict[str, Any]) -> NormalizedEvent:
         time_path = "eventTimestamp" if "eventTimestamp" in record else "time"
         event_time = parse_time(get(record, time_path), time_path)
 

@@ -1,9 +1,10 @@
 """Microsoft Entra directory audit logs, in the shapes their producers emit.
 
 Records come from Microsoft Graph (``auditLogs/directoryAudits``: one directoryAudit resource
-per record) or from an Azure Monitor diagnostic export of category ``AuditLogs`` (``time``,
+per record), from an Azure Monitor diagnostic export of category ``AuditLogs`` (``time``,
 ``operationName``, ``callerIpAddress`` ... with the same directoryAudit fields under
-``properties``). They say who changed the directory (``initiatedBy.user`` or
+``properties``) or from a Log Analytics / Microsoft Sentinel export of the ``AuditLogs`` table
+(PascalCase columns). They say who changed the directory (``initiatedBy.user`` or
 ``initiatedBy.app``) and what they changed (``targetResources``): role assignments, consents,
 application and service principal credentials, owners, policies, passwords.
 
@@ -29,7 +30,7 @@ from forensics.engine.model import (
     RecordError,
 )
 from forensics.engine.parsers.common import get, opt_dict, opt_str, parse_time
-from forensics.engine.parsers.microsoft import clean, first
+from forensics.engine.parsers.microsoft import clean, column_names, first, log_analytics_row
 
 # The Azure Monitor diagnostic category of the directory audit log.
 AUDIT_CATEGORY = "AuditLogs"
@@ -160,6 +161,39 @@ def _tenant_of(resource_id: str) -> str:
     return ""
 
 
+# The Log Analytics AuditLogs table's columns this parser reads, by the directoryAudit
+# field each one holds. TenantId is the workspace's and is left out; AADTenantId is the
+# directory's.
+_LOG_ANALYTICS_COLUMNS = {
+    "Id": "id",
+    "ActivityDateTime": "activityDateTime",
+    "TimeGenerated": "activityDateTime",
+    "ActivityDisplayName": "activityDisplayName",
+    "OperationName": "activityDisplayName",
+    "Category": "category",
+    "CorrelationId": "correlationId",
+    "Result": "result",
+    "ResultReason": "resultReason",
+    "LoggedByService": "loggedByService",
+    "OperationType": "operationType",
+    "InitiatedBy": "initiatedBy",
+    "TargetResources": "targetResources",
+    "AdditionalDetails": "additionalDetails",
+    "AADTenantId": "tenantId",
+}
+
+
+def _is_log_analytics_row(record: dict[str, Any]) -> bool:
+    return record.get("Type") == AUDIT_CATEGORY and "TimeGenerated" in record
+
+
+def _from_log_analytics(row: dict[str, Any]) -> dict[str, Any]:
+    record = log_analytics_row(row, _LOG_ANALYTICS_COLUMNS)
+    if record.get("category") == AUDIT_CATEGORY:
+        del record["category"]  # the table's name, not the audit category
+    return record
+
+
 class EntraAuditParser:
     """Microsoft Entra directory audits: Graph directoryAudit resources and Monitor exports."""
 
@@ -167,9 +201,12 @@ class EntraAuditParser:
     label = "Microsoft Entra audit logs"
 
     def sniff(self, record: dict[str, Any]) -> bool:
-        """A Graph directoryAudit, or an Azure Monitor record of the AuditLogs category."""
+        """A Graph directoryAudit, an Azure Monitor record of the AuditLogs category or a row
+        of the Log Analytics AuditLogs table."""
         if not isinstance(record, dict):
             return False
+        if _is_log_analytics_row(record):
+            return True
         if record.get("category") == AUDIT_CATEGORY:
             return isinstance(record.get("properties"), dict)
         return (
@@ -182,6 +219,12 @@ class EntraAuditParser:
         """Normalize one audit record; RecordError names the field when it cannot be."""
         if not isinstance(record, dict):
             raise RecordError(f"record should be a JSON object, found {type(record).__name__}")
+        if _is_log_analytics_row(record):
+            with column_names(_LOG_ANALYTICS_COLUMNS):
+                return self._parse(_from_log_analytics(record))
+        return self._parse(record)
+
+    def _parse(self, record: dict[str, Any]) -> NormalizedEvent:
         monitor = record.get("category") == AUDIT_CATEGORY
         if monitor:
             opt_dict(record, "properties")  # a non-object here is a malformed record

@@ -8,8 +8,12 @@ is ever taken for an identifier or an address.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
+
+import orjson
 
 from forensics.engine.model import RecordError
 from forensics.engine.parsers.common import opt_str
@@ -38,3 +42,47 @@ def record_object(record: Any) -> dict[str, Any]:
     if not isinstance(record, dict):
         raise RecordError(f"record should be a JSON object, found {type(record).__name__}")
     return record
+
+
+def log_analytics_row(row: dict[str, Any], columns: dict[str, str]) -> dict[str, Any]:
+    """A Log Analytics row in the field names of the producer's own record shape.
+
+    Microsoft Sentinel and Log Analytics exports (the portal's JSON export, ``az monitor
+    log-analytics query``) give one object per row with the table's PascalCase columns, and
+    write a ``dynamic`` column either as an object or as JSON text. ``columns`` maps each
+    column read to its field name; the others are left out, since some share a name with
+    a field and not its meaning (a row's ``TenantId`` is the workspace's, not Entra's). A
+    column given as JSON text that does not decode stays text, for the parser to judge.
+    """
+    out: dict[str, Any] = {}
+    for column, field in columns.items():
+        if column not in row:
+            continue
+        value = row[column]
+        if isinstance(value, str) and value[:1] in ("{", "["):
+            with suppress(orjson.JSONDecodeError):
+                value = orjson.loads(value)
+        if field not in out or out[field] in (None, "", {}):
+            out[field] = value
+    return out
+
+
+_QUOTED_FIELD = re.compile(r"'([A-Za-z_][\w.]*)'")
+
+
+@contextmanager
+def column_names(columns: dict[str, str]) -> Iterator[None]:
+    """Let a RecordError raised inside name the Log Analytics column, not the field it was
+    read as: the person fixing the export knows the columns."""
+    by_field: dict[str, str] = {}
+    for column, field in columns.items():
+        by_field.setdefault(field, column)
+
+    def rename(match: re.Match[str]) -> str:
+        head, dot, rest = match.group(1).partition(".")
+        return f"'{by_field.get(head, head)}{dot}{rest}'"
+
+    try:
+        yield
+    except RecordError as exc:
+        raise RecordError(_QUOTED_FIELD.sub(rename, str(exc))) from exc

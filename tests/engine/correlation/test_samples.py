@@ -193,3 +193,15 @@ def test_a_key_vault_managed_identity_is_the_one_its_sign_in_names() -> None:
     assert {str(a) for r in managed if r.origin for a in r.origin.aliases} == {
         str(a) for r in signed_in if r.origin for a in r.origin.aliases
     }
+
+
+def test_it_traces_log_analytics_activity_to_the_sign_in_that_issued_its_token() -> None:
+    pairs = _correlate(
+        _load("entra/log_analytics_signins.json", "azure_activity/log_analytics_activity.json")
+    )
+    (keys,) = _by_action(pairs, "MICROSOFT.STORAGE/STORAGEACCOUNTS/LISTKEYS/ACTION")
+
+    assert keys.status == "attributed"
+    assert keys.origin is not None and keys.origin.name == "dana@example.com"
+    assert [(h.method, h.evidence) for h in keys.hops] == [("sign-in", "exact")]
+    assert keys.hops[0].via_event == "entra/log_analytics_signins.json#2"

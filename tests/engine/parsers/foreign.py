@@ -153,6 +153,17 @@ OTHER_SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
             "properties": _GRAPH_SIGNIN,
         },
     ),
+    "entra_log_analytics_row": (
+        "entra",
+        {
+            "TenantId": "6b5a4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+            "TimeGenerated": "2024-05-14T09:31:40.0000000Z",
+            "Category": "ServicePrincipalSignInLogs",
+            "Id": "0a0b0c0d-0000-4000-8000-000000000004",
+            "ServicePrincipalId": "d4c3b2a1-6f5e-4987-b1a0-7b6a5f4e3d2c",
+            "Type": "AADServicePrincipalSignInLogs",
+        },
+    ),
     "entra_audit_monitor_export": (
         "entra_audit",
         {
@@ -164,6 +175,17 @@ OTHER_SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
             "properties": {"activityDisplayName": "Add member to role"},
         },
     ),
+    "entra_audit_log_analytics_row": (
+        "entra_audit",
+        {
+            "TenantId": "6b5a4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+            "TimeGenerated": "2024-05-14T15:03:12.5168093Z",
+            "Id": "Directory_c0ffee01-0000-4000-8000-000000000001_8ZQ1P_201301841",
+            "OperationName": "Add member to role",
+            "CorrelationId": "c0ffee01-0000-4000-8000-000000000001",
+            "Type": "AuditLogs",
+        },
+    ),
     "azure_activity_api": (
         "azure_activity",
         {
@@ -172,6 +194,16 @@ OTHER_SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
             "category": {"value": "Administrative", "localizedValue": "Administrative"},
             "operationName": {"value": "Microsoft.Authorization/roleAssignments/write"},
             "caller": "alice@example.com",
+        },
+    ),
+    "azure_activity_log_analytics_row": (
+        "azure_activity",
+        {
+            "TenantId": "6b5a4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+            "TimeGenerated": "2024-05-14T09:34:11.9876543Z",
+            "OperationNameValue": "MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE",
+            "Caller": "alice@example.com",
+            "Type": "AzureActivity",
         },
     ),
     "azure_activity_legacy_export": (
@@ -196,6 +228,15 @@ OTHER_SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
 
 # Records of producers no parser reads, some close in shape to those it does.
 UNCLAIMED: dict[str, dict[str, Any]] = {
+    # A Log Analytics table no parser reads; it shares columns with those they do.
+    "log_analytics_provisioning_row": {
+        "TenantId": "6b5a4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+        "TimeGenerated": "2024-05-14T15:03:12.5168093Z",
+        "Id": "4b5c6d7e-8f9a-4b0c-9d1e-2f3a4b5c6d7e",
+        "OperationName": "Provisioning activity",
+        "CorrelationId": "c0ffee01-0000-4000-8000-000000000001",
+        "Type": "AADProvisioningLogs",
+    },
     "key_vault_policy_evaluation": {
         "time": "2024-05-14T13:16:30.1Z",
         "resourceId": (

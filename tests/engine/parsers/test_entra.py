@@ -454,9 +454,144 @@ def test_it_sniffs_activity_only_with_a_caller_identity() -> None:
     assert not ACTIVITY_PARSER.sniff(no_identity)
 
 
+# --- Log Analytics / Sentinel exports ---------------------------------------------------
+
+WORKSPACE = "6b5a4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d"
+DANA_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+
+
+def test_it_reads_each_sign_in_table_of_a_log_analytics_export() -> None:
+    rows = sample_records("entra", "log_analytics_signins.json")
+    events = _signins("log_analytics_signins.json")
+
+    assert all(SIGNIN_PARSER.sniff(r) for r in rows)
+    assert not any(ACTIVITY_PARSER.sniff(r) for r in rows)
+    assert [(e.attrs["sign_in_kind"], e.actor_principal, e.actor_kind) for e in events] == [
+        ("interactive", "dana@example.com", "user"),
+        ("non_interactive", "dana@example.com", "user"),
+        ("service_principal", "payroll-exporter", "service_principal"),
+        ("managed_identity", "vm-report-builder", "managed_identity"),
+        ("interactive", "dana@example.com", "user"),
+    ]
+
+
+def test_it_maps_a_log_analytics_sign_in_like_the_graph_resource() -> None:
+    event = _signins("log_analytics_signins.json")[0]
+
+    assert event.source_event_id == "7d6c5b4a-3f2e-4d1c-9b0a-8f7e6d5c4b01"
+    # CreatedDateTime, not TimeGenerated (when the row reached the workspace).
+    assert event.event_time == datetime(2024, 5, 15, 8, 12, 40, 123000, tzinfo=UTC)
+    assert event.outcome == "success"
+    assert event.credential_issued == "Lw7c2ZpQ0kS8t9u0v1w2AA"
+    assert event.issued_principal == "dana@example.com"
+    assert event.correlation_id == "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e"
+    assert event.source_address == "203.0.113.77"
+    assert event.resource == "Windows Azure Service Management API"
+    assert event.mfa is True
+    assert event.attrs["user_id"] == DANA_ID
+
+
+def test_it_takes_the_directory_tenant_not_the_workspace_of_a_log_analytics_row() -> None:
+    events = _signins("log_analytics_signins.json")
+
+    assert {e.actor_account for e in events if e.actor_kind == "user"} == {TENANT}
+    assert all(WORKSPACE not in (e.actor_account, e.attrs.get("tenant_id")) for e in events)
+
+
+def test_it_decodes_dynamic_columns_exported_as_json_text() -> None:
+    non_interactive = _signins("log_analytics_signins.json")[1]
+    row = sample_records("entra", "log_analytics_signins.json")[1]
+
+    assert isinstance(row["Status"], str)
+    assert non_interactive.outcome == "success"
+    assert non_interactive.credential_issued == "Mx8d3AqR1lT9u0v1w2x3BB"
+
+
+def test_it_times_a_service_principal_row_by_time_generated() -> None:
+    sp = _signins("log_analytics_signins.json")[2]
+
+    assert sp.event_time == datetime(2024, 5, 15, 9, 5, 17, 330000, tzinfo=UTC)
+    assert sp.credential_issued == "Ny9e4BrS2mU0v1w2x3y4CC"
+    assert sp.attrs["service_principal_credential_key_id"] == "1f2e3d4c-5b6a-4798-8a9b-0c1d2e3f4a5b"
+    assert sp.attrs["app_id"] == PAYROLL_APP
+
+
+def test_it_issues_no_token_for_a_failed_log_analytics_sign_in() -> None:
+    failed = _signins("log_analytics_signins.json")[4]
+
+    assert (failed.outcome, failed.credential_issued) == ("failure", "")
+    assert failed.attrs["error_code"] == "50126"
+    assert failed.source_address == "2001:db8:77::5"
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "named"),
+    [
+        ("CreatedDateTime", "yesterday", "'CreatedDateTime'"),
+        ("UserPrincipalName", {"upn": "dana@example.com"}, "'UserPrincipalName'"),
+        ("Status", '{"errorCode": [50126]}', "'Status.errorCode'"),
+    ],
+)
+def test_it_names_the_log_analytics_column_it_cannot_read(
+    column: str, value: Any, named: str
+) -> None:
+    row = copy.deepcopy(sample_records("entra", "log_analytics_signins.json")[0])
+    row[column] = value
+
+    with pytest.raises(RecordError, match=re.escape(named)):
+        SIGNIN_PARSER.parse(row)
+
+
+def test_it_reads_activity_from_a_log_analytics_export() -> None:
+    rows = sample_records("azure_activity", "log_analytics_activity.json")
+    keys, denied = _activity("log_analytics_activity.json")
+
+    assert all(ACTIVITY_PARSER.sniff(r) for r in rows)
+    assert not any(SIGNIN_PARSER.sniff(r) for r in rows)
+    assert keys.source_event_id == "b8c9d0e1-f2a3-4b4c-9d5e-6f7a8b9c0d1e"
+    assert keys.event_time == datetime(2024, 5, 15, 8, 43, 12, 987000, tzinfo=UTC)
+    assert (keys.actor_principal, keys.actor_kind) == ("dana@example.com", "user")
+    assert (keys.category, keys.outcome) == ("data_access", "success")
+    assert keys.action == "MICROSOFT.STORAGE/STORAGEACCOUNTS/LISTKEYS/ACTION"
+    assert keys.resource.endswith("/storageaccounts/hrpayrollexports")
+    assert keys.request_id == "c9d0e1f2-a3b4-4c5d-8e6f-7a8b9c0d1e2f"
+    assert keys.source_address == "203.0.113.77"
+    assert keys.actor_account == TENANT
+    # Claims as JSON text in one row, as the dynamic Claims_d in the other.
+    assert (denied.actor_principal, denied.category) == ("bob@example.com", "permission_change")
+    assert (denied.outcome, denied.attrs["error_code"]) == ("failure", "Forbidden")
+    assert denied.credential_used == "Qb2h7EuV5pX3y4z5a6b7FF"
+
+
+def test_it_links_log_analytics_activity_to_its_sign_in_by_the_token_id() -> None:
+    cli_sign_in = _signins("log_analytics_signins.json")[1]
+    keys = _activity("log_analytics_activity.json")[0]
+
+    assert keys.credential_used == cli_sign_in.credential_issued == "Mx8d3AqR1lT9u0v1w2x3BB"
+
+
+def test_it_names_the_activity_column_it_cannot_read() -> None:
+    row = copy.deepcopy(sample_records("azure_activity", "log_analytics_activity.json")[0])
+    row["TimeGenerated"] = ""
+
+    with pytest.raises(RecordError, match="'TimeGenerated'"):
+        ACTIVITY_PARSER.parse(row)
+
+
 def test_it_sets_only_documented_attrs() -> None:
-    signins = [_signins(n) for n in ("graph_signins.json", "PT1H.json", "eventhub_signins.json")]
-    activity = [_activity(n) for n in ("eventhub_activity.json", "activity_log_api.json")]
+    signins = [
+        _signins(n)
+        for n in (
+            "graph_signins.json",
+            "PT1H.json",
+            "eventhub_signins.json",
+            "log_analytics_signins.json",
+        )
+    ]
+    activity = [
+        _activity(n)
+        for n in ("eventhub_activity.json", "activity_log_api.json", "log_analytics_activity.json")
+    ]
     for events in signins + activity:
         for event in events:
             assert set(event.attrs) <= set(ATTR_KEYS), event.source_event_id

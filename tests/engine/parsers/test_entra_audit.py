@@ -17,7 +17,12 @@ ALICE_ID = "3f7a2c1d-9e8b-4a6f-b5c4-d3e2f1a0b9c8"
 PAYROLL_APP = "a1b2c3d4-e5f6-4789-a0b1-c2d3e4f5a6b7"
 PAYROLL_SP = "d4c3b2a1-6f5e-4987-b1a0-7b6a5f4e3d2c"
 PAYROLL_OBJECT = "a0a0a0a0-1111-4222-8333-0000000000a1"
-SAMPLES = ("graph_directory_audits.json", "PT1H.json", "eventhub_audit.json")
+SAMPLES = (
+    "graph_directory_audits.json",
+    "PT1H.json",
+    "eventhub_audit.json",
+    "log_analytics_audit_logs.json",
+)
 SECRETS = "Update application \u2013 Certificates and secrets management "
 
 
@@ -103,7 +108,7 @@ def _app(**fields: Any) -> dict[str, Any]:
 def test_it_reads_every_record_of_every_sample() -> None:
     counts = [len(_events(name)) for name in SAMPLES]
 
-    assert counts == [7, 5, 4]
+    assert counts == [7, 5, 4, 2]
     assert all(e.source_kind == "entra_audit" for name in SAMPLES for e in _events(name))
 
 
@@ -123,6 +128,8 @@ def test_detection_picks_the_audit_parser_for_each_sample(name: str) -> None:
         ("entra", "eventhub_signins.json", "entra"),
         ("azure_activity", "eventhub_activity.json", "azure_activity"),
         ("azure_activity", "activity_log_api.json", "azure_activity"),
+        ("entra", "log_analytics_signins.json", "entra"),
+        ("azure_activity", "log_analytics_activity.json", "azure_activity"),
     ],
 )
 def test_the_other_entra_samples_are_not_audit_records(source: str, name: str, kind: str) -> None:
@@ -599,3 +606,34 @@ def test_it_sniffs_both_shapes_and_nothing_close() -> None:
     assert not PARSER.sniff({"category": "AuditLogs", "time": "2024-05-14T09:30:12Z"})
     assert not PARSER.sniff({"activityDateTime": "2024-05-14T09:30:12Z", "initiatedBy": {}})
     assert not PARSER.sniff({**_monitor_audit(), "category": "SignInLogs"})
+
+
+# --- Log Analytics / Sentinel export ----------------------------------------------------
+
+
+def test_it_maps_a_log_analytics_row_like_the_graph_resource() -> None:
+    secret, role = _events("log_analytics_audit_logs.json")
+
+    assert (
+        secret.source_event_id == "Directory_c0ffee02-0000-4000-8000-000000000002_9AB2Q_301301842"
+    )
+    # ActivityDateTime, not TimeGenerated (when the row reached the workspace).
+    assert secret.event_time == datetime(2024, 5, 15, 7, 55, 41, 220000, tzinfo=UTC)
+    assert (secret.actor_principal, secret.actor_kind) == ("alice@example.com", "user")
+    assert secret.actor_account == TENANT  # AADTenantId, not the workspace's TenantId
+    assert secret.source_address == "198.51.100.23"
+    assert secret.user_agent.startswith("Mozilla/5.0")
+    # InitiatedBy, TargetResources and AdditionalDetails came as JSON text.
+    assert secret.attrs["credential_key_ids"] == ["3f4a5b6c-7d8e-4f9a-8b0c-1d2e3f4a5b6c"]
+    assert secret.attrs["audit_category"] == "ApplicationManagement"
+    assert (role.actor_kind, role.attrs["app_display_name"]) == ("service_principal", "MS-PIM")
+    assert role.attrs["role_name"] == "Application Administrator"
+    assert role.resource == "dana@example.com"
+
+
+def test_it_names_the_log_analytics_column_it_cannot_read() -> None:
+    row = dict(sample_records("entra_audit", "log_analytics_audit_logs.json")[1])
+    row["InitiatedBy"] = ["MS-PIM"]
+
+    with pytest.raises(RecordError, match="'InitiatedBy'"):
+        PARSER.parse(row)
