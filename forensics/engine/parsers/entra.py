@@ -27,6 +27,7 @@ from forensics.engine.parsers.microsoft import (
     column_names,
     first,
     log_analytics_row,
+    projected_row,
     record_object,
 )
 
@@ -89,7 +90,9 @@ def _is_log_analytics_signin(record: dict[str, Any]) -> bool:
 def _from_log_analytics_signin(row: dict[str, Any]) -> dict[str, Any]:
     """A sign-in table row as the Graph signIn it was made from."""
     record = log_analytics_row(row, _SIGNIN_COLUMNS)
-    record["signInEventTypes"] = [LOG_ANALYTICS_SIGNIN_TABLES[row["Type"]]]
+    event_type = LOG_ANALYTICS_SIGNIN_TABLES.get(str(row.get("Type")))
+    if event_type:
+        record["signInEventTypes"] = [event_type]
     return record
 
 
@@ -252,7 +255,7 @@ class EntraSignInParser:
     def parse(self, record: dict[str, Any]) -> NormalizedEvent:
         """Normalize one sign-in; RecordError names the field when it cannot be."""
         record = _record(record)
-        if _is_log_analytics_signin(record):
+        if _is_log_analytics_signin(record) or projected_row(record):
             with column_names(_SIGNIN_COLUMNS):
                 return self._parse(_from_log_analytics_signin(record))
         return self._parse(record)
@@ -455,7 +458,7 @@ class AzureActivityParser:
     def parse(self, record: dict[str, Any]) -> NormalizedEvent:
         """Normalize one Activity event; RecordError names the field when it cannot be."""
         record = _record(record)
-        if _is_log_analytics_activity(record):
+        if _is_log_analytics_activity(record) or projected_row(record):
             with column_names(_ACTIVITY_COLUMNS):
                 return self._parse(log_analytics_row(record, _ACTIVITY_COLUMNS))
         return self._parse(record)

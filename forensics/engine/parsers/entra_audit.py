@@ -30,7 +30,13 @@ from forensics.engine.model import (
     RecordError,
 )
 from forensics.engine.parsers.common import get, opt_dict, opt_str, parse_time
-from forensics.engine.parsers.microsoft import clean, column_names, first, log_analytics_row
+from forensics.engine.parsers.microsoft import (
+    clean,
+    column_names,
+    first,
+    log_analytics_row,
+    projected_row,
+)
 
 # The Azure Monitor diagnostic category of the directory audit log.
 AUDIT_CATEGORY = "AuditLogs"
@@ -219,7 +225,7 @@ class EntraAuditParser:
         """Normalize one audit record; RecordError names the field when it cannot be."""
         if not isinstance(record, dict):
             raise RecordError(f"record should be a JSON object, found {type(record).__name__}")
-        if _is_log_analytics_row(record):
+        if _is_log_analytics_row(record) or projected_row(record):
             with column_names(_LOG_ANALYTICS_COLUMNS):
                 return self._parse(_from_log_analytics(record))
         return self._parse(record)

@@ -67,6 +67,15 @@ def log_analytics_row(row: dict[str, Any], columns: dict[str, str]) -> dict[str,
     return out
 
 
+def projected_row(record: dict[str, Any]) -> bool:
+    """A Log Analytics row whose query kept some columns and not the table's ``Type``.
+
+    Detection cannot tell its table, but a parser the user chose can still read it as one
+    of its rows: no shape a producer writes itself has a ``TimeGenerated`` member.
+    """
+    return "Type" not in record and "TimeGenerated" in record
+
+
 _QUOTED_FIELD = re.compile(r"'([A-Za-z_][\w.]*)'")
 
 

@@ -542,6 +542,26 @@ def test_it_names_the_log_analytics_column_it_cannot_read(
         SIGNIN_PARSER.parse(row)
 
 
+def test_it_reads_a_projected_sign_in_row_when_told_the_format() -> None:
+    # `SigninLogs | project TimeGenerated, UserPrincipalName, ...`: no Type to detect it by.
+    row = {
+        "TimeGenerated": "2024-05-15T08:12:44.517Z",
+        "UserPrincipalName": "dana@example.com",
+        "IPAddress": "203.0.113.77",
+        "ResultType": "0",
+        "IsInteractive": "True",
+        "UniqueTokenIdentifier": "Lw7c2ZpQ0kS8t9u0v1w2AA",
+        "TenantId": WORKSPACE,
+    }
+
+    assert not SIGNIN_PARSER.sniff(row)
+    event = SIGNIN_PARSER.parse(row)
+    assert (event.actor_principal, event.outcome) == ("dana@example.com", "success")
+    assert event.attrs["sign_in_kind"] == "interactive"
+    assert event.credential_issued == "Lw7c2ZpQ0kS8t9u0v1w2AA"
+    assert event.actor_account == ""
+
+
 def test_it_reads_activity_from_a_log_analytics_export() -> None:
     rows = sample_records("azure_activity", "log_analytics_activity.json")
     keys, denied = _activity("log_analytics_activity.json")
