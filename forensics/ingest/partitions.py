@@ -14,7 +14,7 @@ which is one ingest chunk, once for each new month.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -22,7 +22,6 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 TABLE = "ingest_event"
-KEY_TABLE = "ingest_eventkey"
 DEFAULT_PARTITION = "ingest_event_default"
 DEFAULT_CHECK = "ingest_event_default_outside_months"
 FIRST_MONTH = date(1970, 1, 1)
@@ -124,10 +123,8 @@ def is_missing_month(exc: BaseException) -> bool:
     return getattr(diag, "constraint_name", None) == DEFAULT_CHECK
 
 
-def _ensure(
-    cursor: Any, months: set[date], needed: Callable[[set[date]], set[date]] | None = None
-) -> None:
-    """Attach a partition for each of ``months`` lacking one (or each ``needed`` keeps)."""
+def _ensure(cursor: Any, months: set[date]) -> None:
+    """Attach a partition for each of ``months`` lacking one."""
     alias = cursor.db.alias
     known = _known.setdefault(alias, set())
     missing = months - known
@@ -137,8 +134,6 @@ def _ensure(
     # the creation; inside the caller's transaction this adds no savepoint.
     with transaction.atomic(using=alias, savepoint=False):
         missing -= _attached(cursor, missing)
-        skipped = missing - needed(missing) if missing and needed else set()
-        missing -= skipped
         if missing:
             # Two workers meeting the same new month: the second waits here for the first
             # to commit, then sees its partition (READ COMMITTED takes a fresh snapshot per
@@ -147,8 +142,7 @@ def _ensure(
             missing -= _attached(cursor, missing)
             for month in sorted(missing):
                 _create(cursor, month)
-        present = months - skipped
-        transaction.on_commit(lambda: known.update(present), using=alias)
+        transaction.on_commit(lambda: known.update(months), using=alias)
 
 
 def _attached(cursor: Any, months: set[date]) -> set[date]:
