@@ -12,6 +12,7 @@ from forensics.ingest import services
 from forensics.ingest.models import Event, IngestBatch, PersonalDataRule
 from forensics.ingest.personal_data import reflag_events
 from forensics.ingest.tasks import sweep_batches
+from tests.conftest import SAMPLES
 from tests.ingest.helpers import ct_record, records_file
 
 pytestmark = pytest.mark.django_db
@@ -178,3 +179,16 @@ def test_a_big_file_is_ingested_alone_between_groups(source, tmp_path, settings,
     results = list(services.ingest_paths(source, files))
     assert [b.stored for _, b in results] == [1, 1, 30, 1]
     assert groups == [2, 1, 1]
+
+
+def test_entries_exported_from_a_sink_and_from_bigquery_are_stored_once(source):
+    gcp = SAMPLES / "gcp_audit"
+    results = dict(
+        services.ingest_paths(
+            source, [gcp / "cloudaudit_sink.jsonl", gcp / "bigquery_export.jsonl"]
+        )
+    )
+    sink, bigquery = results.values()
+    assert (sink.stored, sink.duplicates) == (12, 0)
+    assert (bigquery.received, bigquery.stored, bigquery.duplicates) == (3, 0, 3)
+

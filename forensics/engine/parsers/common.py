@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -114,6 +116,8 @@ def parse_time(value: Any, path: str) -> datetime:
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
+    elif text.endswith(" UTC"):  # BigQuery's TIMESTAMP as text: "2024-03-12 09:15:02.1 UTC"
+        text = text[:-4] + "+00:00"
     # Python accepts at most 6 fraction digits; producers write 0 to 9.
     text = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), text, count=1)
     text = text.replace(" ", "T", 1) if "T" not in text else text
@@ -129,3 +133,25 @@ def parse_time(value: Any, path: str) -> datetime:
 def iso(value: datetime) -> str:
     """UTC ISO-8601 text with a 'Z', for attrs that carry times."""
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+_QUOTED_FIELD = re.compile(r"'([A-Za-z_][\w.]*)'")
+
+
+@contextmanager
+def column_names(columns: dict[str, str]) -> Iterator[None]:
+    """Let a RecordError raised inside name a field as the record does (``columns`` maps
+    the record's names to the names the parser read them as), not as the parser renamed
+    it: the person fixing an export knows its columns."""
+    by_field: dict[str, str] = {}
+    for column, field in columns.items():
+        by_field.setdefault(field, column)
+
+    def rename(match: re.Match[str]) -> str:
+        head, dot, rest = match.group(1).partition(".")
+        return f"'{by_field.get(head, head)}{dot}{rest}'"
+
+    try:
+        yield
+    except RecordError as exc:
+        raise RecordError(_QUOTED_FIELD.sub(rename, str(exc))) from exc

@@ -21,10 +21,16 @@ from forensics.engine.model import (
     PERMISSION_CHANGE,
     NormalizedEvent,
 )
-from forensics.engine.parsers.common import get, opt_dict, opt_str, parse_time, str_list
+from forensics.engine.parsers.common import (
+    column_names,
+    get,
+    opt_dict,
+    opt_str,
+    parse_time,
+    str_list,
+)
 from forensics.engine.parsers.microsoft import (
     clean,
-    column_names,
     first,
     log_analytics_row,
     projected_row,

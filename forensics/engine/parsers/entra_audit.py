@@ -29,10 +29,9 @@ from forensics.engine.model import (
     NormalizedEvent,
     RecordError,
 )
-from forensics.engine.parsers.common import get, opt_dict, opt_str, parse_time
+from forensics.engine.parsers.common import column_names, get, opt_dict, opt_str, parse_time
 from forensics.engine.parsers.microsoft import (
     clean,
-    column_names,
     first,
     log_analytics_row,
     projected_row,

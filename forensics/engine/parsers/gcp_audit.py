@@ -2,13 +2,17 @@
 
 Cloud Logging exports them as JSON Lines from sinks and as a JSON array from
 ``gcloud logging read --format=json``; both use the camelCase JSON names of the LogEntry and
-AuditLog messages. Identity lives in ``protoPayload.authenticationInfo``: the authenticated
-principal, the long-lived service-account key it used, and the delegation history of a
-service account that was impersonated.
+AuditLog messages. A sink to BigQuery renames the payload ``protopayload_auditlog`` and turns
+its request, response and metadata into JSON text (``requestJson`` ...); rows exported from
+there (``bq extract``, a saved query result) are read as the entries they were. Identity
+lives in ``protoPayload.authenticationInfo``: the authenticated principal, the long-lived
+service-account key it used, and the delegation history of a service account that was
+impersonated.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import unquote
@@ -22,7 +26,14 @@ from forensics.engine.model import (
     NormalizedEvent,
     RecordError,
 )
-from forensics.engine.parsers.common import get, opt_dict, opt_list, opt_str, parse_time
+from forensics.engine.parsers.common import (
+    column_names,
+    get,
+    opt_dict,
+    opt_list,
+    opt_str,
+    parse_time,
+)
 from forensics.engine.parsers.k8s_audit import k8s_actor_kind, k8s_category
 
 AUDIT_LOG_TYPE = "type.googleapis.com/google.cloud.audit.AuditLog"
@@ -338,6 +349,38 @@ def _issued(
     return _target_service_account(record), "impersonation"
 
 
+# A BigQuery sink's names for the AuditLog members it stores as JSON text.
+_BIGQUERY_JSON_MEMBERS = (
+    ("requestJson", "request"),
+    ("responseJson", "response"),
+    ("metadataJson", "metadata"),
+)
+
+
+_BIGQUERY_NAMES = {"protopayload_auditlog": "protoPayload"}
+
+
+def _from_bigquery(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of a BigQuery sink's audit table as the LogEntry it was made from.
+
+    JSON text that does not decode to an object is left out: the member is unreadable, and
+    everything that names the caller lies outside it.
+    """
+    payload = dict(row["protopayload_auditlog"])
+    for text_name, name in _BIGQUERY_JSON_MEMBERS:
+        text = payload.pop(text_name, None)
+        if isinstance(text, str) and text.strip():
+            try:
+                value = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                payload[name] = value
+    entry = {k: v for k, v in row.items() if k != "protopayload_auditlog"}
+    entry["protoPayload"] = payload
+    return entry
+
+
 class GcpAuditParser:
     kind = "gcp_audit"
     label = "Google Cloud Audit Logs"
@@ -353,6 +396,12 @@ class GcpAuditParser:
 
     def parse(self, record: dict[str, Any]) -> NormalizedEvent:
         record = _record(record)
+        if "protoPayload" not in record and isinstance(record.get("protopayload_auditlog"), dict):
+            with column_names(_BIGQUERY_NAMES):
+                return self._parse(_from_bigquery(record))
+        return self._parse(record)
+
+    def _parse(self, record: dict[str, Any]) -> NormalizedEvent:
         if not opt_dict(record, "protoPayload"):
             raise RecordError("required field 'protoPayload' is missing or empty")
         event_time = parse_time(get(record, "timestamp"), "timestamp")

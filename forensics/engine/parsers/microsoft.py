@@ -8,9 +8,8 @@ is ever taken for an identifier or an address.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable
+from contextlib import suppress
 from typing import Any
 
 import orjson
@@ -74,24 +73,3 @@ def projected_row(record: dict[str, Any]) -> bool:
     of its rows: no shape a producer writes itself has a ``TimeGenerated`` member.
     """
     return "Type" not in record and "TimeGenerated" in record
-
-
-_QUOTED_FIELD = re.compile(r"'([A-Za-z_][\w.]*)'")
-
-
-@contextmanager
-def column_names(columns: dict[str, str]) -> Iterator[None]:
-    """Let a RecordError raised inside name the Log Analytics column, not the field it was
-    read as: the person fixing the export knows the columns."""
-    by_field: dict[str, str] = {}
-    for column, field in columns.items():
-        by_field.setdefault(field, column)
-
-    def rename(match: re.Match[str]) -> str:
-        head, dot, rest = match.group(1).partition(".")
-        return f"'{by_field.get(head, head)}{dot}{rest}'"
-
-    try:
-        yield
-    except RecordError as exc:
-        raise RecordError(_QUOTED_FIELD.sub(rename, str(exc))) from exc

@@ -120,6 +120,19 @@ OTHER_SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
             "timestamp": "2024-05-14T09:20:17Z",
         },
     ),
+    "gcp_audit_bigquery_row": (
+        "gcp_audit",
+        {
+            "insertId": "1q8x2f9e4kd7",
+            "logName": "projects/example-ops/logs/cloudaudit.googleapis.com%2Fdata_access",
+            "protopayload_auditlog": {
+                "authenticationInfo": {"principalEmail": "alice@example.com"},
+                "methodName": "storage.objects.get",
+                "requestJson": "{}",
+            },
+            "timestamp": "2024-05-14 09:20:17.118542 UTC",
+        },
+    ),
     "k8s_audit_v1beta1": (
         "k8s_audit",
         {

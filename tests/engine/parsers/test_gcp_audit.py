@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -408,3 +409,42 @@ def test_sniff_accepts_audit_log_entries() -> None:
 
     assert PARSER.sniff(by_type)
     assert PARSER.sniff(by_log_name)
+
+
+# --- BigQuery sink exports ----------------------------------------------------------------
+
+
+def test_it_reads_bigquery_rows_as_the_entries_they_were_made_from() -> None:
+    # The same three entries as the sink file's first lines, routed to BigQuery instead:
+    # payload renamed, request and metadata as JSON text, times as BigQuery writes them.
+    rows = sample_records("gcp_audit", "bigquery_export.jsonl")
+
+    assert all(PARSER.sniff(row) and "protoPayload" not in row for row in rows)
+    assert _events("bigquery_export.jsonl") == _sink()[:3]
+
+
+def test_it_follows_the_impersonation_chain_of_a_bigquery_row() -> None:
+    read = _events("bigquery_export.jsonl")[2]
+
+    assert read.event_time == datetime(2024, 3, 12, 9, 15, 2, 118542, tzinfo=UTC)
+    assert read.actor_principal == SA_EXPORTS
+    assert read.attrs["delegation_chain"] == [ALICE, SA_DEPLOYER]
+    assert read.resource == "gs://example-customer-exports/2024/03/customers-eu.csv"
+
+
+def test_it_keeps_a_bigquery_row_whose_request_text_does_not_decode() -> None:
+    row = copy.deepcopy(sample_records("gcp_audit", "bigquery_export.jsonl")[0])
+    row["protopayload_auditlog"]["requestJson"] = '{"name": "projects/-/serviceAc'
+
+    event = PARSER.parse(row)
+
+    assert event.actor_principal == ALICE
+    assert event.issued_principal == _sink()[0].issued_principal
+
+
+def test_it_names_the_bigquery_column_it_cannot_read() -> None:
+    row = copy.deepcopy(sample_records("gcp_audit", "bigquery_export.jsonl")[0])
+    row["protopayload_auditlog"]["authenticationInfo"] = "alice@example.com"
+
+    with pytest.raises(RecordError, match=re.escape("'protopayload_auditlog.authenticationInfo'")):
+        PARSER.parse(row)
