@@ -3,7 +3,12 @@
 Producers write the same events in several shapes: a JSON array (Okta, Entra exports), a
 wrapper object with a ``Records`` / ``records`` / ``value`` array (CloudTrail, Azure Monitor,
 Microsoft Graph), JSON Lines (GCP sinks, Kubernetes audit, OCSF), or one pretty-printed
-object; any of them may be gzip-compressed. ``iter_records`` yields every record with its
+object; any of them may be gzip-compressed. Records that went through Amazon CloudWatch Logs
+(EKS audit logs, CloudTrail sent to a log group) arrive as log events whose ``message`` is
+the record: in ``aws logs filter-log-events`` / ``get-log-events`` output, in subscription
+deliveries (``logEvents``, as Firehose writes them to S3), or as the lines of an export to S3,
+each after its timestamp. Such a record keeps the log event's exact text as its raw text and
+the message as its data. ``iter_records`` yields every record with its
 exact text, so the raw original can be kept, and turns what cannot be read into an error
 record instead of an exception: the caller quarantines it and goes on.
 """
@@ -233,6 +238,16 @@ _DIGIT_TABLE = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
 _NINETEEN_DIGITS = b"0" * 19  # 2**63 has 19 digits
 _ELEMENT_END = re.compile(r"\}\s*(?:,\s*\{|\])")
 _QUICK_TRIES = 6
+# CloudWatch Logs: the arrays of log events, the members beside them in a page of
+# ``filter-log-events`` / ``get-log-events`` output, what a subscription's delivery check
+# says, and the timestamp before each event on a line of an export to S3.
+_LOG_EVENT_KEYS = frozenset({"events", "logEvents"})
+_LOG_EVENTS_PAGE_KEYS = frozenset(
+    {"events", "searchedLogStreams", "nextToken", "nextForwardToken", "nextBackwardToken"}
+)
+_CONTROL_MESSAGE = "CWL CONTROL MESSAGE"
+_EXPORT_STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z (?=\{)")
+_EXPORT_STAMP_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z (?=\{)")
 _ARRAY_OPEN = re.compile(r'\s*(\[|\{\s*"Records"\s*:\s*\[)')
 
 
@@ -353,16 +368,36 @@ def _wrapped_records(text: str, key: str, index: int, prefix: str) -> Iterator[R
     buf = _Buffer(iter(()))
     buf.text = text
     buf.pos = _member_array_start(text, key)
+    log_events = key in _LOG_EVENT_KEYS
     for rec in _array_elements(buf, index, _StringSource(text)):
-        yield RawRecord(rec.index, f"{prefix}, {rec.position}", rec.text, rec.data, rec.error)
+        data, error = rec.data, rec.error
+        if log_events and data is not None:
+            data, error = _log_event_message(data)
+        yield RawRecord(rec.index, f"{prefix}, {rec.position}", rec.text, data, error)
+
+
+def _log_event_message(event: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+    """The record a CloudWatch Logs event carries in its message, or why there is none."""
+    message = event.get("message")
+    if isinstance(message, str):
+        try:
+            record = loads(message)
+        except ValueError:
+            record = None
+        if isinstance(record, dict):
+            return record, ""
+        if message.startswith(_CONTROL_MESSAGE):
+            return None, "CloudWatch Logs control message (a delivery check), not a log record"
+    return None, "CloudWatch Logs event whose message is not a JSON object"
 
 
 def _line_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
     """JSON Lines; falls back to concatenated pretty-printed objects when lines are not JSON."""
     nl = first.find(b"\n")
     first_line = first if nl < 0 else first[: nl + 1]
+    stamped = _EXPORT_STAMP.match(first_line)
     try:
-        probe = orjson.loads(first_line)
+        probe = orjson.loads(first_line[stamped.end() :] if stamped else first_line)
     except orjson.JSONDecodeError:
         probe = None
     if not isinstance(probe, dict):
@@ -408,8 +443,9 @@ def _line_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
                 f"invalid UTF-8 at byte {exc.start} of the line",
             )
             continue
+        stamp = _EXPORT_STAMP_TEXT.match(text) if stamped else None
         try:
-            obj = loads(text)
+            obj = loads(text[stamp.end() :] if stamp else text)
         except ValueError as exc:
             reason = "invalid JSON: " + str(exc).split(":")[0]
             if src.failure and not raw_line.endswith(b"\n"):
@@ -494,9 +530,18 @@ def _is_lookup_events(obj: dict[str, Any]) -> bool:
     return not events or (isinstance(events[0], dict) and "CloudTrailEvent" in events[0])
 
 
+def _is_log_events_page(obj: dict[str, Any]) -> bool:
+    """``aws logs filter-log-events`` / ``get-log-events`` output: {"events": [...]} and
+    paging members only, each event a log event with a message."""
+    events = obj.get("events")
+    if not isinstance(events, list) or not set(obj) <= _LOG_EVENTS_PAGE_KEYS:
+        return False
+    return not events or (isinstance(events[0], dict) and "message" in events[0])
+
+
 def _wrapper_key(obj: dict[str, Any]) -> str | None:
     """The key of a wrapper object's record array ({"Records": [...]}, {"value": [...]},
-    LookupEvents' {"Events": [...]}).
+    LookupEvents' {"Events": [...]}, CloudWatch Logs' events and logEvents).
 
     A Kubernetes audit webhook batch is an EventList whose events are under "items".
     """
@@ -504,6 +549,10 @@ def _wrapper_key(obj: dict[str, Any]) -> str | None:
         return "items"
     if _is_lookup_events(obj):
         return "Events"
+    if "messageType" in obj and isinstance(obj.get("logEvents"), list):
+        return "logEvents"  # a CloudWatch Logs subscription delivery
+    if _is_log_events_page(obj):
+        return "events"
     for key in WRAPPER_KEYS:
         value = obj.get(key)
         if isinstance(value, list) and (not value or isinstance(value[0], dict)):

@@ -156,3 +156,69 @@ def test_an_events_key_of_another_shape_is_not_unwrapped():
     (rec,) = read(b'{"Events": [{"name": "a"}], "total": 1}\n')
     assert rec.data == {"Events": [{"name": "a"}], "total": 1}
     assert read(b'{"Events": [], "NextToken": "x"}') == []
+
+
+# --- records that went through CloudWatch Logs -------------------------------------------
+
+
+def test_it_reads_the_messages_of_filter_log_events_output():
+    path = SAMPLES / "k8s_audit" / "eks_filter_log_events.json"
+    recs = read(path.read_bytes())
+    audit_lines = (SAMPLES / "k8s_audit" / "audit.log").read_text().splitlines()
+
+    assert [r.data for r in recs] == [reader.loads(line) for line in audit_lines[:4]]
+    assert all(not r.error for r in recs)
+    # The raw text is the log event as written, message and all.
+    assert all(r.text.lstrip().startswith("{") and '"eventId"' in r.text for r in recs)
+    assert [r.position for r in recs] == [f"line 1, record {n}" for n in range(1, 5)]
+
+
+def test_it_reads_the_lines_of_an_export_to_s3_after_their_timestamps():
+    path = SAMPLES / "k8s_audit" / "eks_export_000000.gz"
+    recs = read(path.read_bytes())
+    audit_lines = (SAMPLES / "k8s_audit" / "audit.log").read_text().splitlines()
+
+    assert [r.data for r in recs] == [reader.loads(line) for line in audit_lines[4:9]]
+    assert [r.text[25:] for r in recs] == audit_lines[4:9]
+    assert recs[0].text[:25] == "2024-03-12T10:05:44.262Z "
+
+
+def test_it_reads_subscription_deliveries_written_one_after_another():
+    path = SAMPLES / "cloudtrail" / "cloudwatch_firehose_delivery.gz"
+    recs = read(path.read_bytes())
+
+    assert [r.data["eventName"] for r in recs] == ["AssumeRoleWithSAML", "AssumeRole", "GetObject"]
+    assert all(not r.error and r.text.startswith('{"id":') for r in recs)
+    assert [r.index for r in recs] == [1, 2, 3]
+
+
+def test_a_subscription_control_message_is_an_error_record_not_a_drop():
+    control = (
+        b'{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"",'
+        b'"logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,'
+        b'"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}'
+    )
+    (rec,) = read(control)
+    assert rec.data is None
+    assert rec.error == "CloudWatch Logs control message (a delivery check), not a log record"
+
+
+def test_a_log_event_whose_message_is_not_json_is_an_error_record():
+    recs = read(
+        b'{"events": [{"timestamp": 1, "message": "plain text"}, '
+        b'{"timestamp": 2, "message": "[1, 2]"}, {"timestamp": 3}], "nextToken": "t"}'
+    )
+    assert [r.data for r in recs] == [None, None, None]
+    assert {r.error for r in recs} == {"CloudWatch Logs event whose message is not a JSON object"}
+    assert recs[0].text == '{"timestamp": 1, "message": "plain text"}'
+
+
+def test_an_events_array_beside_other_members_is_not_unwrapped():
+    (rec,) = read(b'{"events": [{"message": "{}"}], "total": 1}\n')
+    assert rec.data == {"events": [{"message": "{}"}], "total": 1}
+
+
+def test_a_line_that_only_starts_like_an_export_line_is_an_error():
+    recs = read(b'2024-05-14T09:21:03.514Z {"a": 1}\n2024-05-14T09:21:04Z {"b": \n')
+    assert recs[0].data == {"a": 1}
+    assert recs[1].data is None and recs[1].error.startswith("invalid JSON")

@@ -192,3 +192,27 @@ def test_entries_exported_from_a_sink_and_from_bigquery_are_stored_once(source):
     assert (sink.stored, sink.duplicates) == (12, 0)
     assert (bigquery.received, bigquery.stored, bigquery.duplicates) == (3, 0, 3)
 
+
+@pytest.mark.parametrize(
+    ("source_file", "other_export"),
+    [
+        ("k8s_audit/audit.log", "k8s_audit/eks_filter_log_events.json"),
+        ("k8s_audit/audit.log", "k8s_audit/eks_export_000000.gz"),
+        ("cloudtrail/saml_role_chain.json", "cloudtrail/cloudwatch_firehose_delivery.gz"),
+        ("k8s_audit/aks_PT1H.json", "k8s_audit/aks_log_analytics.json"),
+    ],
+)
+def test_the_same_records_from_another_export_are_the_same_events(
+    source, source_file, other_export
+):
+    first, again = (
+        batch
+        for _, batch in services.ingest_paths(
+            source, [SAMPLES / source_file, SAMPLES / other_export]
+        )
+    )
+    assert first.stored > 0 and first.quarantined == 0
+    assert again.received > 0
+    assert (again.stored, again.quarantined) == (0, 0)
+    assert again.duplicates == again.received
+    assert again.detected_format == first.detected_format

@@ -6,10 +6,16 @@ groups, and in ``user.extra`` the credential id of the token or certificate, the
 service-account token is bound to, and on EKS the IAM principal behind the Kubernetes user.
 A request made with ``--as`` is recorded under the impersonator, with ``impersonatedUser``
 naming whom it acted as.
+
+AKS hands its audit log to Azure Monitor: a diagnostic export record of category
+``kube-audit`` (every request) or ``kube-audit-admin`` (all but get and list) carries one Event
+as JSON text in ``properties.log``, and the Log Analytics tables AKSAudit and AKSAuditAdmin
+hold the Event's members as PascalCase columns. Both are read as the Event they carry.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from forensics.engine.model import (
@@ -20,7 +26,15 @@ from forensics.engine.model import (
     NormalizedEvent,
     RecordError,
 )
-from forensics.engine.parsers.common import get, opt_dict, opt_str, parse_time, str_list
+from forensics.engine.parsers.common import (
+    column_names,
+    get,
+    opt_dict,
+    opt_str,
+    parse_time,
+    str_list,
+)
+from forensics.engine.parsers.microsoft import log_analytics_row
 
 API_VERSIONS = {"audit.k8s.io/v1", "audit.k8s.io/v1beta1"}
 
@@ -151,6 +165,65 @@ def _identity_attrs(record: dict[str, Any], extra: dict[str, Any]) -> dict[str, 
     return attrs
 
 
+AKS_CATEGORIES = frozenset({"kube-audit", "kube-audit-admin"})
+AKS_TABLES = frozenset({"AKSAudit", "AKSAuditAdmin"})
+# The AKSAudit / AKSAuditAdmin columns this parser reads, by the Event member each one holds.
+_AKS_COLUMNS = {
+    "AuditId": "auditID",
+    "Level": "level",
+    "Stage": "stage",
+    "StageReceivedTime": "stageTimestamp",
+    "TimeGenerated": "stageTimestamp",
+    "RequestReceivedTime": "requestReceivedTimestamp",
+    "Verb": "verb",
+    "RequestUri": "requestURI",
+    "User": "user",
+    "ImpersonatedUser": "impersonatedUser",
+    "SourceIps": "sourceIPs",
+    "UserAgent": "userAgent",
+    "ObjectRef": "objectRef",
+    "ResponseStatus": "responseStatus",
+    "Annotations": "annotations",
+}
+
+
+def _aks_export_log(record: dict[str, Any]) -> Any:
+    """The Event text (or object) of an AKS diagnostic export record, else None."""
+    category = record.get("category")
+    if not isinstance(category, str) or category not in AKS_CATEGORIES:
+        return None
+    return get(record, "properties.log")
+
+
+def _is_aks_row(record: dict[str, Any]) -> bool:
+    table = record.get("Type")
+    return isinstance(table, str) and table in AKS_TABLES
+
+
+def _unwrapped(record: dict[str, Any]) -> dict[str, Any]:
+    """The audit Event an AKS export record or AKSAudit row carries; the record otherwise."""
+    log = _aks_export_log(record)
+    if log is not None:
+        if isinstance(log, str):
+            try:
+                log = json.loads(log)
+            except ValueError as exc:
+                raise RecordError(
+                    f"field 'properties.log' should be a Kubernetes audit Event as JSON: {exc}"
+                ) from exc
+        if not isinstance(log, dict):
+            raise RecordError(
+                f"field 'properties.log' should be a Kubernetes audit Event, "
+                f"found {type(log).__name__}"
+            )
+        return log
+    if _is_aks_row(record):
+        event = log_analytics_row(record, _AKS_COLUMNS)
+        event.update(kind="Event", apiVersion="audit.k8s.io/v1")
+        return event
+    return record
+
+
 class K8sAuditParser:
     kind = "k8s_audit"
     label = "Kubernetes audit"
@@ -158,6 +231,10 @@ class K8sAuditParser:
     def sniff(self, record: dict[str, Any]) -> bool:
         if not isinstance(record, dict):
             return False
+        if _is_aks_row(record) and "AuditId" in record:
+            return True
+        if isinstance(_aks_export_log(record), str | dict):
+            return True
         # An EventList is claimed too, so a webhook batch the reader did not unwrap is
         # quarantined with a clear reason instead of going unrecognized.
         return record.get("apiVersion") in API_VERSIONS and record.get("kind") in {
@@ -167,6 +244,12 @@ class K8sAuditParser:
 
     def parse(self, record: dict[str, Any]) -> NormalizedEvent:
         record = _record(record)
+        if _is_aks_row(record):
+            with column_names(_AKS_COLUMNS):
+                return self._parse(_unwrapped(record))
+        return self._parse(_unwrapped(record))
+
+    def _parse(self, record: dict[str, Any]) -> NormalizedEvent:
         if record.get("kind") == "EventList":
             raise RecordError(
                 "field 'items': an EventList holds many events; each of its 'items' must be "

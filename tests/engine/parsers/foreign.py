@@ -142,6 +142,26 @@ OTHER_SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
             "stageTimestamp": "2024-05-14T09:20:17.109537Z",
         },
     ),
+    "k8s_audit_aks_export": (
+        "k8s_audit",
+        {
+            "time": "2024-05-14T09:20:17.1095370Z",
+            "resourceId": "/SUBSCRIPTIONS/0B1C/RESOURCEGROUPS/RG/PROVIDERS/"
+            "MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/AKS1",
+            "category": "kube-audit",
+            "properties": {"log": json.dumps(_K8S_EVENT), "stream": "stdout"},
+        },
+    ),
+    "k8s_audit_aks_log_analytics_row": (
+        "k8s_audit",
+        {
+            "TimeGenerated": "2024-05-14T09:20:17.109537Z",
+            "AuditId": "4d1f6b3e-0c2a-4f7e-9a55-1b0c8e2f9d11",
+            "Verb": "get",
+            "User": {"username": "alice@example.com"},
+            "Type": "AKSAudit",
+        },
+    ),
     "k8s_audit_event_list": (
         "k8s_audit",
         {"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": [_K8S_EVENT]},

@@ -335,3 +335,53 @@ def test_it_builds_resource_names() -> None:
 def test_sniff_accepts_audit_events() -> None:
     assert PARSER.sniff(_event())
     assert PARSER.sniff(_event(apiVersion="audit.k8s.io/v1beta1"))
+
+
+# --- AKS, through Azure Monitor --------------------------------------------------------
+
+
+def test_it_reads_the_event_an_aks_diagnostic_record_carries() -> None:
+    records = sample_records("k8s_audit", "aks_PT1H.json")
+    secret, configmap, binding = (PARSER.parse(r) for r in records)
+
+    assert all(PARSER.sniff(r) for r in records)
+    assert secret.source_event_id == "6a1f2e3d-4c5b-4a69-8d7e-0f1a2b3c4d51"
+    # The Event's own stage time, not the export record's.
+    assert secret.event_time == datetime(2024, 5, 15, 12, 1, 7, 409731, tzinfo=UTC)
+    assert (secret.actor_principal, secret.actor_kind) == ("alice@example.com", "user")
+    assert (secret.category, secret.resource) == (
+        "data_access",
+        "k8s://payments/secrets/db-credentials",
+    )
+    assert configmap.actor_kind == "service_account"
+    assert configmap.credential_used == "JTI=3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7"
+    assert configmap.attrs["pod_name"] == "billing-api-7d9c6b5f4-x2k8p"
+    assert binding.category == "permission_change"
+
+
+def test_it_reads_aks_log_analytics_rows_as_the_same_events() -> None:
+    rows = sample_records("k8s_audit", "aks_log_analytics.json")
+
+    assert all(PARSER.sniff(r) for r in rows)
+    assert [PARSER.parse(r) for r in rows] == _events("aks_PT1H.json")
+
+
+@pytest.mark.parametrize(
+    ("log", "named"),
+    [('{"kind": "Event"', "'properties.log'"), (["Event"], "'properties.log'")],
+    ids=["cut-short", "array"],
+)
+def test_it_names_an_aks_log_that_is_not_an_event(log: Any, named: str) -> None:
+    record = sample_records("k8s_audit", "aks_PT1H.json")[0]
+    record["properties"]["log"] = log
+
+    with pytest.raises(RecordError, match=named):
+        PARSER.parse(record)
+
+
+def test_it_names_the_aks_column_it_cannot_read() -> None:
+    row = sample_records("k8s_audit", "aks_log_analytics.json")[0]
+    row["User"] = "alice@example.com"
+
+    with pytest.raises(RecordError, match="'User'"):
+        PARSER.parse(row)
