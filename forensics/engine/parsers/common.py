@@ -11,6 +11,7 @@ from typing import Any
 from forensics.engine.model import RecordError
 
 _FRACTION = re.compile(r"\.(\d+)")
+_DOTNET_DATE = re.compile(r"/Date\((-?\d+)\)/")
 
 
 _PATHS: dict[str, tuple[str, ...]] = {}
@@ -114,6 +115,9 @@ def parse_time(value: Any, path: str) -> datetime:
     if not isinstance(value, str):
         raise RecordError(f"field '{path}' should be a timestamp, found {type(value).__name__}")
     text = value.strip()
+    legacy = _DOTNET_DATE.fullmatch(text)
+    if legacy:  # Windows PowerShell's ConvertTo-Json: "/Date(1715679012000)/", epoch ms
+        return parse_time(int(legacy.group(1)) / 1000, path)
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     elif text.endswith(" UTC"):  # BigQuery's TIMESTAMP as text: "2024-03-12 09:15:02.1 UTC"

@@ -1,6 +1,7 @@
 """Microsoft Entra sign-in logs and the Azure Activity log, in the shapes their producers emit.
 
-Sign-ins come from Microsoft Graph (``auditLogs/signIns``: one signIn resource per record),
+Sign-ins come from Microsoft Graph (``auditLogs/signIns``: one signIn resource per record, or
+the same with PascalCase members as Graph PowerShell's ``Get-MgAuditLogSignIn`` returns it),
 from an Azure Monitor diagnostic export (``time``, ``category`` and the same fields under
 ``properties``) or from a Log Analytics / Microsoft Sentinel export of the sign-in tables
 (``SigninLogs`` and the AAD*SignInLogs tables: PascalCase columns). Activity events come from
@@ -32,6 +33,7 @@ from forensics.engine.parsers.common import (
 from forensics.engine.parsers.microsoft import (
     clean,
     first,
+    graph_powershell_object,
     log_analytics_row,
     projected_row,
     record_object,
@@ -86,6 +88,17 @@ _SIGNIN_COLUMNS = {
     "AuthenticationRequirement": "authenticationRequirement",
     "MfaDetail": "mfaDetail",
 }
+
+
+def _is_graph_powershell_signin(record: dict[str, Any]) -> bool:
+    """A signIn as Microsoft Graph PowerShell returns it (PascalCase), not a table row."""
+    return (
+        "CreatedDateTime" in record
+        and "CorrelationId" in record
+        and ("UserPrincipalName" in record or "ServicePrincipalId" in record)
+        and "Type" not in record
+        and "TimeGenerated" not in record
+    )
 
 
 def _is_log_analytics_signin(record: dict[str, Any]) -> bool:
@@ -243,11 +256,11 @@ class EntraSignInParser:
     label = "Microsoft Entra sign-ins"
 
     def sniff(self, record: dict[str, Any]) -> bool:
-        """A Graph signIn, an Azure Monitor record of a sign-in log category or a row of a
-        Log Analytics sign-in table."""
+        """A Graph signIn (as the API or Graph PowerShell gives it), an Azure Monitor record
+        of a sign-in log category or a row of a Log Analytics sign-in table."""
         if not isinstance(record, dict):
             return False
-        if _is_log_analytics_signin(record):
+        if _is_log_analytics_signin(record) or _is_graph_powershell_signin(record):
             return True
         category = record.get("category")
         if isinstance(category, str) and category in SIGNIN_CATEGORIES:
@@ -264,6 +277,8 @@ class EntraSignInParser:
         if _is_log_analytics_signin(record) or projected_row(record):
             with column_names(_SIGNIN_COLUMNS):
                 return self._parse(_from_log_analytics_signin(record))
+        if _is_graph_powershell_signin(record):
+            return self._parse(graph_powershell_object(record))
         return self._parse(record)
 
     def _parse(self, record: dict[str, Any]) -> NormalizedEvent:

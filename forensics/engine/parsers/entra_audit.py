@@ -33,6 +33,7 @@ from forensics.engine.parsers.common import column_names, get, opt_dict, opt_str
 from forensics.engine.parsers.microsoft import (
     clean,
     first,
+    graph_powershell_object,
     log_analytics_row,
     projected_row,
 )
@@ -188,6 +189,17 @@ _LOG_ANALYTICS_COLUMNS = {
 }
 
 
+def _is_graph_powershell_audit(record: dict[str, Any]) -> bool:
+    """A directoryAudit as Microsoft Graph PowerShell returns it (PascalCase members)."""
+    return (
+        "ActivityDateTime" in record
+        and "ActivityDisplayName" in record
+        and ("InitiatedBy" in record or "TargetResources" in record)
+        and "Type" not in record
+        and "TimeGenerated" not in record
+    )
+
+
 def _is_log_analytics_row(record: dict[str, Any]) -> bool:
     return record.get("Type") == AUDIT_CATEGORY and "TimeGenerated" in record
 
@@ -210,7 +222,7 @@ class EntraAuditParser:
         of the Log Analytics AuditLogs table."""
         if not isinstance(record, dict):
             return False
-        if _is_log_analytics_row(record):
+        if _is_log_analytics_row(record) or _is_graph_powershell_audit(record):
             return True
         if record.get("category") == AUDIT_CATEGORY:
             return isinstance(record.get("properties"), dict)
@@ -227,6 +239,8 @@ class EntraAuditParser:
         if _is_log_analytics_row(record) or projected_row(record):
             with column_names(_LOG_ANALYTICS_COLUMNS):
                 return self._parse(_from_log_analytics(record))
+        if _is_graph_powershell_audit(record):
+            return self._parse(graph_powershell_object(record))
         return self._parse(record)
 
     def _parse(self, record: dict[str, Any]) -> NormalizedEvent:

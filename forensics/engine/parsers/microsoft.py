@@ -73,3 +73,30 @@ def projected_row(record: dict[str, Any]) -> bool:
     of its rows: no shape a producer writes itself has a ``TimeGenerated`` member.
     """
     return "Type" not in record and "TimeGenerated" in record
+
+
+def _camel(name: str) -> str:
+    """A PowerShell property name as the Graph resource's member: "IPAddress" -> "ipAddress",
+    "Status" -> "status", "Id" -> "id"."""
+    if not name[:1].isupper():
+        return name
+    caps = len(name) - len(name.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    if caps == len(name):
+        return name.lower()
+    if caps == 1:
+        return name[0].lower() + name[1:]
+    return name[: caps - 1].lower() + name[caps - 1 :]
+
+
+def graph_powershell_object(value: Any) -> Any:
+    """A Microsoft Graph PowerShell object in the Graph resource's own member names.
+
+    ``Get-MgAuditLogSignIn`` / ``Get-MgAuditLogDirectoryAudit`` (and their beta twins) return
+    the Graph resources with PascalCase properties; ``ConvertTo-Json`` keeps those names, at
+    every depth. Their values are the resource's, so only the names change.
+    """
+    if isinstance(value, dict):
+        return {_camel(k): graph_powershell_object(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [graph_powershell_object(v) for v in value]
+    return value

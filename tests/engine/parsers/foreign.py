@@ -186,6 +186,26 @@ OTHER_SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
             "properties": _GRAPH_SIGNIN,
         },
     ),
+    "entra_graph_powershell": (
+        "entra",
+        {
+            "Id": "66ea54eb-6301-4ee5-be62-ff5a759b0100",
+            "CreatedDateTime": "2024-05-14T09:30:12Z",
+            "UserPrincipalName": "alice@example.com",
+            "CorrelationId": "5d2a9f3e-7b1c-4d8e-9f0a-1b2c3d4e5f60",
+            "AdditionalProperties": {},
+        },
+    ),
+    "entra_audit_graph_powershell": (
+        "entra_audit",
+        {
+            "Id": "Directory_c0ffee01-0000-4000-8000-000000000001_8ZQ1P_201301841",
+            "ActivityDateTime": "2024-05-13T16:42:07.1234567Z",
+            "ActivityDisplayName": "Add service principal credentials",
+            "InitiatedBy": {"User": {"UserPrincipalName": "alice@example.com"}, "App": None},
+            "AdditionalProperties": {},
+        },
+    ),
     "entra_log_analytics_row": (
         "entra",
         {

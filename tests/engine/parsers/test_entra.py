@@ -562,6 +562,22 @@ def test_it_reads_a_projected_sign_in_row_when_told_the_format() -> None:
     assert event.actor_account == ""
 
 
+def test_it_reads_sign_ins_as_graph_powershell_returns_them() -> None:
+    # Get-MgBetaAuditLogSignIn | ConvertTo-Json -Depth 10: the signIn with PascalCase members.
+    records = sample_records("entra", "graph_powershell_signins.json")
+
+    assert "UserPrincipalName" in records[0] and "Status" in records[0]
+    assert all(SIGNIN_PARSER.sniff(r) for r in records)
+    assert _signins("graph_powershell_signins.json") == _signins("graph_signins.json")
+
+
+def test_it_reads_a_windows_powershell_date() -> None:
+    record = copy.deepcopy(sample_records("entra", "graph_powershell_signins.json")[0])
+    record["CreatedDateTime"] = "/Date(1715679012000)/"  # ConvertTo-Json in PowerShell 5.1
+
+    assert SIGNIN_PARSER.parse(record).event_time == datetime(2024, 5, 14, 9, 30, 12, tzinfo=UTC)
+
+
 def test_it_reads_activity_from_a_log_analytics_export() -> None:
     rows = sample_records("azure_activity", "log_analytics_activity.json")
     keys, denied = _activity("log_analytics_activity.json")
@@ -606,6 +622,7 @@ def test_it_sets_only_documented_attrs() -> None:
             "PT1H.json",
             "eventhub_signins.json",
             "log_analytics_signins.json",
+            "graph_powershell_signins.json",
         )
     ]
     activity = [

@@ -22,6 +22,7 @@ SAMPLES = (
     "PT1H.json",
     "eventhub_audit.json",
     "log_analytics_audit_logs.json",
+    "graph_powershell_audits.json",
 )
 SECRETS = "Update application \u2013 Certificates and secrets management "
 
@@ -108,7 +109,7 @@ def _app(**fields: Any) -> dict[str, Any]:
 def test_it_reads_every_record_of_every_sample() -> None:
     counts = [len(_events(name)) for name in SAMPLES]
 
-    assert counts == [7, 5, 4, 2]
+    assert counts == [7, 5, 4, 2, 3]
     assert all(e.source_kind == "entra_audit" for name in SAMPLES for e in _events(name))
 
 
@@ -637,3 +638,10 @@ def test_it_names_the_log_analytics_column_it_cannot_read() -> None:
 
     with pytest.raises(RecordError, match="'InitiatedBy'"):
         PARSER.parse(row)
+
+
+def test_it_reads_audits_as_graph_powershell_returns_them() -> None:
+    records = sample_records("entra_audit", "graph_powershell_audits.json")
+
+    assert "InitiatedBy" in records[0]
+    assert _events("graph_powershell_audits.json") == _events("graph_directory_audits.json")[:3]
