@@ -7,10 +7,13 @@ object; any of them may be gzip-compressed. Records that went through Amazon Clo
 (EKS audit logs, CloudTrail sent to a log group) arrive as log events whose ``message`` is
 the record: in ``aws logs filter-log-events`` / ``get-log-events`` output, in subscription
 deliveries (``logEvents``, as Firehose writes them to S3), or as the lines of an export to S3,
-each after its timestamp. Such a record keeps the log event's exact text as its raw text and
-the message as its data. ``iter_records`` yields every record with its
-exact text, so the raw original can be kept, and turns what cannot be read into an error
-record instead of an exception: the caller quarantines it and goes on.
+each after its timestamp; such a record keeps the log event's exact text as its raw text and
+the message as its data. A Log Analytics query API response holds rows of values by column;
+each row is read as an object by column name, its text the row's own.
+
+``iter_records`` yields every record with its exact text, so the raw original can be kept,
+and turns what cannot be read into an error record instead of an exception: the caller
+quarantines it and goes on.
 """
 
 from __future__ import annotations
@@ -242,6 +245,8 @@ _QUICK_TRIES = 6
 # ``filter-log-events`` / ``get-log-events`` output, what a subscription's delivery check
 # says, and the timestamp before each event on a line of an export to S3.
 _LOG_EVENT_KEYS = frozenset({"events", "logEvents"})
+# What a Log Analytics query API response may hold beside its tables.
+_QUERY_RESPONSE_KEYS = frozenset({"tables", "error", "statistics", "render"})
 _LOG_EVENTS_PAGE_KEYS = frozenset(
     {"events", "searchedLogStreams", "nextToken", "nextForwardToken", "nextBackwardToken"}
 )
@@ -308,8 +313,14 @@ def _array_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
             return
 
 
-def _array_elements(buf: _Buffer, index: int, src: _Source) -> Iterator[RawRecord]:
-    """Elements of the array whose "[" was just consumed; leaves pos after its "]"."""
+def _array_elements(
+    buf: _Buffer, index: int, src: _Source, columns: list[str] | None = None
+) -> Iterator[RawRecord]:
+    """Elements of the array whose "[" was just consumed; leaves pos after its "]".
+
+    With ``columns``, the elements are rows: arrays of values in column order, each read as
+    an object by column name.
+    """
     expect_value = True
     while True:
         ch = buf.skip_ws()
@@ -341,7 +352,15 @@ def _array_elements(buf: _Buffer, index: int, src: _Source) -> Iterator[RawRecor
             return
         obj, text = result
         expect_value = False
-        if isinstance(obj, dict):
+        if columns is not None:
+            if isinstance(obj, list) and len(obj) == len(columns):
+                yield RawRecord(
+                    index, f"record {index}", text, dict(zip(columns, obj, strict=True))
+                )
+            else:
+                reason = f"row should be an array of {len(columns)} values, one per column"
+                yield RawRecord(index, f"record {index}", text, None, reason)
+        elif isinstance(obj, dict):
             yield RawRecord(index, f"record {index}", text, obj)
         else:
             yield RawRecord(index, f"record {index}", text, None, "record is not a JSON object")
@@ -361,6 +380,55 @@ def _member_array_start(text: str, key: str) -> int:
         if name == key and text[pos] == "[":
             return pos + 1
         _value, pos = _decoder.raw_decode(text, pos)
+
+
+def _contained_records(
+    text: str, obj: dict[str, Any], index: int, prefix: str
+) -> Iterator[RawRecord] | None:
+    """The records a container object holds (a wrapper's array, a query response's rows),
+    numbered after ``index``; None when the object is a record itself."""
+    if _is_query_response(obj):
+        return _query_rows(text, obj, index, prefix)
+    key = _wrapper_key(obj)
+    return None if key is None else _wrapped_records(text, key, index, prefix)
+
+
+def _is_query_response(obj: dict[str, Any]) -> bool:
+    """A Log Analytics query API response: {"tables": [{"name", "columns", "rows"}, ...]}."""
+    tables = obj.get("tables")
+    if not isinstance(tables, list) or not tables or not set(obj) <= _QUERY_RESPONSE_KEYS:
+        return False
+    return all(
+        isinstance(t, dict)
+        and isinstance(t.get("columns"), list)
+        and isinstance(t.get("rows"), list)
+        and all(isinstance(c, dict) and isinstance(c.get("name"), str) for c in t["columns"])
+        for t in tables
+    )
+
+
+def _query_rows(text: str, obj: dict[str, Any], index: int, prefix: str) -> Iterator[RawRecord]:
+    """Each row of each table of a query response, as an object by column name; its text is
+    the row's own (the column names are in the response, kept whole with the file)."""
+    buf = _Buffer(iter(()))
+    buf.text = text
+    buf.pos = _member_array_start(text, "tables")
+    for number, table in enumerate(obj["tables"], 1):
+        if buf.skip_ws() == ",":
+            buf.pos += 1
+            buf.skip_ws()
+        start = buf.pos
+        _value, buf.pos = _decoder.raw_decode(text, start)
+        table_text = text[start : buf.pos]
+        rows = _Buffer(iter(()))
+        rows.text = table_text
+        rows.pos = _member_array_start(table_text, "rows")
+        columns = [c["name"] for c in table["columns"]]
+        before = index
+        for row in _array_elements(rows, before, _StringSource(table_text), columns):
+            index = row.index
+            position = f"{prefix}, table {number}, row {row.index - before}"
+            yield RawRecord(row.index, position, row.text, row.data, row.error)
 
 
 def _wrapped_records(text: str, key: str, index: int, prefix: str) -> Iterator[RawRecord]:
@@ -456,11 +524,11 @@ def _line_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
         if not isinstance(obj, dict):
             yield RawRecord(index, f"line {line_no}", text, None, "line is not a JSON object")
             continue
-        key = _wrapper_key(obj)
-        if key is None:
+        contained = _contained_records(text, obj, index - 1, f"line {line_no}")
+        if contained is None:
             yield RawRecord(index, f"line {line_no}", text, obj)
             continue
-        for sub in _wrapped_records(text, key, index - 1, f"line {line_no}"):
+        for sub in contained:
             index = sub.index
             yield sub
     if src.failure and not reported:
@@ -497,12 +565,12 @@ def _concatenated_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
             index += 1
             yield RawRecord(index, f"line {line}", text, None, "record is not a JSON object")
             continue
-        key = _wrapper_key(obj)
-        if key is None:
+        contained = _contained_records(text, obj, index, f"line {line}")
+        if contained is None:
             index += 1
             yield RawRecord(index, f"line {line}", text, obj)
             continue
-        for sub in _wrapped_records(text, key, index, f"line {line}"):
+        for sub in contained:
             index = sub.index
             yield sub
 

@@ -222,3 +222,38 @@ def test_a_line_that_only_starts_like_an_export_line_is_an_error():
     recs = read(b'2024-05-14T09:21:03.514Z {"a": 1}\n2024-05-14T09:21:04Z {"b": \n')
     assert recs[0].data == {"a": 1}
     assert recs[1].data is None and recs[1].error.startswith("invalid JSON")
+
+
+# --- Log Analytics query API responses -------------------------------------------------
+
+
+def test_it_reads_each_row_of_a_query_response_by_column_name():
+    path = SAMPLES / "entra" / "log_analytics_query_api.json"
+    recs = read(path.read_bytes())
+
+    assert [r.position for r in recs] == [f"line 1, table 1, row {n}" for n in (1, 2, 3)]
+    assert [r.data["UserPrincipalName"] for r in recs] == ["dana@example.com"] * 3
+    assert recs[0].data["Status"].startswith('{"errorCode":0,')  # dynamic: JSON text
+    assert all(r.text.startswith("[") and not r.error for r in recs)
+
+
+def test_a_row_that_does_not_fit_the_columns_is_an_error_record():
+    recs = read(
+        b'{"tables": [{"name": "PrimaryResult", "columns": [{"name": "A", "type": "string"},'
+        b' {"name": "B", "type": "long"}], "rows": [["x", 1], ["y"], {"A": "z"}]},'
+        b' {"name": "Second", "columns": [{"name": "C", "type": "string"}], "rows": [["w"]]}]}'
+    )
+    assert [(r.index, r.position) for r in recs] == [
+        (1, "line 1, table 1, row 1"),
+        (2, "line 1, table 1, row 2"),
+        (3, "line 1, table 1, row 3"),
+        (4, "line 1, table 2, row 1"),
+    ]
+    assert [r.data for r in recs] == [{"A": "x", "B": 1}, None, None, {"C": "w"}]
+    assert recs[1].error == "row should be an array of 2 values, one per column"
+    assert recs[2].text == '{"A": "z"}'
+
+
+def test_a_tables_member_of_another_shape_is_one_record():
+    (rec,) = read(b'{"tables": [{"name": "t"}], "owner": "x"}\n')
+    assert rec.data == {"tables": [{"name": "t"}], "owner": "x"}

@@ -562,6 +562,19 @@ def test_it_reads_a_projected_sign_in_row_when_told_the_format() -> None:
     assert event.actor_account == ""
 
 
+def test_it_reads_the_rows_of_a_log_analytics_query_api_response() -> None:
+    from_api = _signins("log_analytics_query_api.json")
+    exported = _signins("log_analytics_signins.json")
+
+    for api_event, export_event in zip(
+        from_api, [exported[0], exported[1], exported[4]], strict=True
+    ):
+        for name in ("source_event_id", "event_time", "actor_principal", "credential_issued"):
+            assert getattr(api_event, name) == getattr(export_event, name)
+        assert api_event.outcome == export_event.outcome
+        assert api_event.actor_account == TENANT
+
+
 def test_it_reads_sign_ins_as_graph_powershell_returns_them() -> None:
     # Get-MgBetaAuditLogSignIn | ConvertTo-Json -Depth 10: the signIn with PascalCase members.
     records = sample_records("entra", "graph_powershell_signins.json")
@@ -622,6 +635,7 @@ def test_it_sets_only_documented_attrs() -> None:
             "PT1H.json",
             "eventhub_signins.json",
             "log_analytics_signins.json",
+            "log_analytics_query_api.json",
             "graph_powershell_signins.json",
         )
     ]
