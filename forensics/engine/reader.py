@@ -243,16 +243,18 @@ _ELEMENT_END = re.compile(r"\}\s*(?:,\s*\{|\])")
 _QUICK_TRIES = 6
 # CloudWatch Logs: the arrays of log events, the members beside them in a page of
 # ``filter-log-events`` / ``get-log-events`` output, what a subscription's delivery check
-# says, and the timestamp before each event on a line of an export to S3.
+# says, and the timestamp before each event on a line of an export to S3 (matched on the
+# first line's bytes, then on each decoded line).
 _LOG_EVENT_KEYS = frozenset({"events", "logEvents"})
-# What a Log Analytics query API response may hold beside its tables.
-_QUERY_RESPONSE_KEYS = frozenset({"tables", "error", "statistics", "render"})
 _LOG_EVENTS_PAGE_KEYS = frozenset(
     {"events", "searchedLogStreams", "nextToken", "nextForwardToken", "nextBackwardToken"}
 )
 _CONTROL_MESSAGE = "CWL CONTROL MESSAGE"
-_EXPORT_STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z (?=\{)")
-_EXPORT_STAMP_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z (?=\{)")
+_STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z (?=\{)"
+_EXPORT_STAMP = re.compile(_STAMP.encode())
+_EXPORT_STAMP_TEXT = re.compile(_STAMP)
+# What a Log Analytics query API response may hold beside its tables.
+_QUERY_RESPONSE_KEYS = frozenset({"tables", "error", "statistics", "render"})
 _ARRAY_OPEN = re.compile(r'\s*(\[|\{\s*"Records"\s*:\s*\[)')
 
 
