@@ -481,7 +481,9 @@ class AzureActivityParser:
         record = _record(record)
         if _is_log_analytics_activity(record) or projected_row(record):
             with column_names(_ACTIVITY_COLUMNS):
-                return self._parse(log_analytics_row(record, _ACTIVITY_COLUMNS))
+                event = log_analytics_row(record, _ACTIVITY_COLUMNS)
+                event.setdefault("eventTimestamp", None)  # the row's shape, even without a time
+                return self._parse(event)
         return self._parse(record)
 
     def _parse(self, record: dict[str, Any]) -> NormalizedEvent:

@@ -51,17 +51,19 @@ def log_analytics_row(row: dict[str, Any], columns: dict[str, str]) -> dict[str,
     write a ``dynamic`` column either as an object or as JSON text. ``columns`` maps each
     column read to its field name; the others are left out, since some share a name with
     a field and not its meaning (a row's ``TenantId`` is the workspace's, not Entra's). A
-    column given as JSON text that does not decode stays text, for the parser to judge.
+    column given as JSON text that does not decode stays text, for the parser to judge. An
+    empty value (``""`` or null, which exports write for an empty column of any type) is
+    left out, as the field would be in the producer's own record.
     """
     out: dict[str, Any] = {}
     for column, field in columns.items():
-        if column not in row:
+        value = row.get(column)
+        if value is None or value == "":
             continue
-        value = row[column]
         if isinstance(value, str) and value[:1] in ("{", "["):
             with suppress(orjson.JSONDecodeError):
                 value = orjson.loads(value)
-        if field not in out or out[field] in (None, "", {}):
+        if out.get(field) in (None, {}):
             out[field] = value
     return out
 

@@ -619,6 +619,18 @@ def test_it_links_log_analytics_activity_to_its_sign_in_by_the_token_id() -> Non
     assert keys.credential_used == cli_sign_in.credential_issued == "Mx8d3AqR1lT9u0v1w2x3BB"
 
 
+def test_it_reads_an_activity_row_whose_dynamic_columns_are_empty() -> None:
+    # Exports write "" for an empty column of any type: no claims, no authorization here.
+    row = copy.deepcopy(sample_records("azure_activity", "log_analytics_activity.json")[0])
+    row.update(Claims="", Claims_d="", Authorization="", Authorization_d="", HTTPRequest="")
+
+    event = ACTIVITY_PARSER.parse(row)
+
+    assert (event.actor_principal, event.actor_kind) == ("dana@example.com", "user")
+    assert event.credential_used == ""
+    assert event.outcome == "success"
+
+
 def test_it_names_the_activity_column_it_cannot_read() -> None:
     row = copy.deepcopy(sample_records("azure_activity", "log_analytics_activity.json")[0])
     row["TimeGenerated"] = ""
