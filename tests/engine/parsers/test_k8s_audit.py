@@ -385,3 +385,13 @@ def test_it_names_the_aks_column_it_cannot_read() -> None:
 
     with pytest.raises(RecordError, match="'User'"):
         PARSER.parse(row)
+
+
+def test_it_reads_an_aks_row_whose_dynamic_columns_are_empty() -> None:
+    row = sample_records("k8s_audit", "aks_log_analytics.json")[0]
+    row.update(ImpersonatedUser="", Annotations="", RequestObject="")
+
+    event = PARSER.parse(row)
+
+    assert event.actor_principal == "alice@example.com"
+    assert "impersonated_user" not in event.attrs
