@@ -35,6 +35,7 @@ from forensics.engine.parsers.microsoft import (
     first,
     graph_powershell_object,
     log_analytics_row,
+    monitor_fields,
     projected_row,
     record_object,
 )
@@ -285,15 +286,7 @@ class EntraSignInParser:
         raw_category = record.get("category")
         category = raw_category if isinstance(raw_category, str) else ""
         monitor = category in SIGNIN_CATEGORIES
-        if monitor:
-            opt_dict(record, "properties")  # a non-object here is a malformed record
-        p = "properties." if monitor else ""
-
-        time_path = p + "createdDateTime"
-        raw_time = get(record, time_path)
-        if raw_time in (None, "") and monitor:
-            time_path, raw_time = "time", get(record, "time")
-        event_time = parse_time(raw_time, time_path)
+        p, event_time = monitor_fields(record, monitor, "createdDateTime")
 
         outcome, error_code = _signin_outcome(record, p)
         sign_in_kind = _signin_kind(record, p, category)

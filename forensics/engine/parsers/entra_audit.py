@@ -29,12 +29,13 @@ from forensics.engine.model import (
     NormalizedEvent,
     RecordError,
 )
-from forensics.engine.parsers.common import column_names, get, opt_dict, opt_str, parse_time
+from forensics.engine.parsers.common import column_names, get, opt_dict, opt_str
 from forensics.engine.parsers.microsoft import (
     clean,
     first,
     graph_powershell_object,
     log_analytics_row,
+    monitor_fields,
     projected_row,
 )
 
@@ -245,15 +246,7 @@ class EntraAuditParser:
 
     def _parse(self, record: dict[str, Any]) -> NormalizedEvent:
         monitor = record.get("category") == AUDIT_CATEGORY
-        if monitor:
-            opt_dict(record, "properties")  # a non-object here is a malformed record
-        p = "properties." if monitor else ""
-
-        time_path = p + "activityDateTime"
-        raw_time = get(record, time_path)
-        if raw_time in (None, "") and monitor:
-            time_path, raw_time = "time", get(record, "time")
-        event_time = parse_time(raw_time, time_path)
+        p, event_time = monitor_fields(record, monitor, "activityDateTime")
 
         activity = _first(record, p + "activityDisplayName", "operationName")
         audit_category = _first(record, p + "category")

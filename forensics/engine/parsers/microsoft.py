@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import suppress
+from datetime import datetime
 from typing import Any
 
 import orjson
 
 from forensics.engine.model import RecordError
-from forensics.engine.parsers.common import opt_str
+from forensics.engine.parsers.common import get, opt_dict, opt_str, parse_time
 
 NIL_GUID = "00000000-0000-0000-0000-000000000000"
 
@@ -102,3 +103,20 @@ def graph_powershell_object(value: Any) -> Any:
     if isinstance(value, list):
         return [graph_powershell_object(v) for v in value]
     return value
+
+
+def monitor_fields(record: dict[str, Any], monitor: bool, time_field: str) -> tuple[str, datetime]:
+    """Where a record's fields are, and its time, when an Azure Monitor export may wrap it.
+
+    A diagnostic export keeps the producer's record under ``properties`` (``monitor``), and
+    its own ``time`` stands in when the wrapped record has none. Returns the path prefix of
+    the fields ("properties." or "") and the event time.
+    """
+    if monitor:
+        opt_dict(record, "properties")  # a non-object here is a malformed record
+    prefix = "properties." if monitor else ""
+    time_path = prefix + time_field
+    raw_time = get(record, time_path)
+    if raw_time in (None, "") and monitor:
+        time_path, raw_time = "time", get(record, "time")
+    return prefix, parse_time(raw_time, time_path)
