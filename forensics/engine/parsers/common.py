@@ -159,3 +159,13 @@ def column_names(columns: dict[str, str]) -> Iterator[None]:
         yield
     except RecordError as exc:
         raise RecordError(_QUOTED_FIELD.sub(rename, str(exc))) from exc
+
+
+@contextmanager
+def fields_under(prefix: str) -> Iterator[None]:
+    """Let a RecordError raised inside name its fields as paths under ``prefix``: the parser
+    read a record that the file holds nested there (an envelope's ``detail``, say)."""
+    try:
+        yield
+    except RecordError as exc:
+        raise RecordError(_QUOTED_FIELD.sub(lambda m: f"'{prefix}{m.group(1)}'", str(exc))) from exc

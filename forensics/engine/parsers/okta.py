@@ -1,4 +1,5 @@
-"""Okta System Log LogEvent objects, as the System Log API pages them or an export writes them.
+"""Okta System Log LogEvent objects, as the System Log API pages them or an export writes them,
+and as an Okta log stream hands them to Amazon EventBridge (the LogEvent is the ``detail``).
 
 The session an Okta user signs in with (``authenticationContext.externalSessionId``) is carried
 by every later event of that session, including the token grants and SSO hand-offs made for
@@ -17,7 +18,14 @@ from forensics.engine.model import (
     NormalizedEvent,
     RecordError,
 )
-from forensics.engine.parsers.common import get, opt_dict, opt_list, opt_str, parse_time
+from forensics.engine.parsers.common import (
+    fields_under,
+    get,
+    opt_dict,
+    opt_list,
+    opt_str,
+    parse_time,
+)
 
 # Okta writes these where it has no value; they are not identifiers.
 _PLACEHOLDERS = {"unknown", "null", "none", "hidden_due_to_security_reasons"}
@@ -157,6 +165,18 @@ def _issued_token(targets: list[dict[str, Any]]) -> str:
     return ""
 
 
+def _is_log_stream_event(record: dict[str, Any]) -> bool:
+    """An Amazon EventBridge event from an Okta log stream: the LogEvent is its ``detail``
+    (source ``aws.partner/okta.com/<org>/<stream>``), as EventBridge rules deliver it to a
+    Firehose archive, a queue or a log group."""
+    source = record.get("source")
+    return (
+        isinstance(source, str)
+        and source.startswith("aws.partner/okta.com/")
+        and "detail" in record
+    )
+
+
 class OktaParser:
     """Okta System Log LogEvent records."""
 
@@ -164,7 +184,10 @@ class OktaParser:
     label = "Okta System Log"
 
     def sniff(self, record: dict[str, Any]) -> bool:
-        """A LogEvent has uuid, published, eventType and an actor object."""
+        """A LogEvent has uuid, published, eventType and an actor object (also as the
+        ``detail`` of an Okta log stream's EventBridge event)."""
+        if isinstance(record, dict) and _is_log_stream_event(record):
+            record = record["detail"]
         return (
             isinstance(record, dict)
             and isinstance(record.get("uuid"), str)
@@ -176,6 +199,12 @@ class OktaParser:
     def parse(self, record: dict[str, Any]) -> NormalizedEvent:
         """Normalize one LogEvent; RecordError names the field when it cannot be."""
         record = _record(record)
+        if _is_log_stream_event(record):
+            with fields_under("detail."):
+                return self._parse(_record(record["detail"]))
+        return self._parse(record)
+
+    def _parse(self, record: dict[str, Any]) -> NormalizedEvent:
         event_time = parse_time(get(record, "published"), "published")
         event_type = opt_str(record, "eventType")
         actor = opt_dict(record, "actor")

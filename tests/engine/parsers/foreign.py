@@ -166,6 +166,20 @@ OTHER_SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
         "k8s_audit",
         {"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": [_K8S_EVENT]},
     ),
+    "okta_eventbridge_log_stream": (
+        "okta",
+        {
+            "version": "0",
+            "detail-type": "SystemLog",
+            "source": "aws.partner/okta.com/example-org/okta-log-stream",
+            "detail": {
+                "uuid": "8f1c2d3e-4a5b-11ef-9a1b-0242ac120002",
+                "published": "2024-05-14T09:12:03.412Z",
+                "eventType": "user.session.start",
+                "actor": {"id": "00u1f2g3h4J5k6L7m8n9", "type": "User"},
+            },
+        },
+    ),
     "entra_service_principal": (
         "entra",
         {

@@ -316,3 +316,30 @@ def test_it_sniffs_a_log_event_only_with_an_actor_object() -> None:
 def test_it_sets_only_documented_attrs() -> None:
     for event in _page() + _export():
         assert set(event.attrs) <= set(ATTR_KEYS), event.source_event_id
+
+
+# --- Okta log streaming to Amazon EventBridge ---------------------------------------------
+
+
+def test_it_reads_the_log_event_of_a_log_stream_eventbridge_event() -> None:
+    envelopes = sample_records("okta", "eventbridge_log_stream.jsonl")
+
+    assert all(PARSER.sniff(e) and "uuid" not in e for e in envelopes)
+    assert [PARSER.parse(e) for e in envelopes] == [
+        PARSER.parse(r) for r in sample_records("okta", "system_log_export.jsonl")[:3]
+    ]
+
+
+def test_it_names_the_log_stream_field_it_cannot_read() -> None:
+    envelope = sample_records("okta", "eventbridge_log_stream.jsonl")[0]
+    envelope["detail"]["actor"] = "bob@example.com"
+
+    with pytest.raises(RecordError, match=re.escape("'detail.actor'")):
+        PARSER.parse(envelope)
+
+
+def test_an_eventbridge_event_from_another_partner_is_not_okta() -> None:
+    envelope = sample_records("okta", "eventbridge_log_stream.jsonl")[0]
+    envelope["source"] = "aws.partner/example.com/feed"
+
+    assert not PARSER.sniff(envelope)
