@@ -9,7 +9,8 @@ the record: in ``aws logs filter-log-events`` / ``get-log-events`` output, in su
 deliveries (``logEvents``, as Firehose writes them to S3), or as the lines of an export to S3,
 each after its timestamp; such a record keeps the log event's exact text as its raw text and
 the message as its data. A Log Analytics query API response holds rows of values by column;
-each row is read as an object by column name, its text the row's own.
+each row is read as an object by column name, its text the row's own. A Parquet file (AWS
+Security Lake's OCSF tables) is read a batch of rows at a time.
 
 ``iter_records`` yields every record with its exact text, so the raw original can be kept,
 and turns what cannot be read into an error record instead of an exception: the caller
@@ -18,6 +19,7 @@ quarantines it and goes on.
 
 from __future__ import annotations
 
+import base64
 import codecs
 import gzip
 import io
@@ -26,6 +28,8 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import IO, Any
 
 import orjson
@@ -52,8 +56,8 @@ class RawRecord:
 class _Source:
     """Decoded text from a binary stream, gunzipping when the stream is gzip."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
-        head = stream.read(2)
+    def __init__(self, stream: IO[bytes] | io.RawIOBase) -> None:
+        head = stream.read(2) or b""
         rest = _Prepend(head, stream)
         self.gzipped = head == b"\x1f\x8b"
         self.raw: Any = gzip.GzipFile(fileobj=rest) if self.gzipped else rest
@@ -85,7 +89,7 @@ class _Source:
 class _Prepend(io.RawIOBase):
     """A stream with some already-read bytes put back in front."""
 
-    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+    def __init__(self, head: bytes, stream: IO[bytes] | io.RawIOBase) -> None:
         self._head = head
         self._stream = stream
 
@@ -117,7 +121,11 @@ class _Prepend(io.RawIOBase):
 
 def iter_records(stream: IO[bytes]) -> Iterator[RawRecord]:
     """Yield every record of a log file, in file order, never raising on bad content."""
-    src = _Source(stream)
+    head = stream.read(len(PARQUET_MAGIC))
+    if head == PARQUET_MAGIC:
+        yield from _parquet_records(stream)
+        return
+    src = _Source(_Prepend(head, stream))
     first = src.read_bytes(CHUNK_CHARS)
     if first.startswith(codecs.BOM_UTF8):
         first = first[len(codecs.BOM_UTF8) :]
@@ -130,6 +138,64 @@ def iter_records(stream: IO[bytes]) -> Iterator[RawRecord]:
         yield from _array_records(src, first)
         return
     yield from _line_records(src, first)
+
+
+PARQUET_MAGIC = b"PAR1"
+PARQUET_BATCH_ROWS = 2048
+
+
+def _parquet_records(stream: IO[bytes]) -> Iterator[RawRecord]:
+    """The rows of a Parquet file (AWS Security Lake stores OCSF events so), a batch at a time.
+
+    A row has no text of its own: its raw text is the row as canonical JSON (sorted keys),
+    and the file itself is what stays byte-exact. Times become ISO 8601 text in UTC, maps
+    become objects and binary values base64, so the row reads like its JSON twin.
+    """
+    try:
+        import pyarrow.parquet as pq
+        from pyarrow import ArrowException
+    except ImportError:  # pragma: no cover - pyarrow is a pinned requirement
+        yield RawRecord(1, "byte 0", "", None, "a Parquet file, and pyarrow is not installed")
+        return
+    seekable = getattr(stream, "seekable", None)
+    if not (seekable and seekable()):
+        yield RawRecord(1, "byte 0", "", None, "a Parquet file can only be read from disk")
+        return
+    stream.seek(0)
+    index = 0
+    try:
+        parquet = pq.ParquetFile(stream)
+        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+            for row in batch.to_pylist():
+                index += 1
+                data = _json_value(row)
+                text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+                yield RawRecord(index, f"row {index}", text, data)
+    except (ArrowException, OSError, ValueError) as exc:
+        index += 1
+        yield RawRecord(index, f"row {index}", "", None, f"unreadable Parquet file: {exc}")
+
+
+def _json_value(value: Any) -> Any:
+    """A value read from Parquet as JSON would carry it."""
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
+            return {str(k): _json_value(v) for k, v in value}  # a map column
+        return [_json_value(v) for v in value]
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return value
 
 
 def _chunks(src: _Source, first: bytes) -> Iterator[str]:

@@ -76,3 +76,20 @@ class CountingReader:
 
     def readable(self) -> bool:
         return True
+
+    # A Parquet file is read by seeking (its index is at the end); reads still count.
+    def seekable(self) -> bool:
+        return self._stream.seekable()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+    @property
+    def closed(self) -> bool:
+        return self._stream.closed
+
+    def close(self) -> None:
+        """The owner of the stream closes it, not a reader handed this wrapper."""

@@ -257,3 +257,48 @@ def test_a_row_that_does_not_fit_the_columns_is_an_error_record():
 def test_a_tables_member_of_another_shape_is_one_record():
     (rec,) = read(b'{"tables": [{"name": "t"}], "owner": "x"}\n')
     assert rec.data == {"tables": [{"name": "t"}], "owner": "x"}
+
+
+# --- Parquet (AWS Security Lake) ----------------------------------------------------------
+
+
+def test_it_reads_the_rows_of_a_parquet_file_as_canonical_json():
+    path = SAMPLES / "ocsf" / "security_lake_api_activity.gz.parquet"
+    recs = read(path.read_bytes())
+
+    assert [r.position for r in recs] == ["row 1", "row 2", "row 3", "row 4"]
+    assert all(not r.error for r in recs)
+    assert [reader.loads(r.text) for r in recs] == [r.data for r in recs]
+    assert [r.data["api"]["operation"] for r in recs] == [
+        "GetObject",
+        "AssumeRole",
+        "Decrypt",
+        "PutObject",
+    ]
+    # A timestamp column reads as ISO 8601 text in UTC.
+    assert recs[0].data["time"].endswith("Z")
+
+
+def test_a_cut_short_parquet_file_is_an_error_record():
+    data = (SAMPLES / "ocsf" / "security_lake_api_activity.gz.parquet").read_bytes()
+    (rec,) = read(data[: len(data) // 2])
+    assert rec.data is None and rec.error.startswith("unreadable Parquet file")
+
+
+def test_a_parquet_stream_that_cannot_seek_is_an_error_record():
+    data = (SAMPLES / "ocsf" / "security_lake_api_activity.gz.parquet").read_bytes()
+
+    class Pipe(io.RawIOBase):
+        def __init__(self) -> None:
+            self._data = io.BytesIO(data)
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, b) -> int:
+            chunk = self._data.read(len(b))
+            b[: len(chunk)] = chunk
+            return len(chunk)
+
+    (rec,) = list(iter_records(Pipe()))
+    assert rec.error == "a Parquet file can only be read from disk"

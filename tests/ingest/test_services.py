@@ -202,6 +202,7 @@ def test_entries_exported_from_a_sink_and_from_bigquery_are_stored_once(source):
         ("k8s_audit/aks_PT1H.json", "k8s_audit/aks_log_analytics.json"),
         ("entra/log_analytics_signins.json", "entra/log_analytics_query_api.json"),
         ("okta/system_log_export.jsonl", "okta/eventbridge_log_stream.jsonl"),
+        ("ocsf/events.ocsf.jsonl", "ocsf/security_lake_api_activity.gz.parquet"),
     ],
 )
 def test_the_same_records_from_another_export_are_the_same_events(

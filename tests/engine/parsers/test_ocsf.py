@@ -427,3 +427,11 @@ def test_it_sniffs_only_an_integer_class_with_a_versioned_metadata() -> None:
 def test_it_sets_only_documented_attrs() -> None:
     for event in [*_events(), PARSER.parse(_assume_role(CREDENTIALS))]:
         assert set(event.attrs) <= set(ATTR_KEYS), event.source_event_id
+
+
+def test_it_reads_security_lake_parquet_rows_as_their_json_twins() -> None:
+    rows = sample_records("ocsf", "security_lake_api_activity.gz.parquet")
+    lines = [r for r in sample_records("ocsf", "events.ocsf.jsonl") if r["class_uid"] == 6003]
+
+    assert all(PARSER.sniff(r) for r in rows)
+    assert [PARSER.parse(r) for r in rows] == [PARSER.parse(r) for r in lines]
