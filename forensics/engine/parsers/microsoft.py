@@ -47,14 +47,14 @@ def record_object(record: Any) -> dict[str, Any]:
 def log_analytics_row(row: dict[str, Any], columns: dict[str, str]) -> dict[str, Any]:
     """A Log Analytics row in the field names of the producer's own record shape.
 
-    Microsoft Sentinel and Log Analytics exports (the portal's JSON export, ``az monitor
-    log-analytics query``) give one object per row with the table's PascalCase columns, and
-    write a ``dynamic`` column either as an object or as JSON text. ``columns`` maps each
-    column read to its field name; the others are left out, since some share a name with
-    a field and not its meaning (a row's ``TenantId`` is the workspace's, not Entra's). A
-    column given as JSON text that does not decode stays text, for the parser to judge. An
-    empty value (``""`` or null, which exports write for an empty column of any type) is
-    left out, as the field would be in the producer's own record.
+    Log Analytics and Microsoft Sentinel query results (``az monitor log-analytics query``,
+    the query API's rows as the reader hands them over) give one object per row with the
+    table's PascalCase columns, and a ``dynamic`` column either as an object or as JSON text.
+    ``columns`` maps each column read to its field name; the others are left out, since some
+    share a name with a field and not its meaning (a row's ``TenantId`` is the workspace's,
+    not Entra's). A column given as JSON text that does not decode stays text, for the
+    parser to judge. An empty value (``""`` or null, which exports write for an empty column
+    of any type) is left out, as the field would be in the producer's own record.
     """
     out: dict[str, Any] = {}
     for column, field in columns.items():
