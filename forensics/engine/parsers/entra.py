@@ -38,6 +38,7 @@ from forensics.engine.parsers.microsoft import (
     monitor_fields,
     projected_row,
     record_object,
+    table_shaped,
 )
 
 # Azure Monitor diagnostic categories of the Entra sign-in logs, and the sign-in kind of each.
@@ -97,8 +98,7 @@ def _is_graph_powershell_signin(record: dict[str, Any]) -> bool:
         "CreatedDateTime" in record
         and "CorrelationId" in record
         and ("UserPrincipalName" in record or "ServicePrincipalId" in record)
-        and "Type" not in record
-        and "TimeGenerated" not in record
+        and not table_shaped(record)
     )
 
 

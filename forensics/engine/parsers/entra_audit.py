@@ -37,6 +37,7 @@ from forensics.engine.parsers.microsoft import (
     log_analytics_row,
     monitor_fields,
     projected_row,
+    table_shaped,
 )
 
 # The Azure Monitor diagnostic category of the directory audit log.
@@ -196,8 +197,7 @@ def _is_graph_powershell_audit(record: dict[str, Any]) -> bool:
         "ActivityDateTime" in record
         and "ActivityDisplayName" in record
         and ("InitiatedBy" in record or "TargetResources" in record)
-        and "Type" not in record
-        and "TimeGenerated" not in record
+        and not table_shaped(record)
     )
 
 

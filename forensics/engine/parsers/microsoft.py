@@ -69,6 +69,12 @@ def log_analytics_row(row: dict[str, Any], columns: dict[str, str]) -> dict[str,
     return out
 
 
+def table_shaped(record: dict[str, Any]) -> bool:
+    """Whether a record has a Log Analytics row's own columns (``Type``, ``TimeGenerated``),
+    which no producer's own record shape carries."""
+    return "Type" in record or "TimeGenerated" in record
+
+
 def projected_row(record: dict[str, Any]) -> bool:
     """A Log Analytics row whose query kept some columns and not the table's ``Type``.
 
