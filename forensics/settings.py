@@ -69,6 +69,16 @@ def sqlite_database(path: Path) -> dict[str, object]:
 VAR_DIR = Path(os.environ.get("FORENSICS_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 RAW_STORE_DIR = Path(os.environ.get("RAW_STORE_DIR", VAR_DIR / "raw"))
+# Built evidence packs, and the Ed25519 key that signs them (created on first use when the
+# file does not exist; provision the same file on every exports worker in production).
+EVIDENCE_DIR = Path(os.environ.get("EVIDENCE_DIR", VAR_DIR / "evidence"))
+EVIDENCE_SIGNING_KEY = Path(
+    os.environ.get("EVIDENCE_SIGNING_KEY", VAR_DIR / "keys" / "evidence-signing-key.pem")
+)
+# A pack larger than this is refused with a message saying to narrow the scope.
+EVIDENCE_MAX_EVENTS = int(os.environ.get("EVIDENCE_MAX_EVENTS", "200000"))
+# The largest pack the verify page accepts as an upload.
+EVIDENCE_MAX_UPLOAD_MB = int(os.environ.get("EVIDENCE_MAX_UPLOAD_MB", "512"))
 
 DEBUG = envbool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -103,6 +113,7 @@ INSTALLED_APPS = [
     "forensics.audit",
     "forensics.investigate",
     "forensics.cases",
+    "forensics.evidence",
 ]
 
 MIDDLEWARE = [

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("forensics.investigate.urls")),
     path("", include("forensics.cases.urls")),
     path("", include("forensics.audit.urls")),
+    path("", include("forensics.evidence.urls")),
 ]

@@ -13,6 +13,8 @@ SAMPLES = Path(__file__).parent / "samples"
 @pytest.fixture(autouse=True)
 def _isolated_store(settings, tmp_path: Path) -> None:
     settings.RAW_STORE_DIR = tmp_path / "raw"
+    settings.EVIDENCE_DIR = tmp_path / "evidence"
+    settings.EVIDENCE_SIGNING_KEY = tmp_path / "keys" / "evidence-signing-key.pem"
     # Test users need no strong password hashing; it costs half a second per user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Unit tests run task code in-process; the integration tests start a real worker.

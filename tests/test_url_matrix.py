@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group, User
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from forensics.cases.models import Case
+from forensics.evidence import services
 from tests.investigate import factories as f
 
 INV, AUD, ADM = "investigator", "auditor", "admin"
@@ -32,6 +33,7 @@ class Objects:
     identity: Any
     case: Any
     batch: Any
+    pack: Any
 
 
 Build = Callable[[Objects], dict[str, Any]]
@@ -94,6 +96,13 @@ MATRIX: dict[str, Entry] = {
     "case_work": Entry(frozenset({INV}), "POST", kwargs=_pk("case")),
     # the access log (auditors)
     "accesslog_list": Entry(frozenset({AUD})),
+    # evidence packs: readers ask for packs of what they may read; the pack here was asked
+    # for by the matrix investigator, and auditors see every pack
+    "pack_list": Entry(READERS),
+    "pack_create": Entry(READERS, "POST", query=lambda o: {"kind": "trace", "event": o.event.pk}),
+    "pack_detail": Entry(READERS, kwargs=_pk("pack")),
+    "pack_download": Entry(READERS, kwargs=_pk("pack")),
+    "pack_verify": Entry(READERS),
 }
 
 
@@ -141,7 +150,10 @@ def objects(users) -> Objects:
     _, _, access = f.saml_chain(alice)
     case = Case.objects.create(title="matrix case", created_by=users[INV])
     case.members.add(users["superuser"])
-    return Objects(event=access, identity=alice, case=case, batch=access.batch)
+    pack = services.request_pack(users[INV], "trace", {"event": access.pk}, queue=False)
+    services.claim(pack.pk)
+    services.build(pack.pk)
+    return Objects(event=access, identity=alice, case=case, batch=access.batch, pack=pack)
 
 
 def _call(client: Any, entry: Entry, objects: Objects, name: str) -> Any:
