@@ -92,4 +92,39 @@ def load(events: int, seed: int, say: Say) -> Login:
     services.correlate_all(only_uncorrelated=True)
     counts = dict(Event.objects.values_list("status").annotate(n=Count("id")))
     say(", ".join(f"{status} {n}" for status, n in sorted(counts.items())))
+    incident_case(User.objects.get(username=login.username), say)
     return login
+
+
+INCIDENT_TITLE = "Payroll read with the contractor's leaked key"
+
+
+def incident_case(user: User, say: Say) -> None:
+    """The story's incident as a case, with a signed evidence pack of it: every event from
+    the unfamiliar address. Made once; a later demo run leaves it as it is."""
+    from forensics.cases.models import Case, CaseEvent, CaseNote
+    from forensics.estate.org import ATTACKER_IP
+    from forensics.evidence import services as evidence
+    from forensics.evidence.models import EvidencePack
+
+    events = list(Event.objects.filter(source_address=ATTACKER_IP).values_list("pk", flat=True))
+    if not events or Case.objects.filter(title=INCIDENT_TITLE).exists():
+        return
+    case = Case.objects.create(
+        title=INCIDENT_TITLE,
+        description=(
+            f"A long-lived access key used from {ATTACKER_IP}, an address it never came from, "
+            "hopped through two roles and read s3://hr-payroll."
+        ),
+        created_by=user,
+    )
+    CaseEvent.objects.bulk_create(CaseEvent(case=case, event_id=pk, added_by=user) for pk in events)
+    CaseNote.objects.create(
+        case=case,
+        author=user,
+        text="Every event from the address, with the chain each one was traced through.",
+    )
+    pack = evidence.request_pack(user, EvidencePack.CASE, {"case": case.pk}, queue=False)
+    evidence.claim(pack.pk)
+    pack = evidence.build(pack.pk)
+    say(f"case {case.pk} '{case.title}': {len(events)} events, evidence pack {pack.status}")
