@@ -51,6 +51,8 @@ def worker(settings):
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{host}:{port}/{db['NAME']}",
         "RAW_STORE_DIR": str(settings.RAW_STORE_DIR),
+        "EVIDENCE_DIR": str(settings.EVIDENCE_DIR),
+        "EVIDENCE_SIGNING_KEY": str(settings.EVIDENCE_SIGNING_KEY),
     }
     proc = subprocess.Popen(
         [
@@ -120,3 +122,30 @@ def test_an_uploaded_file_is_ingested_and_correlated_by_the_worker(worker, clien
     assert event.origin.kind == "human"
     status = client.get(response.json()["status_url"], HTTP_AUTHORIZATION=f"Bearer {token}").json()
     assert status["stored"] == 3
+
+
+def test_an_evidence_pack_is_built_by_the_worker_on_the_exports_queue(
+    worker, client, source, ingest_sample
+):
+    from django.contrib.auth.models import Group, User
+
+    from forensics.evidence import keys, services
+    from forensics.evidence.models import EvidencePack
+    from forensics.evidence.verify import verify_pack
+
+    ingest_sample("cloudtrail/saml_role_chain.json")
+    event = Event.objects.get(source_event_id=GET_OBJECT)
+    # Transactional tests flush the role groups migrations made.
+    auditor = User.objects.create(username="audrey")
+    auditor.groups.add(Group.objects.get_or_create(name="auditor")[0])
+    client.force_login(auditor)
+    response = client.post("/evidence/new/", {"kind": "trace", "event": event.pk})
+    assert response.status_code == 302
+    pack = EvidencePack.objects.get()
+    # The request queued the build; the worker process takes it from Redis.
+    _wait_for(lambda: EvidencePack.objects.get(pk=pack.pk).finished, 60, "the evidence pack")
+    pack.refresh_from_db()
+    assert pack.status == EvidencePack.READY, pack.error
+    report = verify_pack(str(services.pack_path(pack)), [keys.fingerprint()])
+    assert report.ok, report.problems
+    assert pack.events == 3  # the read and the two issuing events behind its hops
