@@ -49,6 +49,9 @@ ALGORITHM = "Ed25519"
 # an inferred hop with several candidate issuers names none.
 NEEDS_EVENT = {"exact"}
 MAX_PROBLEMS = 50
+# Bounds on what is held in memory at once, so a hostile archive cannot exhaust it.
+MAX_MANIFEST_BYTES = 64 << 20
+MAX_LINE_BYTES = 256 << 20
 
 
 def canonical_json(value: Any) -> bytes:
@@ -126,6 +129,8 @@ def verify_pack(source: str | IO[bytes], trusted: list[str] | None = None) -> Re
             report.problem(f"{name} is in the archive more than once")
         if MANIFEST not in names:
             raise Unreadable(f"no {MANIFEST} in the archive")
+        if archive.getinfo(MANIFEST).file_size > MAX_MANIFEST_BYTES:
+            raise Unreadable(f"{MANIFEST} is larger than {MAX_MANIFEST_BYTES} bytes")
         manifest_bytes = archive.read(MANIFEST)
         try:
             manifest = json.loads(manifest_bytes)
@@ -160,6 +165,9 @@ def _check_signature(
     signer = _object(manifest.get("signer"))
     if SIGNATURE not in names:
         report.problem(f"no {SIGNATURE}: the manifest is not signed")
+        return
+    if archive.getinfo(SIGNATURE).file_size > 1024:
+        report.problem(f"{SIGNATURE} is not a signature (over 1 KiB)")
         return
     if signer.get("algorithm") != ALGORITHM:
         report.problem(f"signer.algorithm is {signer.get('algorithm')!r}, expected {ALGORITHM}")
@@ -238,13 +246,24 @@ def _hash_member(archive: zipfile.ZipFile, name: str) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _jsonl(archive: zipfile.ZipFile, name: str, report: Report) -> Iterator[tuple[int, Any]]:
+def _lines(archive: zipfile.ZipFile, name: str, report: Report) -> Iterator[tuple[int, bytes]]:
+    """The member's lines, each read with a bound; an overlong line ends the reading."""
     with archive.open(name) as fh:
-        for number, line in enumerate(fh, start=1):
-            try:
-                yield number, json.loads(line)
-            except ValueError as exc:
-                report.problem(f"{name} line {number}: not JSON ({exc})")
+        number = 0
+        while line := fh.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(line) > MAX_LINE_BYTES:
+                report.problem(f"{name} line {number}: longer than {MAX_LINE_BYTES} bytes")
+                return
+            yield number, line
+
+
+def _jsonl(archive: zipfile.ZipFile, name: str, report: Report) -> Iterator[tuple[int, Any]]:
+    for number, line in _lines(archive, name, report):
+        try:
+            yield number, json.loads(line)
+        except ValueError as exc:
+            report.problem(f"{name} line {number}: not JSON ({exc})")
 
 
 def _check_events(archive: zipfile.ZipFile, manifest: dict[str, Any], report: Report) -> None:
@@ -299,19 +318,18 @@ def _check_events(archive: zipfile.ZipFile, manifest: dict[str, Any], report: Re
 def _check_custody(archive: zipfile.ZipFile, manifest: dict[str, Any], report: Report) -> None:
     prev = ""
     entries = 0
-    with archive.open(CUSTODY) as fh:
-        for number, line in enumerate(fh, start=1):
-            text = line.rstrip(b"\n")
-            try:
-                entry = json.loads(text)
-            except ValueError:
-                report.problem(f"{CUSTODY} line {number}: not JSON")
-                return
-            if not isinstance(entry, dict) or entry.get("prev") != prev:
-                report.problem(f"{CUSTODY} line {number}: the chain is broken here")
-                return
-            prev = sha256_hex(text)
-            entries += 1
+    for number, line in _lines(archive, CUSTODY, report):
+        text = line.rstrip(b"\n")
+        try:
+            entry = json.loads(text)
+        except ValueError:
+            report.problem(f"{CUSTODY} line {number}: not JSON")
+            return
+        if not isinstance(entry, dict) or entry.get("prev") != prev:
+            report.problem(f"{CUSTODY} line {number}: the chain is broken here")
+            return
+        prev = sha256_hex(text)
+        entries += 1
     if manifest.get("custody_head") != prev:
         report.problem(f"{CUSTODY}: its last entry is not the one the manifest names")
         return

@@ -278,3 +278,14 @@ def test_the_signing_key_is_made_once_private_and_reused(settings):
     assert path.stat().st_mode & 0o777 == 0o600
     assert keys.fingerprint() == first
     assert not list(path.parent.glob(".*.new"))
+
+
+def test_the_verifier_bounds_what_it_holds_in_memory(trace_pack, tmp_path, monkeypatch):
+    from forensics.evidence import verify
+
+    monkeypatch.setattr(verify, "MAX_LINE_BYTES", 100)
+    report = verify_pack(str(trace_pack), [keys.fingerprint()])
+    assert any("events.jsonl line 1: longer than 100 bytes" in p for p in report.problems)
+    monkeypatch.setattr(verify, "MAX_MANIFEST_BYTES", 100)
+    with pytest.raises(Unreadable, match="larger than 100 bytes"):
+        verify_pack(str(trace_pack))
