@@ -62,6 +62,24 @@ EVENT_FIELDS = (
     "raw",
 )
 
+ROW_FIELDS = (
+    "pk",
+    "source_id",
+    "batch_id",
+    "origin_id",
+    "event_time",
+    "actor_principal",
+    "status",
+    "reason",
+    "evidence",
+    "chain_label",
+    "explanation",
+    "correlated_at",
+    "position",
+    "dedupe_key",
+    *EVENT_FIELDS,
+)
+
 
 class ScopeError(ValueError):
     """The scope names nothing, or its filters are invalid, or it holds too many events."""
@@ -275,19 +293,20 @@ class _Tally:
         self.batches: Counter[int] = Counter()
         self.correlated: list[datetime] = []
 
-    def saw(self, event: Event, role: str) -> None:
+    def saw(self, event: dict[str, Any], role: str) -> None:
         self.subjects += role == "subject"
-        self.personal_data += bool(event.personal_data)
+        self.personal_data += bool(event["personal_data"])
         if role == "subject":
-            self.statuses[event.status] += 1
-        if event.origin_id is not None:
-            self.origins.add(event.origin_id)
-        self.batches[event.batch_id] += 1
-        if event.correlated_at is not None:
+            self.statuses[event["status"]] += 1
+        if event["origin_id"] is not None:
+            self.origins.add(event["origin_id"])
+        self.batches[event["batch_id"]] += 1
+        correlated = event["correlated_at"]
+        if correlated is not None:
             if not self.correlated:
-                self.correlated = [event.correlated_at, event.correlated_at]
-            self.correlated[0] = min(self.correlated[0], event.correlated_at)
-            self.correlated[1] = max(self.correlated[1], event.correlated_at)
+                self.correlated = [correlated, correlated]
+            self.correlated[0] = min(self.correlated[0], correlated)
+            self.correlated[1] = max(self.correlated[1], correlated)
 
 
 def _event_rows(selected: QuerySet[Event], tally: _Tally) -> Iterator[dict[str, Any]]:
@@ -296,12 +315,13 @@ def _event_rows(selected: QuerySet[Event], tally: _Tally) -> Iterator[dict[str, 
     sources = dict(Source.objects.values_list("pk", "name"))
     included: set[int] = set()
     wanted: set[int] = set()
-    rounds: Iterable[Event] = selected.order_by("event_time", "pk").iterator(chunk_size=CHUNK)
+    ordered = selected.order_by("event_time", "pk").values(*ROW_FIELDS)
+    rounds: Iterable[dict[str, Any]] = ordered.iterator(chunk_size=CHUNK)
     role = "subject"
     while True:
         for event in rounds:
-            included.add(event.pk)
-            wanted.update(_hop_event_ids(event))
+            included.add(event["pk"])
+            wanted.update(_hop_event_ids(event["hops"]))
             tally.saw(event, role)
             yield _event_row(event, role, sources)
         missing = sorted(wanted - included)
@@ -312,43 +332,45 @@ def _event_rows(selected: QuerySet[Event], tally: _Tally) -> Iterator[dict[str, 
         rounds = _by_ids(missing)
 
 
-def _by_ids(ids: list[int]) -> Iterator[Event]:
+def _by_ids(ids: list[int]) -> Iterator[dict[str, Any]]:
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        yield from Event.objects.filter(pk__in=chunk).order_by("event_time", "pk")
+        yield from (
+            Event.objects.filter(pk__in=chunk).order_by("event_time", "pk").values(*ROW_FIELDS)
+        )
 
 
-def _hop_event_ids(event: Event) -> Iterator[int]:
-    for hop in event.hops or []:
+def _hop_event_ids(hops: Any) -> Iterator[int]:
+    for hop in hops or []:
         via = str(hop.get("via_event") or "") if isinstance(hop, dict) else ""
         if via.isdigit():
             yield int(via)
 
 
-def _event_row(event: Event, role: str, sources: dict[int, str]) -> dict[str, Any]:
+def _event_row(event: dict[str, Any], role: str, sources: dict[int, str]) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "id": str(event.pk),
+        "id": str(event["pk"]),
         "role": role,
-        "source": sources.get(event.source_id, ""),
-        "event_time": _iso(event.event_time),
-        "principal": event.actor_principal,
+        "source": sources.get(event["source_id"], ""),
+        "event_time": _iso(event["event_time"]),
+        "principal": event["actor_principal"],
         "attribution": {
-            "status": event.status,
-            "reason": event.reason or None,
-            "origin": str(event.origin_id) if event.origin_id is not None else None,
-            "evidence": event.evidence or None,
-            "chain": event.chain_label,
-            "explanation": event.explanation,
-            "correlated_at": _iso(event.correlated_at),
+            "status": event["status"],
+            "reason": event["reason"] or None,
+            "origin": str(event["origin_id"]) if event["origin_id"] is not None else None,
+            "evidence": event["evidence"] or None,
+            "chain": event["chain_label"],
+            "explanation": event["explanation"],
+            "correlated_at": _iso(event["correlated_at"]),
         },
         "ingest": {
-            "batch": event.batch_id,
-            "position": event.position,
-            "dedupe_key": event.dedupe_key,
+            "batch": event["batch_id"],
+            "position": event["position"],
+            "dedupe_key": event["dedupe_key"],
         },
     }
     for name in EVENT_FIELDS:
-        row[name] = getattr(event, name)
+        row[name] = event[name]
     return row
 
 

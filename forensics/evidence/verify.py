@@ -55,10 +55,13 @@ MAX_LINE_BYTES = 256 << 20
 
 
 def canonical_json(value: Any) -> bytes:
-    """The one byte form the pack writes JSON objects in: sorted keys, no spaces, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
+    """The byte form the pack writes JSON objects in: sorted keys, no spaces, UTF-8 (with
+    \\u escapes only for what UTF-8 cannot carry, such as a lone surrogate)."""
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, sort_keys=True, separators=(",", ":")).encode("ascii")
 
 
 def sha256_hex(data: bytes) -> str:

@@ -289,3 +289,13 @@ def test_the_verifier_bounds_what_it_holds_in_memory(trace_pack, tmp_path, monke
     monkeypatch.setattr(verify, "MAX_MANIFEST_BYTES", 100)
     with pytest.raises(Unreadable, match="larger than 100 bytes"):
         verify_pack(str(trace_pack))
+
+
+def test_a_value_utf8_cannot_carry_is_escaped_not_fatal():
+    from forensics.evidence.verify import canonical_json
+    from forensics.evidence.writer import _line
+
+    row = {"b": "caf\u00e9", "a": "\ud800", "n": 1 << 70}
+    assert json.loads(_line(row)) == row
+    assert json.loads(canonical_json(row)) == row
+    assert _line({"b": "caf\u00e9", "a": 1}) == '{"a":1,"b":"caf\u00e9"}\n'.encode()
