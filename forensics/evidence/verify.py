@@ -15,7 +15,8 @@ and ``manifest.sig`` is the Ed25519 signature of the manifest's exact bytes. The
 3. every event's raw record hashes to the ``raw_sha256`` recorded for it at ingest, and the
    counts agree with the manifest;
 4. every hop that names a backing event (the issuing event of an exact link, the event
-   whose own record asserts a hand-over) finds that event in the pack;
+   whose own record asserts a hand-over) finds that event in the pack, and every exact hop's
+   credential is the one its backing event issued;
 5. the chain of custody is unbroken: each entry holds the SHA-256 of the line before it,
    and the manifest holds the hash of the last line.
 
@@ -270,8 +271,8 @@ def _jsonl(archive: zipfile.ZipFile, name: str, report: Report) -> Iterator[tupl
 
 
 def _check_events(archive: zipfile.ZipFile, manifest: dict[str, Any], report: Report) -> None:
-    ids: set[str] = set()
-    hop_refs: list[tuple[int, str, str]] = []
+    issued: dict[str, str] = {}
+    hop_refs: list[tuple[int, str, str, str]] = []
     counted = {"events": 0, "subjects": 0, "personal_data": 0}
     for number, event in _jsonl(archive, EVENTS, report):
         if not isinstance(event, dict):
@@ -280,7 +281,7 @@ def _check_events(archive: zipfile.ZipFile, manifest: dict[str, Any], report: Re
         counted["events"] += 1
         counted["subjects"] += event.get("role") == "subject"
         counted["personal_data"] += event.get("personal_data") is True
-        ids.add(str(event.get("id")))
+        issued[str(event.get("id"))] = str(event.get("credential_issued") or "")
         raw = event.get("raw")
         if not isinstance(raw, str):
             report.problem(f"{EVENTS} line {number}: no raw record")
@@ -294,16 +295,22 @@ def _check_events(archive: zipfile.ZipFile, manifest: dict[str, Any], report: Re
                 continue
             via = str(hop.get("via_event") or "")
             if via:
-                hop_refs.append((number, via, str(hop.get("evidence") or "")))
+                evidence = str(hop.get("evidence") or "")
+                hop_refs.append((number, via, evidence, str(hop.get("credential") or "")))
             elif hop.get("evidence") in NEEDS_EVENT:
                 report.problem(
                     f"{EVENTS} line {number}: a hop with {hop.get('evidence')!r} evidence names "
                     "no backing event"
                 )
-    for number, via, evidence in hop_refs:
-        if via not in ids:
+    for number, via, evidence, credential in hop_refs:
+        if via not in issued:
             report.problem(
                 f"{EVENTS} line {number}: hop evidence event {via} ({evidence}) is not in the pack"
+            )
+        elif evidence in NEEDS_EVENT and _same_id(issued[via]) != _same_id(credential):
+            report.problem(
+                f"{EVENTS} line {number}: an exact hop with credential {credential!r} is backed "
+                f"by event {via}, which issued {issued[via]!r}"
             )
     expected = _object(manifest.get("counts"))
     for key, value in counted.items():
@@ -316,6 +323,10 @@ def _check_events(archive: zipfile.ZipFile, manifest: dict[str, Any], report: Re
         if not report.problems
         else f"{counted['events']} events read"
     )
+
+
+def _same_id(value: str) -> str:
+    return value.strip().casefold()
 
 
 def _check_custody(archive: zipfile.ZipFile, manifest: dict[str, Any], report: Report) -> None:

@@ -17,6 +17,7 @@ from forensics.evidence.models import EvidencePack
 from forensics.evidence.verify import Unreadable, verify_pack
 from tests.evidence import helpers as h
 from tests.investigate import factories as f
+from tests.investigate.test_every_sample_renders import SAMPLE_FILES
 
 pytestmark = pytest.mark.django_db
 
@@ -299,3 +300,30 @@ def test_a_value_utf8_cannot_carry_is_escaped_not_fatal():
     assert json.loads(_line(row)) == row
     assert json.loads(canonical_json(row)) == row
     assert _line({"b": "caf\u00e9", "a": 1}) == '{"a":1,"b":"caf\u00e9"}\n'.encode()
+
+
+def _exact_hop_rebacked(files: dict[str, bytes]) -> dict[str, bytes]:
+    """The access's first exact hop made to name the second issuing event instead."""
+    rows = h.events(files)
+    subject = next(r for r in rows if r["role"] == "subject")
+    subject["hops"][0]["via_event"] = subject["hops"][1]["via_event"]
+    return {**files, "events.jsonl": h.jsonl(rows)}
+
+
+def test_an_exact_hop_must_name_the_event_that_issued_its_credential(trace_pack, tmp_path):
+    files = h.resign(_exact_hop_rebacked(h.members(trace_pack)), keys.signing_key())
+    report = verify_pack(str(h.write(tmp_path / "t.zip", files)), [keys.fingerprint()])
+    assert report.problems == [
+        "events.jsonl line 1: an exact hop with credential 'ASIAADMINEXAMPLE0001' is backed by "
+        f"event {h.events(files)[0]['hops'][1]['via_event']}, which issued 'ASIAREADEREXAMPLE001'"
+    ]
+
+
+@pytest.mark.parametrize("sample", SAMPLE_FILES)
+def test_a_pack_of_every_sample_verifies(sample, ingest_sample, auditor):
+    """Real producers' records, ingested and correlated: every hop the engine drew is backed
+    by an event the pack holds, every exact hop by the event that issued its credential."""
+    ingest_sample(sample)
+    pack = built(auditor, EvidencePack.QUERY, {"filters": {}})
+    report = verify_pack(str(services.pack_path(pack)), [keys.fingerprint()])
+    assert report.ok, report.problems
