@@ -230,3 +230,31 @@ def test_an_event_made_through_the_orm_can_be_replaced_like_an_ingested_one(sour
 
 def _bytes(content: bytes) -> io.BytesIO:
     return io.BytesIO(content)
+
+
+def test_values_only_the_replaced_record_carried_are_sent_to_correlation(
+    source, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
+    # Two different records of one stage naming two token ids: the events whose results
+    # read the one that goes away must be correlated again, as for a late arrival.
+    from forensics.identities.tasks import correlate_batches
+
+    sent: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(correlate_batches, "delay", lambda *args: sent.append(args))
+    complete = json.loads(LINES[TOKEN_RC])
+    ids = ["JTI=00000000-0000-4000-8000-00000000000a", "JTI=00000000-0000-4000-8000-00000000000b"]
+    texts = []
+    for jti in ids:
+        record = dict(complete, annotations={**complete["annotations"]})
+        record["annotations"]["authentication.kubernetes.io/issued-credential-id"] = jti
+        texts.append(json.dumps(record))
+    by_hash = sorted(texts, key=lambda t: services.hashlib.sha256(t.encode()).hexdigest())
+    for n, text in enumerate(by_hash):
+        (tmp_path / f"{n}.log").write_text(text + "\n")
+        with django_capture_on_commit_callbacks(execute=True):
+            batch = services.ingest_path(source, tmp_path / f"{n}.log")
+    gone = json.loads(by_hash[0])["annotations"][
+        "authentication.kubernetes.io/issued-credential-id"
+    ]
+    assert batch.replaced == 1
+    assert sent[-1] == ([batch.pk], [gone])
