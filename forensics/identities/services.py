@@ -474,9 +474,10 @@ def _stored_since(asked: Lookups, index: MemoryIndex) -> list[EngineEvent]:
     return out
 
 
-def affected_by(event_ids: Sequence[int]) -> set[int]:
-    """Stored events whose attribution read a value these newly stored events carry."""
-    keys: set[str] = set()
+def affected_by(event_ids: Sequence[int], dropped_keys: Iterable[str] = ()) -> set[int]:
+    """Stored events whose attribution read a value these newly stored events carry, or one
+    of ``dropped_keys`` (values that replaced records carried and their events no longer do)."""
+    keys: set[str] = set(dropped_keys)
     for chunk_start in range(0, len(event_ids), CHUNK):
         chunk = event_ids[chunk_start : chunk_start + CHUNK]
         for item in _values(Event.objects.filter(pk__in=chunk)):
@@ -505,11 +506,16 @@ def correlate_batch(batch_id: int, progress: Progress | None = None) -> Summary:
     return correlate_batches([batch_id], progress)
 
 
-def correlate_batches(batch_ids: Sequence[int], progress: Progress | None = None) -> Summary:
+def correlate_batches(
+    batch_ids: Sequence[int],
+    progress: Progress | None = None,
+    dropped_keys: Iterable[str] = (),
+) -> Summary:
     """``correlate_batch`` for several batches at once: the files an ingest run took
-    together are correlated in shared chunks, not a handful of events at a time."""
+    together are correlated in shared chunks, not a handful of events at a time. An event
+    whose record a batch replaced belongs to that batch now, so it is correlated again."""
     ids = list(Event.objects.filter(batch_id__in=list(batch_ids)).values_list("pk", flat=True))
-    return correlate_ids(set(ids) | affected_by(ids), progress)
+    return correlate_ids(set(ids) | affected_by(ids, dropped_keys), progress)
 
 
 def correlate_all(

@@ -14,9 +14,12 @@ def correlate_batch(self: Task, batch_id: int) -> str:
 
 
 @shared_task(acks_late=True, bind=True)
-def correlate_batches(self: Task, batch_ids: list[int]) -> str:
-    """Correlate the batches an ingest run finished together (idempotent, as above)."""
-    line = services.correlate_batches(batch_ids).line()
+def correlate_batches(
+    self: Task, batch_ids: list[int], dropped_keys: list[str] | None = None
+) -> str:
+    """Correlate the batches an ingest run finished together (idempotent, as above);
+    ``dropped_keys``: values replaced records carried, whose dependants are correlated too."""
+    line = services.correlate_batches(batch_ids, dropped_keys=dropped_keys or ()).line()
     if self.app.conf.task_always_eager:
         # Embedded mode has no beat: events past their grace period are settled here.
         services.expire_pending()

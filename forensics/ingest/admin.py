@@ -52,6 +52,7 @@ class IngestBatchAdmin(admin.ModelAdmin):
         "stored",
         "duplicates",
         "quarantined",
+        "replaced",
         "created_at",
     ]
     list_filter = ["status", "via", "source"]

@@ -94,6 +94,7 @@ def batch_status(request: HttpRequest, pk: int) -> JsonResponse:
             "stored": batch.stored,
             "duplicates": batch.duplicates,
             "quarantined": batch.quarantined,
+            "replaced": batch.replaced,
             "error": batch.error or None,
             "created_at": batch.created_at.isoformat(),
             "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,

@@ -13,6 +13,7 @@ from django.db import models, router, transaction
 from django.db.models import Q
 
 from forensics.engine import model as em
+from forensics.engine.precedence import precedence as record_precedence
 from forensics.ingest import partitions
 
 
@@ -80,6 +81,9 @@ class IngestBatch(models.Model):
     stored = models.IntegerField(default=0)
     duplicates = models.IntegerField(default=0)
     quarantined = models.IntegerField(default=0)
+    # Of the duplicates, those that replaced the stored record of their event (a later stage
+    # of a Kubernetes request): counted as duplicates, since no event was added.
+    replaced = models.IntegerField(default=0)
     bytes_done = models.BigIntegerField(default=0)
     error = models.TextField(blank=True)
     attempts = models.IntegerField(default=0)
@@ -96,10 +100,11 @@ class IngestBatch(models.Model):
 
     @property
     def summary(self) -> str:
-        return (
+        line = (
             f"received {self.received}, stored {self.stored}, "
             f"duplicates {self.duplicates}, quarantined {self.quarantined}"
         )
+        return f"{line}; replaced {self.replaced}" if self.replaced else line
 
     @property
     def finished(self) -> bool:
@@ -130,9 +135,15 @@ class EventKey(models.Model):
     On PostgreSQL the event table is partitioned by month, and a unique index there must
     include event_time; the same record can come back with another time (a Kubernetes audit
     record's stages share one auditID), so uniqueness of the key alone lives here.
+
+    ``precedence`` is set for keys whose records can differ (see engine.precedence): the
+    stored event's, compared with an arriving record's under this row's lock. Null for every
+    other key, which is then never replaced.
     """
 
     dedupe_key = models.CharField(max_length=300, primary_key=True)
+    # Null, not "": a plain claim writes the key alone, and null never compares as lower.
+    precedence = models.CharField(max_length=80, null=True, blank=True)  # noqa: DJ001
 
     def __str__(self) -> str:
         return self.dedupe_key
@@ -149,7 +160,7 @@ class EventQuerySet(models.QuerySet["Event"]):
         with transaction.atomic(using=self.db, savepoint=False):
             partitions.ensure_for_times([o.event_time for o in objs], self.db)
             EventKey.objects.using(self.db).bulk_create(
-                [EventKey(dedupe_key=o.dedupe_key) for o in objs],
+                [EventKey(dedupe_key=o.dedupe_key, precedence=o.precedence()) for o in objs],
                 batch_size=kwargs.get("batch_size"),
             )
             return super().bulk_create(objs, *args, **kwargs)
@@ -288,7 +299,9 @@ class Event(models.Model):
             if self._state.adding or update_fields is None or "event_time" in update_fields:
                 partitions.ensure_for_times([self.event_time], using)
             if self._state.adding:
-                EventKey.objects.using(using).create(dedupe_key=self.dedupe_key)
+                EventKey.objects.using(using).create(
+                    dedupe_key=self.dedupe_key, precedence=self.precedence()
+                )
             super().save(*args, **kwargs)
 
     def delete(
@@ -300,6 +313,10 @@ class Event(models.Model):
             deleted = super().delete(using=using, keep_parents=keep_parents)
             EventKey.objects.using(using).filter(dedupe_key=self.dedupe_key).delete()
         return deleted
+
+    def precedence(self) -> str | None:
+        """How this record ranks against others of the same key (see engine.precedence)."""
+        return record_precedence(self.source_kind, self.attrs or {}, self.raw_sha256)
 
 
 class EventWait(models.Model):

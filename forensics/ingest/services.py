@@ -7,13 +7,14 @@ what it cannot read and stores the rest, so that received = stored + duplicates 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import itertools
 import logging
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -26,8 +27,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from forensics.core import bulk
+from forensics.engine.correlation import arrival_keys
 from forensics.engine.model import NormalizedEvent, RecordError
 from forensics.engine.parsers import Parser, UnknownFormat, detect, get_parser
+from forensics.engine.precedence import precedence
 from forensics.engine.reader import RawRecord, iter_records
 from forensics.ingest import partitions, rawstore
 from forensics.ingest.models import Event, EventKey, IngestBatch, QuarantinedRecord, Source
@@ -44,6 +47,7 @@ class Counts:
     stored: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    replaced: int = 0  # of the duplicates: those that replaced their event's stored record
 
 
 def accept(
@@ -120,11 +124,16 @@ def run_batches(batch_ids: Sequence[int], progress: Progress | None = None) -> l
     sink.flush()
     running = [b for b in batches if b.status != IngestBatch.DONE]
     _finish(running, sink, errors)
-    stored = [b.pk for b in running if b.stored and b.status == IngestBatch.DONE]
+    # A replaced event now belongs to the batch that replaced it, so correlating that batch
+    # attributes it again; the values only its old record carried go along, so that the
+    # events whose results read them are correlated again too.
+    stored = [b.pk for b in running if (b.stored or b.replaced) and b.status == IngestBatch.DONE]
     if stored and settings.CORRELATE_AFTER_INGEST:
         from forensics.identities.tasks import correlate_batches
 
-        transaction.on_commit(functools.partial(correlate_batches.delay, stored))
+        dropped = sorted(sink.dropped_keys)
+        send = functools.partial(correlate_batches.delay, stored)
+        transaction.on_commit(functools.partial(send, dropped) if dropped else send)
     return batches
 
 
@@ -188,6 +197,7 @@ def _finish(batches: list[IngestBatch], sink: _Sink, errors: dict[int, str]) -> 
         batch.stored = counts.stored
         batch.duplicates = counts.duplicates
         batch.quarantined = counts.quarantined
+        batch.replaced = counts.replaced
         batch.error = errors.get(batch.pk, "")
         batch.status = IngestBatch.FAILED if batch.error else IngestBatch.DONE
         batch.finished_at = batch.touched_at = now
@@ -202,6 +212,7 @@ FINISH_FIELDS = [
     "stored",
     "duplicates",
     "quarantined",
+    "replaced",
     "error",
     "status",
     "finished_at",
@@ -253,6 +264,7 @@ def _report(batch: IngestBatch, counts: Counts, bytes_done: int) -> None:
         stored=counts.stored,
         duplicates=counts.duplicates,
         quarantined=counts.quarantined,
+        replaced=counts.replaced,
     )
 
 
@@ -315,6 +327,8 @@ def event_row(
         "raw": record.text,
         "raw_sha256": raw_sha,
         "position": record.position[:80],
+        # Not an event column: how this record ranks against others of its key, if it can.
+        "precedence": precedence(event.source_kind, event.attrs, raw_sha),
         "status": "pending",
         "reason": "",
         "hops": [],
@@ -330,7 +344,8 @@ class _Sink:
     On a batch's first attempt a key that is already stored is a duplicate. On a re-run
     (attempts > 1) rows an interrupted earlier attempt stored count as the batch's own
     (stored), while a record repeated within the file still counts as a duplicate: ``seen``
-    collects the keys the re-run met.
+    collects the keys the re-run met. A record that replaces its event's stored record (a
+    later stage of the same request) is a duplicate too, also counted as replaced.
     """
 
     def __init__(self, limit: int) -> None:
@@ -340,6 +355,8 @@ class _Sink:
         self._counts: dict[int, list[int]] = {}
         self._seen: dict[int, set[str]] = {}
         self._matcher: Matcher | None = None
+        # Values that only the replaced records carried (see ``Written.dropped_keys``).
+        self.dropped_keys: set[str] = set()
 
     def matcher(self) -> Matcher:
         if self._matcher is None:
@@ -347,7 +364,7 @@ class _Sink:
         return self._matcher
 
     def begin(self, batch: IngestBatch) -> None:
-        self._counts[batch.pk] = [0, 0, 0, 0]
+        self._counts[batch.pk] = [0, 0, 0, 0, 0]
         if batch.attempts > 1:
             self._seen[batch.pk] = set()
 
@@ -365,7 +382,7 @@ class _Sink:
         return len(self.rows) >= self.limit or len(self.bad) >= self.limit
 
     def counts(self, batch_id: int) -> Counts:
-        return Counts(*self._counts.get(batch_id, (0, 0, 0, 0)))
+        return Counts(*self._counts.get(batch_id, (0, 0, 0, 0, 0)))
 
     def flush(self) -> None:
         """Store the pending rows and quarantined records in one transaction."""
@@ -383,14 +400,27 @@ class _Sink:
     def _store(self, rows: list[dict[str, Any]]) -> None:
         unique: dict[str, dict[str, Any]] = {}
         for row in rows:
-            if row["dedupe_key"] in unique:
-                self._counts[row["batch_id"]][2] += 1
-            else:
+            kept = unique.get(row["dedupe_key"])
+            if kept is None:
                 unique[row["dedupe_key"]] = row
-        inserted = insert_events(list(unique.values()))
-        conflicts = [(k, r["batch_id"]) for k, r in unique.items() if k not in inserted]
+                continue
+            if outranks(row, kept):
+                unique[row["dedupe_key"]], row = row, kept
+            self._counts[row["batch_id"]][2] += 1
+        written = insert_events(list(unique.values()))
+        inserted = written.stored
+        self.dropped_keys |= written.dropped_keys
         for key in inserted:
             self._counts[unique[key]["batch_id"]][1] += 1
+        for key in written.replaced:
+            counts = self._counts[unique[key]["batch_id"]]
+            counts[2] += 1
+            counts[4] += 1
+        conflicts = [
+            (k, r["batch_id"])
+            for k, r in unique.items()
+            if k not in inserted and k not in written.replaced
+        ]
         retried = [(k, b) for k, b in conflicts if b in self._seen and k not in self._seen[b]]
         own_earlier: set[tuple[str, int]] = set()
         if retried:
@@ -439,34 +469,119 @@ def staged_rows(rows: Iterable[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
         yield tuple(values)
 
 
-def insert_events(rows: list[dict[str, Any]]) -> set[str]:
-    """Store rows (unique by dedupe_key), skipping keys already stored; returns the keys stored.
+def outranks(row: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Whether ``row`` is kept over ``other``, a record with the same dedupe key."""
+    mine, theirs = row["precedence"], other["precedence"]
+    return mine is not None and theirs is not None and mine > theirs
+
+
+@dataclass(frozen=True)
+class Written:
+    """What ``insert_events`` did with each key."""
+
+    stored: set[str] = field(default_factory=set)  # new events
+    # Keys whose stored event now holds the arriving record instead (same event id).
+    replaced: set[str] = field(default_factory=set)
+    # Values by which a stored event can change others' results (the engine's arrival keys)
+    # that a replaced record carried and its replacement does not.
+    dropped_keys: set[str] = field(default_factory=set)
+
+
+def insert_events(rows: list[dict[str, Any]]) -> Written:
+    """Store rows (unique by dedupe_key), skipping keys already stored unless a row outranks
+    the stored record of its key (see engine.precedence): that event is then replaced.
 
     The keys are claimed in EventKey first, in the same transaction, and only the rows whose
     key this call claimed are written, straight into the event table (COPY on PostgreSQL):
     each row is written once, the key stays unique across the event table's monthly
-    partitions, and the stored/duplicate counts are exact.
+    partitions, and the stored/duplicate counts are exact. Only rows with a precedence pay
+    for comparing it; the others are claimed exactly as before.
     """
     if not rows:
-        return set()
+        return Written()
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        claimed = _claim(cursor, [row["dedupe_key"] for row in rows])
+        ranked = [row for row in rows if row["precedence"] is not None]
+        plain = [row for row in rows if row["precedence"] is None] if ranked else rows
+        # Plain keys, then ranked ones: each statement claims in key order, and a key is
+        # always of one kind, so concurrent ingests still take their waits in one order.
+        claimed = _claim(cursor, [row["dedupe_key"] for row in plain]) if plain else set()
+        raised: set[str] = set()
+        if ranked:
+            claimed_ranked, raised = _claim_ranked(cursor, ranked)
+            claimed |= claimed_ranked
         stored = [row for row in rows if row["dedupe_key"] in claimed]
-        if not stored:
-            return claimed
-        months = partitions.ensure_for_times(row["event_time"] for row in stored)
+        superseding = [row for row in ranked if row["dedupe_key"] in raised]
+        if not stored and not superseding:
+            return Written(claimed)
+        times = [row["event_time"] for row in itertools.chain(stored, superseding)]
+        months = partitions.ensure_for_times(times)
         try:
             with transaction.atomic():
-                bulk.insert(cursor, Event, insert_columns(), staged_rows(stored))
+                written = _write(cursor, stored, superseding)
         except IntegrityError as exc:
             if not partitions.is_missing_month(exc):
                 raise
             # A month this process knew was detached since: look again, then store.
             partitions.forget()
-            months = partitions.ensure_for_times(row["event_time"] for row in stored)
-            bulk.insert(cursor, Event, insert_columns(), staged_rows(stored))
+            months = partitions.ensure_for_times(times)
+            written = _write(cursor, stored, superseding)
     partitions.analyze_when_new(months)
-    return claimed
+    return Written(claimed, *written)
+
+
+def _write(
+    cursor: Any, stored: list[dict[str, Any]], superseding: list[dict[str, Any]]
+) -> tuple[set[str], set[str]]:
+    if stored:
+        bulk.insert(cursor, Event, insert_columns(), staged_rows(stored))
+    return _replace(cursor, superseding) if superseding else (set(), set())
+
+
+_ENGINE_FIELDS = [f.name for f in dataclasses.fields(NormalizedEvent)]
+
+
+def _replace(cursor: Any, rows: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
+    """Overwrite the stored events of these rows' keys with the rows, each keeping its id;
+    returns the keys replaced and the arrival keys only the old records carried.
+
+    The caller holds the keys' EventKey rows locked, so no other ingest replaces these
+    events before this transaction ends. A replaced event is attributed afresh: its result
+    is reset to pending here and it moves to the replacing row's batch, which is correlated
+    once it is stored. The superseded record stays byte-exact in the raw store, in the file
+    of the batch it came from. A key whose event is gone (its month detached) is left alone.
+    """
+    by_key = {row["dedupe_key"]: row for row in rows}
+    old = list(
+        Event.objects.filter(dedupe_key__in=list(by_key)).values(
+            "id", "dedupe_key", *_ENGINE_FIELDS
+        )
+    )
+    if not old:
+        return set(), set()
+    dropped: set[str] = set()
+    for before in old:
+        after = by_key[before["dedupe_key"]]
+        dropped |= arrival_keys(_normalized(before)) - arrival_keys(_normalized(after))
+    columns = insert_columns()
+    qn = connection.ops.quote_name
+    assignments = ", ".join(f"{qn(c)} = %s" for c in columns)
+    (time_of,) = bulk.converters([Event._meta.get_field("event_time")])
+    values = dict(zip(by_key, staged_rows(by_key.values()), strict=True))
+    # Matching event_time as well looks the row up in its own month's partition; a new time
+    # in another month moves the row there (PostgreSQL moves it on UPDATE, keeping its id).
+    cursor.executemany(
+        f"UPDATE {qn(Event._meta.db_table)} SET {assignments}, "  # noqa: S608
+        "origin_id = NULL, correlated_at = NULL WHERE id = %s AND event_time = %s",
+        [
+            [*values[before["dedupe_key"]], before["id"], time_of(before["event_time"])]
+            for before in old
+        ],
+    )
+    return {before["dedupe_key"] for before in old}, dropped
+
+
+def _normalized(row: dict[str, Any]) -> NormalizedEvent:
+    return NormalizedEvent(**{name: row[name] for name in _ENGINE_FIELDS})
 
 
 def _claim(cursor: Any, keys: list[str]) -> set[str]:
@@ -491,6 +606,46 @@ def _claim(cursor: Any, keys: list[str]) -> set[str]:
             [orjson.dumps(keys).decode()],
         )
     return {r[0] for r in cursor.fetchall()}
+
+
+def _claim_ranked(cursor: Any, rows: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
+    """Claim the keys of rows that carry a precedence; returns (claimed, raised): the keys
+    this call claimed, and those already claimed whose stored record a row outranks. A
+    raised key's precedence is updated here, which locks its row to the end of the
+    transaction: a concurrent ingest of the same key waits, then compares with this one."""
+    key_table = connection.ops.quote_name(EventKey._meta.db_table)
+    pairs = sorted((row["dedupe_key"], row["precedence"]) for row in rows)
+    if connection.vendor == "postgresql":
+        # One statement, in key order as in ``_claim``. A new row has no xmax; an updated
+        # one carries this transaction's. C collation compares the texts byte by byte.
+        cursor.execute(
+            f"INSERT INTO {key_table} AS k (dedupe_key, precedence) "  # noqa: S608
+            "SELECT * FROM unnest(%s::text[], %s::text[]) ORDER BY 1 "
+            "ON CONFLICT (dedupe_key) DO UPDATE SET precedence = excluded.precedence "
+            'WHERE k.precedence COLLATE "C" < excluded.precedence '
+            "RETURNING k.dedupe_key, k.xmax = 0",
+            [[k for k, _ in pairs], [p for _, p in pairs]],
+        )
+        returned = cursor.fetchall()
+        return {k for k, new in returned if new}, {k for k, new in returned if not new}
+    # SQLite has one writer at a time: raise the outranked keys, then claim the new ones.
+    data = orjson.dumps(pairs).decode()
+    cursor.execute(
+        f"UPDATE {key_table} SET precedence = json_extract(r.value, '$[1]') "  # noqa: S608
+        "FROM json_each(%s) AS r "
+        f"WHERE {key_table}.dedupe_key = json_extract(r.value, '$[0]') "
+        f"AND {key_table}.precedence < json_extract(r.value, '$[1]') "
+        "RETURNING dedupe_key",
+        [data],
+    )
+    raised = {r[0] for r in cursor.fetchall()}
+    cursor.execute(
+        f"INSERT INTO {key_table} (dedupe_key, precedence) "  # noqa: S608
+        "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
+        "FROM json_each(%s) WHERE true ON CONFLICT DO NOTHING RETURNING dedupe_key",
+        [data],
+    )
+    return {r[0] for r in cursor.fetchall()}, raised
 
 
 def ingest_path(

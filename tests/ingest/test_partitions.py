@@ -119,18 +119,28 @@ def test_a_month_partition_gets_statistics_once_its_first_rows_commit(
     assert reltuples("ingest_event_y2034m06") == 3
 
 
-def test_a_kubernetes_record_re_sent_with_another_stage_time_is_a_duplicate(source):
+def test_a_later_stage_in_another_month_replaces_the_event_and_moves_it(source):
     # The stages of one request share its auditID; the parser takes stageTimestamp, and
-    # here the two stages fall in two months.
+    # here the two stages fall in two months (two partitions on PostgreSQL).
     started = k8s_stage("ResponseStarted", "2026-10-31T23:59:59.900000Z")
     complete = k8s_stage("ResponseComplete", "2026-11-01T00:00:00.200000Z")
     first = ingest(source, jsonl([started]), "a.log")
+    stored = Event.objects.get()
     again = ingest(source, jsonl([complete]), "b.log")
     assert counts(first) == (1, 1, 0, 0)
     assert counts(again) == (1, 0, 1, 0)
+    assert again.replaced == 1
     event = Event.objects.get()
+    assert event.pk == stored.pk
     assert event.dedupe_key == f"k8s_audit:{started['auditID']}"
-    assert (event.event_time.month, event.attrs["audit_stage"]) == (10, "ResponseStarted")
+    assert (event.event_time.month, event.attrs["audit_stage"]) == (11, "ResponseComplete")
+    assert event.batch_id == again.pk
+    if connection.vendor == "postgresql":
+        assert placement() == {event.dedupe_key: partitions.month_name(date(2026, 11, 1))}
+    # The earlier stage sent again stays a plain duplicate and moves nothing back.
+    late = ingest(source, jsonl([started]), "c.log")
+    assert (counts(late), late.replaced) == ((1, 0, 1, 0), 0)
+    assert Event.objects.get().attrs["audit_stage"] == "ResponseComplete"
 
 
 def test_a_cloudtrail_record_re_delivered_with_another_time_is_stored_once(source):
@@ -243,7 +253,7 @@ def test_two_workers_meeting_a_new_month_both_store_their_rows(b_records, month)
     def worker_a() -> None:
         try:
             with transaction.atomic():
-                stored["a"] = services.insert_events(rows_a)  # makes the month, holds it
+                stored["a"] = services.insert_events(rows_a).stored  # makes the month, holds it
                 a_holds.set()
                 assert a_may_commit.wait(30)
         except BaseException as exc:
@@ -263,7 +273,7 @@ def test_two_workers_meeting_a_new_month_both_store_their_rows(b_records, month)
             b_ready.set()
             assert b_go.wait(30)
             with transaction.atomic():
-                stored["b"] = services.insert_events(rows_b)
+                stored["b"] = services.insert_events(rows_b).stored
         except BaseException as exc:
             errors.append(exc)
             b_ready.set()
