@@ -102,12 +102,13 @@ INCIDENT_TITLE = "Payroll read with the contractor's leaked key"
 def incident_case(user: User, say: Say) -> None:
     """The story's incident as a case, with a signed evidence pack of it: every event from
     the unfamiliar address. Made once; a later demo run leaves it as it is."""
-    from forensics.cases.models import Case, CaseEvent, CaseNote
+    from forensics.cases.models import Case, CaseEvent, CaseIdentity, CaseNote
     from forensics.estate.org import ATTACKER_IP
     from forensics.evidence import services as evidence
     from forensics.evidence.models import EvidencePack
 
-    events = list(Event.objects.filter(source_address=ATTACKER_IP).values_list("pk", flat=True))
+    rows = list(Event.objects.filter(source_address=ATTACKER_IP).values_list("pk", "origin_id"))
+    events = [pk for pk, _ in rows]
     if not events or Case.objects.filter(title=INCIDENT_TITLE).exists():
         return
     case = Case.objects.create(
@@ -119,6 +120,10 @@ def incident_case(user: User, say: Say) -> None:
         created_by=user,
     )
     CaseEvent.objects.bulk_create(CaseEvent(case=case, event_id=pk, added_by=user) for pk in events)
+    CaseIdentity.objects.bulk_create(
+        CaseIdentity(case=case, identity_id=origin, added_by=user)
+        for origin in sorted({o for _, o in rows if o is not None})
+    )
     CaseNote.objects.create(
         case=case,
         author=user,
