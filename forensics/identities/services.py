@@ -357,7 +357,9 @@ def _store_results(rows: list[tuple[Any, ...]], waits: list[tuple[int, str]]) ->
 
 
 CHAIN_COLUMNS = ("credential_used", "actor_principal")
-Plan = list[tuple[int, list[int]]]
+# Event ids (with their times) by chain bucket.
+Plan = list[tuple[int, list[tuple[int, datetime]]]]
+Span = tuple[datetime, datetime]
 
 
 def correlate_ids(
@@ -369,29 +371,36 @@ def correlate_ids(
         row
         for start in range(0, len(id_list), CHUNK)
         for row in Event.objects.filter(pk__in=id_list[start : start + CHUNK]).values_list(
-            "pk", *CHAIN_COLUMNS
+            "pk", *CHAIN_COLUMNS, "event_time"
         )
     )
     return _correlate_plan(_plan(rows), progress, summary)
 
 
-def _plan(rows: Iterable[tuple[int, str, str]], share: tuple[int, int] | None = None) -> Plan:
+def _plan(
+    rows: Iterable[tuple[int, str, str, datetime]], share: tuple[int, int] | None = None
+) -> Plan:
     """Event ids by the bucket of their chain, both ascending, so that a chunk covers few
     event locks; only the buckets of ``share`` when given."""
     wanted = locks.share_range(share)
-    grouped: dict[int, list[int]] = {}
-    for pk, credential_used, actor_principal in rows:
+    grouped: dict[int, list[tuple[int, datetime]]] = {}
+    for pk, credential_used, actor_principal, event_time in rows:
         bucket = locks.chain_bucket(credential_used, actor_principal)
         if bucket in wanted:
-            grouped.setdefault(bucket, []).append(pk)
+            grouped.setdefault(bucket, []).append((pk, event_time))
     return [(bucket, sorted(grouped[bucket])) for bucket in sorted(grouped)]
 
 
-def _chunks(plan: Plan) -> Iterator[tuple[list[int], list[int]]]:
-    """The plan in chunks of CHUNK events: (ids, their event buckets)."""
-    flat = ((bucket, pk) for bucket, pks in plan for pk in pks)
+def _chunks(plan: Plan) -> Iterator[tuple[list[int], list[int], Span]]:
+    """The plan in chunks of CHUNK events: (ids, their event buckets, their time span)."""
+    flat = ((bucket, pk, at) for bucket, events in plan for pk, at in events)
     while chunk := list(itertools.islice(flat, CHUNK)):
-        yield [pk for _, pk in chunk], sorted({bucket for bucket, _ in chunk})
+        times = [at for _, _, at in chunk]
+        yield (
+            [pk for _, pk, _ in chunk],
+            sorted({bucket for bucket, _, _ in chunk}),
+            (min(times), max(times)),
+        )
 
 
 def _correlate_plan(
@@ -401,23 +410,28 @@ def _correlate_plan(
     total = sum(len(pks) for _, pks in plan)
     done = 0
     grace = timedelta(minutes=settings.CORRELATION_GRACE_MINUTES)
-    for ids, buckets in _chunks(plan):
-        summary.extend(locks.retrying(functools.partial(_correlate_chunk, ids, buckets, grace)))
+    for ids, buckets, span in _chunks(plan):
+        summary.extend(
+            locks.retrying(functools.partial(_correlate_chunk, ids, buckets, grace, span))
+        )
         done += len(ids)
         if progress:
             progress(done, total, "correlating")
     return summary
 
 
-def _correlate_chunk(ids: list[int], buckets: list[int], grace: timedelta) -> Summary:
+def _correlate_chunk(
+    ids: list[int], buckets: list[int], grace: timedelta, span: Span | None = None
+) -> Summary:
     """Attribute these events (their chains in ``buckets``) and store the results, in one
-    transaction that ends only once no event stored meanwhile can change them."""
+    transaction that ends only once no event stored meanwhile can change them. ``span``,
+    the events' times when planned, lets PostgreSQL read only those months' partitions."""
     with transaction.atomic():
         # Before anything is read: a correlator that read these events' chains earlier
         # has committed, so its results cannot overwrite the ones computed here.
         locks.lock(locks.EVENT_LOCKS, buckets)
         directory = load_directory()
-        targets = _values(Event.objects.filter(pk__in=ids))
+        targets = _read_ids(ids, span)
         times = {t.key: t.event.event_time for t in targets}
         asked = Lookups()
         index = build_index(targets, asked)
@@ -454,6 +468,18 @@ def _correlate_chunk(ids: list[int], buckets: list[int], grace: timedelta) -> Su
         # An identity created by an earlier pass is found, not created, by the later ones.
         summary.identities_created = created
     return summary
+
+
+def _read_ids(ids: list[int], span: Span | None) -> list[EngineEvent]:
+    """The events of ``ids``: within ``span`` first (a read by id alone probes every month's
+    partition), then without it for any whose time changed since (a replaced record)."""
+    if span is None:
+        return _values(Event.objects.filter(pk__in=ids))
+    found = _values(Event.objects.filter(pk__in=ids, event_time__range=span))
+    if len(found) < len(ids):
+        have = {int(t.key) for t in found}
+        found += _values(Event.objects.filter(pk__in=[pk for pk in ids if pk not in have]))
+    return found
 
 
 def _lookup_values(lookups: Lookups) -> set[str]:
@@ -528,7 +554,7 @@ def correlate_all(
     qs = Event.objects.all()
     if only_uncorrelated:
         qs = qs.filter(correlated_at__isnull=True)
-    rows = qs.values_list("pk", *CHAIN_COLUMNS).iterator(chunk_size=4 * CHUNK)
+    rows = qs.values_list("pk", *CHAIN_COLUMNS, "event_time").iterator(chunk_size=4 * CHUNK)
     return _correlate_plan(_plan(rows, share), progress)
 
 

@@ -291,3 +291,34 @@ def test_the_engine_sees_the_same_events_through_either_read_path(source):
     fast = services._values(qs)
     assert fast == services.engine_events(qs.values("id", *services.ENGINE_FIELDS))
     assert len(fast) == qs.count() and all(e.event.attrs for e in fast)
+
+
+def test_a_chunk_reads_its_events_within_their_time_span(source):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from forensics.identities import services
+
+    ingest(source, SAML)
+    Event.objects.update(status="pending", correlated_at=None)
+    with CaptureQueriesContext(connection) as queries:
+        services.correlate_ids(Event.objects.values_list("pk", flat=True))
+    reads = [q["sql"] for q in queries if "FROM" in q["sql"] and '"id" IN' in q["sql"]]
+    assert any("BETWEEN" in sql for sql in reads), reads
+    assert Event.objects.filter(status="attributed").count() == 3
+
+
+def test_an_event_whose_time_moved_after_planning_is_still_correlated(source):
+    from datetime import timedelta
+
+    from forensics.identities import services
+
+    ingest(source, SAML)
+    Event.objects.update(status="pending", correlated_at=None, origin=None, hops=[])
+    ids = sorted(Event.objects.values_list("pk", flat=True))
+    access = Event.objects.get(source_event_id=GET_OBJECT)
+    # The span as planned no longer holds the access (its record was replaced meanwhile).
+    span = (access.event_time - timedelta(days=2), access.event_time - timedelta(days=1))
+    services._correlate_chunk(ids, [0], timedelta(minutes=60), span)
+    access.refresh_from_db()
+    assert access.status == "attributed" and access.origin is not None

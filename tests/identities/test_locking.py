@@ -375,9 +375,9 @@ def test_correlation_runs_in_chunks_of_neighbouring_chains(ingest_sample, monkey
     seen: list[list[int]] = []
     original = services._correlate_chunk
 
-    def record(ids, buckets, grace):
+    def record(ids, buckets, grace, span):
         seen.append(buckets)
-        return original(ids, buckets, grace)
+        return original(ids, buckets, grace, span)
 
     monkeypatch.setattr(services, "_correlate_chunk", record)
     summary = services.correlate_ids(Event.objects.values_list("pk", flat=True))
