@@ -8,13 +8,14 @@ import os
 import socket
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
@@ -193,7 +194,8 @@ def build(pack_id: int) -> EvidencePack:
     final.parent.mkdir(parents=True, exist_ok=True)
     partial = final.with_name(f".{final.name}.{os.getpid()}.partial")
     try:
-        facts = _write(pack, partial)
+        with _snapshot():
+            facts = _write(pack, partial)
         os.replace(partial, final)
     except ScopeError as exc:
         partial.unlink(missing_ok=True)
@@ -210,6 +212,20 @@ def build(pack_id: int) -> EvidencePack:
         setattr(pack, name, value)
     pack.save()
     return pack
+
+
+@contextmanager
+def _snapshot() -> Iterator[None]:
+    """One read-only transaction that sees the store as it was when it began (PostgreSQL:
+    repeatable read), so events, attributions, identities and custody agree with each other
+    while ingest and correlation go on. SQLite's transaction is a snapshot already. Inside a
+    caller's transaction the level is the caller's: it can no longer be changed."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
 
 
 def _fail(pack: EvidencePack, error: str) -> EvidencePack:
