@@ -230,6 +230,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "forensics.ingest.tasks.sweep_batches",
         "schedule": 60.0,
     },
+    "sweep-stale-packs": {
+        "task": "forensics.evidence.tasks.sweep_packs",
+        "schedule": 120.0,
+    },
     "expire-pending": {
         "task": "forensics.identities.tasks.expire_pending",
         "schedule": 300.0,

@@ -31,8 +31,10 @@ from forensics.ingest.models import Event, IngestBatch, Source
 from forensics.investigate.filtersets import EventFilterSet
 
 CHUNK = 2000
-# A pack stuck in "building" this long is taken for a dead worker's and may be built again.
+# A pack stuck in "building" this long is taken for a dead worker's and may be built again;
+# one still queued after STALE_QUEUED lost its message.
 STALE_BUILD = timedelta(minutes=30)
+STALE_QUEUED = timedelta(minutes=10)
 # Query-string keys that page or sort a listing but do not select events.
 NOT_FILTERS = {"after", "before", "sort", "page", "csrfmiddlewaretoken", "kind", "title"}
 EVENT_FIELDS = (
@@ -184,6 +186,17 @@ def claim(pack_id: int) -> bool:
             | Q(status=EvidencePack.BUILDING, started_at__lt=now - STALE_BUILD)
         )
         .update(status=EvidencePack.BUILDING, started_at=now, error="")
+    )
+
+
+def stale_packs() -> list[int]:
+    """Packs whose message was lost or whose worker died, for the sweeper to send again."""
+    now = timezone.now()
+    return list(
+        EvidencePack.objects.filter(
+            Q(status=EvidencePack.QUEUED, requested_at__lt=now - STALE_QUEUED)
+            | Q(status=EvidencePack.BUILDING, started_at__lt=now - STALE_BUILD)
+        ).values_list("pk", flat=True)
     )
 
 

@@ -266,10 +266,31 @@ def test_a_pack_a_dead_worker_left_building_is_built_again(chain, auditor):
         status=EvidencePack.BUILDING, started_at=timezone.now() - timedelta(minutes=5)
     )
     assert not services.claim(pack.pk)
+    assert services.stale_packs() == []
     EvidencePack.objects.filter(pk=pack.pk).update(
         started_at=timezone.now() - services.STALE_BUILD - timedelta(seconds=1)
     )
-    assert tasks.build_pack(pack.pk) == f"pack {pack.pk} ready"
+    assert services.stale_packs() == [pack.pk]
+    # The sweeper sends it again (tasks run in-process here).
+    assert tasks.sweep_packs() == 1
+    assert EvidencePack.objects.get(pk=pack.pk).status == EvidencePack.READY
+    assert services.stale_packs() == []
+
+
+def test_a_pack_whose_message_was_lost_is_sent_again(chain, auditor):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    *_, access = chain
+    pack = services.request_pack(auditor, EvidencePack.TRACE, {"event": access.pk}, queue=False)
+    assert services.stale_packs() == []
+    EvidencePack.objects.filter(pk=pack.pk).update(
+        requested_at=timezone.now() - services.STALE_QUEUED - timedelta(seconds=1)
+    )
+    assert services.stale_packs() == [pack.pk]
+    assert tasks.sweep_packs() == 1
+    assert EvidencePack.objects.get(pk=pack.pk).status == EvidencePack.READY
 
 
 def test_the_signing_key_is_made_once_private_and_reused(settings):
