@@ -35,8 +35,8 @@ CHUNK = 2000
 # one still queued after STALE_QUEUED lost its message.
 STALE_BUILD = timedelta(minutes=30)
 STALE_QUEUED = timedelta(minutes=10)
-# Query-string keys that page or sort a listing but do not select events.
-NOT_FILTERS = {"after", "before", "sort", "page", "csrfmiddlewaretoken", "kind", "title"}
+# Query-string keys that page, sort or lay out a listing but do not select events.
+NOT_FILTERS = {"after", "before", "sort", "page", "per_page", "columns", "csrfmiddlewaretoken"}
 EVENT_FIELDS = (
     "source_kind",
     "source_event_id",
