@@ -72,3 +72,9 @@ def public_key_pem() -> str:
 
 def fingerprint() -> str:
     return key_fingerprint(public_key_bytes())
+
+
+def existing_fingerprint() -> str | None:
+    """The key's fingerprint if this machine holds the key, without making one: web servers
+    show it but never sign, and must not invent a key of their own."""
+    return fingerprint() if key_path().exists() else None

@@ -544,6 +544,19 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
+def signing_keys() -> list[str]:
+    """Fingerprints of every key that signed a pack here (the current one first, when this
+    machine holds it): a pack signed before the key was changed is still this dashboard's."""
+    current = keys.existing_fingerprint()
+    used = (
+        EvidencePack.objects.filter(status=EvidencePack.READY)
+        .exclude(key_fingerprint="")
+        .values_list("key_fingerprint", flat=True)
+        .distinct()
+    )
+    return list(dict.fromkeys([*([current] if current else []), *sorted(used)]))
+
+
 def visible_packs(user: AbstractBaseUser) -> QuerySet[EvidencePack]:
     """Auditors see every pack; anyone else only the packs they asked for."""
     packs = EvidencePack.objects.select_related("requested_by")

@@ -51,7 +51,7 @@ def pack_list(request: HttpRequest) -> HttpResponse:
     """The packs the user asked for (auditors: every pack)."""
     packs = list(services.visible_packs(request.user)[:500])  # type: ignore[arg-type]
     record_access(request, refs=[ref("evidence_pack", p.pk) for p in packs])
-    context = {"table": PackTable(packs), "fingerprint": keys.fingerprint()}
+    context = {"table": PackTable(packs), "fingerprint": keys.existing_fingerprint()}
     return render(request, "evidence/pack_list.html", context)
 
 
@@ -62,7 +62,7 @@ def pack_detail(request: HttpRequest, pk: int) -> HttpResponse:
     pack = get_object_or_404(services.visible_packs(request.user), pk=pk)  # type: ignore[arg-type]
     if not request.htmx:
         record_access(request, refs=[ref("evidence_pack", pack.pk)])
-    context = {"pack": pack, "fingerprint": keys.fingerprint()}
+    context = {"pack": pack, "fingerprint": keys.existing_fingerprint()}
     template = partial_template(request, "evidence/pack_detail.html", "status")
     return vary_on_htmx(render(request, template, context))
 
@@ -88,7 +88,9 @@ def pack_download(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*READERS)
 @require_http_methods(["GET", "POST"])
 def pack_verify(request: HttpRequest) -> HttpResponse:
-    """Check an uploaded pack with the same verifier the pack carries."""
+    """Check an uploaded pack with the same verifier the pack carries, trusting the keys
+    that signed this dashboard's packs."""
+    trusted = services.signing_keys()
     report = None
     error = ""
     upload = request.FILES.get("pack") if request.method == "POST" else None
@@ -100,7 +102,7 @@ def pack_verify(request: HttpRequest) -> HttpResponse:
             error = f"The file is larger than {settings.EVIDENCE_MAX_UPLOAD_MB} MB."
         else:
             try:
-                report = verify_pack(upload.file, [keys.fingerprint()])
+                report = verify_pack(upload.file, trusted or None)
                 report.path = upload.name or "pack"
             except Unreadable as exc:
                 error = f"{upload.name}: {exc}"
@@ -109,8 +111,8 @@ def pack_verify(request: HttpRequest) -> HttpResponse:
     context = {
         "report": report,
         "error": error,
-        "fingerprint": keys.fingerprint(),
-        "public_pem": keys.public_key_pem(),
+        "trusted": trusted,
+        "public_pem": keys.public_key_pem() if keys.existing_fingerprint() else "",
     }
     return render(request, "evidence/pack_verify.html", context, status=400 if error else 200)
 

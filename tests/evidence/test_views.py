@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -164,3 +165,23 @@ def _upload(name: str, data: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data, content_type="application/zip")
+
+
+def test_pages_never_make_a_signing_key_and_the_verify_page_trusts_former_keys(
+    client_for, auditor, access, settings, ask
+):
+    client = client_for(auditor)
+    key_file = Path(settings.EVIDENCE_SIGNING_KEY)
+    for name in ("pack_list", "pack_verify"):
+        assert client.get(reverse(name)).status_code == 200
+    assert not key_file.exists()  # a web server without the key shows none, makes none
+    old = ask(client, kind="trace", event=access.pk)
+    key_file.unlink()  # the key is changed: the next pack is signed with a new one
+    new = ask(client, kind="trace", event=access.pk)
+    assert old.key_fingerprint != new.key_fingerprint
+    assert services.signing_keys() == [new.key_fingerprint, old.key_fingerprint]
+    data = services.pack_path(old).read_bytes()
+    page = client.post(reverse("pack_verify"), {"pack": _upload("old.zip", data)})
+    assert "the signing key is one of the trusted keys" in page.content.decode()
+    detail = client.get(reverse("pack_detail", args=[old.pk])).content.decode()
+    assert "not the current key" in detail

@@ -7,14 +7,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from forensics.evidence import keys
+from forensics.evidence import services
 from forensics.evidence.verify import Unreadable, verify_pack
 
 
 class Command(BaseCommand):
     help = (
-        "Verify an evidence pack; trusts this dashboard's signing key unless --trust names "
-        "others. The same checks run offline with the verify.py each pack carries."
+        "Verify an evidence pack; trusts the keys that signed this dashboard's packs unless "
+        "--trust names others. The same checks run offline with the verify.py each pack carries."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -24,7 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
-            report = verify_pack(opts["pack"], opts["trust"] or [keys.fingerprint()])
+            report = verify_pack(opts["pack"], opts["trust"] or services.signing_keys() or None)
         except (Unreadable, OSError) as exc:
             raise CommandError(f"{opts['pack']}: {exc}", returncode=2) from exc
         if opts["json"]:
