@@ -37,8 +37,21 @@ from forensics.engine.model import (
     NormalizedEvent,
     RecordError,
 )
-from forensics.engine.parsers.common import get, opt_dict, opt_list, opt_str, parse_time
-from forensics.engine.parsers.microsoft import clean, first, record_object
+from forensics.engine.parsers.common import (
+    get,
+    object_list,
+    opt_dict,
+    opt_str,
+    parse_time,
+)
+from forensics.engine.parsers.microsoft import (
+    CLAIM_OID,
+    CLAIM_TID,
+    CLAIM_UPN,
+    clean,
+    first,
+    record_object,
+)
 
 KEYVAULT_CATEGORY = "AuditEvent"
 STORAGE_CATEGORIES = frozenset({"StorageRead", "StorageWrite", "StorageDelete"})
@@ -126,14 +139,6 @@ def _attrs(pairs: tuple[tuple[str, str], ...]) -> dict[str, Any]:
 
 # --- Key Vault ----------------------------------------------------------------------------
 
-_CLAIM_UPN = (
-    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
-    "upn",
-    "unique_name",
-    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
-)
-_CLAIM_OID = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
-_CLAIM_TID = ("http://schemas.microsoft.com/identity/claims/tenantid", "tid")
 _CLAIM_SCOPE = ("http://schemas.microsoft.com/identity/claims/scope", "scp")
 
 # Object collections of a vault URI, and the resource type of each.
@@ -286,8 +291,8 @@ class KeyVaultParser:
         claims = opt_dict(record, "identity.claim")
         operation = _first(record, "operationName")
 
-        upn = _claim(claims, _CLAIM_UPN)
-        object_id = _claim(claims, _CLAIM_OID)
+        upn = _claim(claims, CLAIM_UPN)
+        object_id = _claim(claims, CLAIM_OID)
         app_id = _claim(claims, ("appid", "azp"))
         id_type = _claim(claims, ("idtyp",)).lower()
         mi_resource = _claim(claims, ("xms_mirid",))
@@ -314,7 +319,7 @@ class KeyVaultParser:
         if not resource:
             resource, resource_type = _first(record, "resourceId"), "keyvault_vault"
 
-        tenant_id = _claim(claims, _CLAIM_TID) or _first(record, "tenantId")
+        tenant_id = _claim(claims, CLAIM_TID) or _first(record, "tenantId")
         attrs = _attrs(
             (
                 ("caller_object_id", object_id),
@@ -496,18 +501,6 @@ def _storage_resource(record: dict[str, Any], account: str, service: str) -> tup
     return base + "/" + "/".join(segments), types[1] if len(segments) == 1 else types[2]
 
 
-def _authorizations(record: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    found = []
-    for n, item in enumerate(opt_list(record, "identity.authorization")):
-        where = f"identity.authorization[{n}]"
-        if item is None:
-            continue
-        if not isinstance(item, dict):
-            raise RecordError(f"field '{where}' should be an object, found {type(item).__name__}")
-        found.append((where, item))
-    return found
-
-
 def _member(item: dict[str, Any], key: str, where: str) -> str:
     value = item.get(key)
     if value is None:
@@ -543,7 +536,7 @@ class StorageParser:
         upn = _first(record, r + "upn", r + "uniqueName")
         object_id = _first(record, r + "objectId")
         app_id = _first(record, r + "appId")
-        authorizations = _authorizations(record)
+        authorizations = object_list(record, "identity.authorization")
         principal_types = []
         results = []
         role_assignment = ""

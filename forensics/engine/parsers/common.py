@@ -91,6 +91,26 @@ def opt_list(record: Any, path: str) -> list[Any]:
     return value
 
 
+def object_list(record: Any, path: str, within: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """(full path, element) of an array of objects; nulls are skipped, other values refused.
+
+    ``within`` is the path of ``record`` itself when it is an element of another array.
+    """
+    full = f"{within}.{path}" if within else path
+    value = get(record, path)
+    if value is not None and not isinstance(value, list):
+        raise RecordError(f"field '{full}' should be an array, found {type(value).__name__}")
+    found = []
+    for n, item in enumerate(value or ()):
+        where = f"{full}[{n}]"
+        if item is None:
+            continue
+        if not isinstance(item, dict):
+            raise RecordError(f"field '{where}' should be an object, found {type(item).__name__}")
+        found.append((where, item))
+    return found
+
+
 def str_list(record: Any, path: str) -> list[str]:
     """An array of strings (non-string members are turned into text)."""
     return [str(v) for v in opt_list(record, path) if v is not None]

@@ -31,6 +31,9 @@ from forensics.engine.parsers.common import (
     str_list,
 )
 from forensics.engine.parsers.microsoft import (
+    CLAIM_OID,
+    CLAIM_TID,
+    CLAIM_UPN,
     clean,
     first,
     graph_powershell_object,
@@ -141,14 +144,6 @@ _LEGACY_EXPORT_CATEGORIES = frozenset({"Write", "Delete", "Action"})
 
 _REDACTED = frozenset({"hidden_due_to_security_reasons", "redacted", "not available"})
 
-_CLAIM_UPN = (
-    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
-    "upn",
-    "unique_name",
-    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
-)
-_CLAIM_OID = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
-_CLAIM_TID = ("http://schemas.microsoft.com/identity/claims/tenantid", "tid")
 _CLAIM_AMR = ("http://schemas.microsoft.com/claims/authnmethodsreferences", "amr")
 
 _PERMISSION_OPERATIONS = (
@@ -490,7 +485,7 @@ class AzureActivityParser:
         principal_type = opt_str(authorization, "evidence.principalType").lower()
         operation = _value(record, "operationName")
 
-        upn = _claim(claims, _CLAIM_UPN)
+        upn = _claim(claims, CLAIM_UPN)
         app_id = _claim(claims, ("appid", "azp"))
         caller = _first(record, "caller")
         # Without a caller or user claim the token is an app-only token: its appid is the actor.
@@ -514,11 +509,11 @@ class AzureActivityParser:
         else:
             status = _first(record, "resultType")
         outcome = _activity_outcome(status)
-        tenant_id = _claim(claims, _CLAIM_TID) or _first(record, "tenantId")
+        tenant_id = _claim(claims, CLAIM_TID) or _first(record, "tenantId")
 
         attrs: dict[str, Any] = {}
         for key, value in (
-            ("caller_object_id", _claim(claims, _CLAIM_OID)),
+            ("caller_object_id", _claim(claims, CLAIM_OID)),
             ("app_id", app_id),
             ("tenant_id", tenant_id),
         ):

@@ -29,7 +29,7 @@ from forensics.engine.model import (
     NormalizedEvent,
     RecordError,
 )
-from forensics.engine.parsers.common import column_names, get, opt_dict, opt_str
+from forensics.engine.parsers.common import column_names, object_list, opt_dict, opt_str
 from forensics.engine.parsers.microsoft import (
     clean,
     first,
@@ -96,26 +96,6 @@ def _text_in(item: dict[str, Any], key: str, where: str) -> str:
     if isinstance(value, int | float):
         return str(value)
     raise RecordError(f"field '{where}.{key}' should be text, found {type(value).__name__}")
-
-
-def _objects(record: Any, path: str, within: str = "") -> list[tuple[str, dict[str, Any]]]:
-    """(full path, element) of an array of objects; nulls are skipped, other values refused.
-
-    ``within`` is the path of ``record`` itself when it is an element of another array.
-    """
-    full = f"{within}.{path}" if within else path
-    value = get(record, path)
-    if value is not None and not isinstance(value, list):
-        raise RecordError(f"field '{full}' should be an array, found {type(value).__name__}")
-    found = []
-    for n, item in enumerate(value or ()):
-        where = f"{full}[{n}]"
-        if item is None:
-            continue
-        if not isinstance(item, dict):
-            raise RecordError(f"field '{where}' should be an object, found {type(item).__name__}")
-        found.append((where, item))
-    return found
 
 
 def _decoded(text: str) -> Any:
@@ -280,7 +260,7 @@ class EntraAuditParser:
         )
         home_tenant = _first(record, u + "homeTenantId")
 
-        targets = _objects(record, p + "targetResources")
+        targets = object_list(record, p + "targetResources")
         target_ids, target_types, target_names = [], [], []
         added: list[tuple[str, str]] = []
         removed: list[str] = []
@@ -292,7 +272,7 @@ class EntraAuditParser:
             target_ids.append(_clean(_text_in(target, "id", where)))
             target_types.append(_clean(_text_in(target, "type", where)))
             target_names.append(name)
-            for prop_where, prop in _objects(target, "modifiedProperties", where):
+            for prop_where, prop in object_list(target, "modifiedProperties", where):
                 prop_name = _text_in(prop, "displayName", prop_where).strip()
                 if prop_name == "KeyDescription":
                     old = _key_ids(_text_in(prop, "oldValue", prop_where))
@@ -311,7 +291,7 @@ class EntraAuditParser:
             role_name = target_names[0]
 
         user_agent = _first(record, p + "userAgent")
-        for where, detail in _objects(record, p + "additionalDetails"):
+        for where, detail in object_list(record, p + "additionalDetails"):
             if _text_in(detail, "key", where).strip().lower() == "user-agent" and not user_agent:
                 user_agent = _clean(_text_in(detail, "value", where))
 

@@ -21,6 +21,18 @@ from forensics.engine.parsers.common import get, opt_dict, opt_str, parse_time
 NIL_GUID = "00000000-0000-0000-0000-000000000000"
 
 
+# Token claims as Azure writes them: the long URI names of Azure Resource Manager and Key
+# Vault, or the short JWT names.
+CLAIM_UPN = (
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+    "upn",
+    "unique_name",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
+)
+CLAIM_OID = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
+CLAIM_TID = ("http://schemas.microsoft.com/identity/claims/tenantid", "tid")
+
+
 def clean(value: str, placeholders: frozenset[str]) -> str:
     """The value stripped, or "" when it is a placeholder, the nil GUID or a mask of '*'."""
     text = value.strip()
