@@ -61,17 +61,17 @@ def _create(path: Path) -> None:
         temp.unlink(missing_ok=True)
 
 
-def public_key_bytes() -> bytes:
-    return signing_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-
-
 def public_key_pem() -> str:
     pem = signing_key().public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
     return pem.decode("ascii")
 
 
 def fingerprint() -> str:
-    return key_fingerprint(public_key_bytes())
+    return fingerprint_of(signing_key())
+
+
+def fingerprint_of(key: Ed25519PrivateKey) -> str:
+    return key_fingerprint(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
 
 
 def existing_fingerprint() -> str | None:

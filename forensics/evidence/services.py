@@ -269,6 +269,9 @@ def _write(pack: EvidencePack, path: Path) -> dict[str, Any]:
         )
     created_at = timezone.now()
     key = keys.signing_key()
+    # The key as loaded once: the recorded fingerprint is the signer's, even if the file
+    # were replaced during the build.
+    fingerprint = keys.fingerprint_of(key)
     tally = _Tally()
     writer = PackWriter(path, created_at)
     try:
@@ -278,7 +281,7 @@ def _write(pack: EvidencePack, path: Path) -> dict[str, Any]:
         writer.add_json("scope.json", _scope_document(pack))
         custody = _custody(pack, tally, created_at)
         writer.add_custody(custody)
-        writer.add_verifier(_read_me(pack, keys.fingerprint()))
+        writer.add_verifier(_read_me(pack, fingerprint))
         manifest = writer.finish(
             {
                 "pack_id": str(pack.pack_id),
@@ -307,7 +310,7 @@ def _write(pack: EvidencePack, path: Path) -> dict[str, Any]:
         "events": written,
         "personal_data_events": tally.personal_data,
         "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
-        "key_fingerprint": keys.fingerprint(),
+        "key_fingerprint": fingerprint,
     }
 
 
