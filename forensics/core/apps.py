@@ -14,6 +14,8 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
+        from forensics.core import lookups  # noqa: F401  (registers field__any)
+
         serving = (
             any(arg in {"runserver", "run_dev"} for arg in sys.argv) or "gunicorn" in sys.argv[0]
         )

@@ -368,7 +368,7 @@ def _by_ids(ids: list[int]) -> Iterator[dict[str, Any]]:
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         yield from (
-            Event.objects.filter(pk__in=chunk).order_by("event_time", "pk").values(*ROW_FIELDS)
+            Event.objects.filter(pk__any=chunk).order_by("event_time", "pk").values(*ROW_FIELDS)
         )
 
 

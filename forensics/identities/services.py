@@ -124,18 +124,20 @@ def fetch_lookups(lookups: Lookups) -> list[EngineEvent]:
 def _answering(lookups: Lookups) -> Q:
     """The filter for stored events that answer these lookups (empty: none can)."""
     q = Q()
-    issued = lookups.issued_credentials | lookups.token_ids
-    if issued:
-        q |= Q(credential_issued__in=list(issued))
-    if lookups.issued_principals:
-        q |= Q(issued_principal__in=list(lookups.issued_principals))
-    if lookups.correlation_ids:
-        # The OCSF parser writes actor.session.uid as the correlation id too.
-        q |= Q(correlation_id__in=list(lookups.correlation_ids))
-    if lookups.assumed_role_ids:
-        q |= Q(assumed_role_id__in=list(lookups.assumed_role_ids))
-    if lookups.shared_event_ids:
-        q |= Q(shared_event_id__in=list(lookups.shared_event_ids))
+    # The OCSF parser writes actor.session.uid as the correlation id too.
+    for column, values in (
+        ("credential_issued", lookups.issued_credentials | lookups.token_ids),
+        ("issued_principal", lookups.issued_principals),
+        ("correlation_id", lookups.correlation_ids),
+        ("assumed_role_id", lookups.assumed_role_ids),
+        ("shared_event_id", lookups.shared_event_ids),
+    ):
+        wanted = sorted(v for v in values if v)
+        if wanted:
+            # Each of these columns is indexed only where it is not empty. PostgreSQL proves
+            # that a list of values excludes "" only for lists of up to 100 values: a longer
+            # list, without the condition said outright, reads the whole event table.
+            q |= Q(**{f"{column}__any": wanted}) & ~Q(**{column: ""})
     return q
 
 
@@ -370,7 +372,7 @@ def correlate_ids(
     rows = (
         row
         for start in range(0, len(id_list), CHUNK)
-        for row in Event.objects.filter(pk__in=id_list[start : start + CHUNK]).values_list(
+        for row in Event.objects.filter(pk__any=id_list[start : start + CHUNK]).values_list(
             "pk", *CHAIN_COLUMNS, "event_time"
         )
     )
@@ -474,11 +476,11 @@ def _read_ids(ids: list[int], span: Span | None) -> list[EngineEvent]:
     """The events of ``ids``: within ``span`` first (a read by id alone probes every month's
     partition), then without it for any whose time changed since (a replaced record)."""
     if span is None:
-        return _values(Event.objects.filter(pk__in=ids))
-    found = _values(Event.objects.filter(pk__in=ids, event_time__range=span))
+        return _values(Event.objects.filter(pk__any=ids))
+    found = _values(Event.objects.filter(pk__any=ids, event_time__range=span))
     if len(found) < len(ids):
         have = {int(t.key) for t in found}
-        found += _values(Event.objects.filter(pk__in=[pk for pk in ids if pk not in have]))
+        found += _values(Event.objects.filter(pk__any=[pk for pk in ids if pk not in have]))
     return found
 
 
@@ -496,7 +498,7 @@ def _stored_since(asked: Lookups, index: MemoryIndex) -> list[EngineEvent]:
     new = sorted(pk for pk in found if str(pk) not in index)
     out: list[EngineEvent] = []
     for start in range(0, len(new), CHUNK):
-        out.extend(_values(Event.objects.filter(pk__in=new[start : start + CHUNK])))
+        out.extend(_values(Event.objects.filter(pk__any=new[start : start + CHUNK])))
     return out
 
 
@@ -506,7 +508,7 @@ def affected_by(event_ids: Sequence[int], dropped_keys: Iterable[str] = ()) -> s
     keys: set[str] = set(dropped_keys)
     for chunk_start in range(0, len(event_ids), CHUNK):
         chunk = event_ids[chunk_start : chunk_start + CHUNK]
-        for item in _values(Event.objects.filter(pk__in=chunk)):
+        for item in _values(Event.objects.filter(pk__any=chunk)):
             keys |= arrival_keys(item.event)
     found = locks.retrying(functools.partial(_waiting_for, sorted(keys)))
     return found - set(event_ids)
@@ -520,7 +522,7 @@ def _waiting_for(keys: list[str]) -> set[int]:
         locks.lock(locks.KEY_LOCKS, {locks.bucket_of(key) for key in keys})
         for start in range(0, len(keys), CHUNK):
             found |= set(
-                EventWait.objects.filter(key__in=keys[start : start + CHUNK]).values_list(
+                EventWait.objects.filter(key__any=keys[start : start + CHUNK]).values_list(
                     "event_id", flat=True
                 )
             )
