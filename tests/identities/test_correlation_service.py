@@ -354,3 +354,16 @@ def test_a_long_lookup_list_reads_the_partial_indexes_not_the_whole_table(source
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Seq Scan" not in plan, plan
     assert {e.event.credential_issued for e in services.fetch_lookups(lookups)} >= issued
+
+
+def test_an_insight_is_attributed_to_cloudtrail_and_never_to_the_callers_it_names(source):
+    insight = "444455556666_CloudTrail-Insight_us-east-1_20240410T1440Z_InsightEXAMPLE.json.gz"
+    ingest(source, SAMPLES / "cloudtrail" / insight)
+    events = list(Event.objects.select_related("origin"))
+    assert len(events) == 3
+    for event in events:
+        assert event.status == "attributed" and not event.personal_data
+        assert event.origin.name == "cloudtrail.amazonaws.com"
+        assert event.origin.kind == "workload" and event.hops == []
+    named = Identity.objects.filter(name__contains="contractor-session")
+    assert not named.exists()

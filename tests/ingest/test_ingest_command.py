@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from io import StringIO
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from django.core.management import call_command
 
 from forensics.ingest.models import Event, IngestBatch, QuarantinedRecord
 from forensics.ingest.rawstore import raw_path
+from tests.conftest import SAMPLES
 from tests.ingest.helpers import ct_record, jsonl, records_file
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +118,40 @@ def test_an_unknown_format_exits_2_with_one_line(tmp_path: Path):
     assert out == ""
     assert len(err.strip().splitlines()) == 1
     assert "unrecognized log format" in err
+
+
+def test_a_synced_trail_bucket_ingests_its_logs_and_names_its_digest_files(tmp_path: Path):
+    """A copy of a trail's S3 prefix holds CloudTrail/, CloudTrail-Insight/ and
+    CloudTrail-Digest/; the digests hold no events and are named as what they are."""
+    account = tmp_path / "AWSLogs" / "444455556666"
+    logs = account / "CloudTrail" / "us-east-1" / "2024" / "04" / "10"
+    insights = account / "CloudTrail-Insight" / "us-east-1" / "2024" / "04" / "10"
+    digests = account / "CloudTrail-Digest" / "us-east-1" / "2024" / "04" / "10"
+    for folder in (logs, insights, digests):
+        folder.mkdir(parents=True)
+    shutil.copy(SAMPLES / "cloudtrail" / "saml_role_chain.json", logs)
+    insight = "444455556666_CloudTrail-Insight_us-east-1_20240410T1440Z_InsightEXAMPLE.json.gz"
+    shutil.copy(SAMPLES / "cloudtrail" / insight, insights)
+    digest = {
+        "awsAccountId": "444455556666",
+        "digestStartTime": "2024-04-10T14:00:00Z",
+        "digestEndTime": "2024-04-10T15:00:00Z",
+        "digestS3Bucket": "amzn-s3-demo-bucket",
+        "digestSignatureAlgorithm": "SHA256withRSA",
+        "newestEventTime": None,
+        "oldestEventTime": None,
+        "previousDigestSignature": None,
+        "logFiles": [],
+    }
+    name = "444455556666_CloudTrail-Digest_us-east-1_trail_us-east-1_20240410T150000Z.json.gz"
+    (digests / name).write_bytes(gzip.compress(json.dumps(digest).encode()))
+    code, out, err = run_ingest(str(tmp_path))
+    assert code == 2  # one file was refused
+    assert "CloudTrail digest file" in err and name in err
+    assert "unrecognized" not in err
+    assert out.count("received 3, stored 3") == 2, out
+    assert IngestBatch.objects.filter(status=IngestBatch.DONE).count() == 2
+    assert Event.objects.filter(action="cloudtrail:ApiCallRateInsight").count() == 2
 
 
 def test_a_missing_file_exits_2():

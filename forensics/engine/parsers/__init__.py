@@ -68,13 +68,21 @@ class UnknownFormat(ValueError):
 
 def detect(records: Iterable[dict[str, Any]]) -> Parser:
     """The parser for the first records that any parser recognizes."""
+    first: dict[str, Any] | None = None
     for n, record in enumerate(records):
         for parser in all_parsers():
             if parser.sniff(record):
                 return parser
+        if first is None:
+            first = record
         if n >= 20:
             break
-    raise UnknownFormat("unrecognized log format; use --format with one of: " + ", ".join(kinds()))
+    from forensics.engine.parsers.cloudtrail import not_a_log
+
+    raise UnknownFormat(
+        not_a_log(first)
+        or "unrecognized log format; use --format with one of: " + ", ".join(kinds())
+    )
 
 
 def get_parser(kind: str) -> Parser:

@@ -148,7 +148,7 @@ def _is_eventbridge(record: dict[str, Any]) -> bool:
 def _looks_like_event(record: dict[str, Any]) -> bool:
     source, name = record.get("eventSource"), record.get("eventName")
     if not (isinstance(source, str) and source and isinstance(name, str) and name):
-        return False
+        return _is_insight(record)
     return "eventVersion" in record or (
         isinstance(record.get("userIdentity"), dict) and "eventTime" in record
     )
@@ -157,6 +157,8 @@ def _looks_like_event(record: dict[str, Any]) -> bool:
 def _normalize(ev: dict[str, Any]) -> NormalizedEvent:
     # The order of reads is part of the output: when several fields are malformed, the error
     # names the first one read.
+    if ev.get("eventType") == _INSIGHT:
+        return _insight(ev)
     event_time = _event_time(ev.get("eventTime"))
     source = req_str(ev, "eventSource")
     name = req_str(ev, "eventName")
@@ -208,6 +210,118 @@ def _normalize(ev: dict[str, Any]) -> NormalizedEvent:
         mfa=mfa,
         attrs=attrs,
     )
+
+
+_DIGEST_KEYS = ("digestStartTime", "digestEndTime", "logFiles")
+
+
+def not_a_log(record: Any) -> str:
+    """Why a file whose first record this is holds no events, for files a trail delivers
+    beside its logs; "" when it is not one of those."""
+    if isinstance(record, dict) and all(key in record for key in _DIGEST_KEYS):
+        return (
+            "a CloudTrail digest file (the hashes of the log files a trail delivered in one "
+            "hour, for integrity validation): it holds no events; ingest the log files it lists"
+        )
+    return ""
+
+
+# --- CloudTrail Insights ----------------------------------------------------------------
+
+_INSIGHT = "AwsCloudTrailInsight"
+_INSIGHTS_SERVICE = "cloudtrail.amazonaws.com"
+_INSIGHT_DETAILS = "insightDetails."
+_MAX_CONTRIBUTORS = 20
+
+
+def _is_insight(record: dict[str, Any]) -> bool:
+    """An Insights event, as a trail delivers it under CloudTrail-Insight/: no eventSource or
+    userIdentity of its own, the API it concerns inside ``insightDetails``."""
+    return (
+        record.get("eventType") == _INSIGHT
+        and isinstance(record.get("insightDetails"), dict)
+        and "eventTime" in record
+    )
+
+
+def _insight(ev: dict[str, Any]) -> NormalizedEvent:
+    """CloudTrail reporting an unusual rate of calls to one API, or of its errors.
+
+    Nobody made the call the record stands for: CloudTrail itself wrote it, so CloudTrail is
+    the actor. The API it concerns and the principals it names as contributing are kept as
+    attributes, never as the actor, the resource or the credential, so an Insight neither
+    counts as an access nor attributes one. Its start and end share ``sharedEventID``; that
+    is kept as the insight's id, not as the cross-account twin id other events carry.
+    """
+    event_time = _event_time(ev.get("eventTime"))
+    details = _obj(ev, "insightDetails")
+    insight_type = _str(details, "insightType", _INSIGHT_DETAILS)
+    recipient = _account(ev, "recipientAccountId")
+    attrs: dict[str, Any] = {
+        "event_source": _INSIGHTS_SERVICE,
+        "identity_type": "AWSService",
+        "invoked_by": _INSIGHTS_SERVICE,
+    }
+    _put(attrs, "insight_state", _str(details, "state", _INSIGHT_DETAILS))
+    _put(attrs, "insight_event_source", _str(details, "eventSource", _INSIGHT_DETAILS))
+    _put(attrs, "insight_event_name", _str(details, "eventName", _INSIGHT_DETAILS))
+    _put(attrs, "insight_error_code", _str(details, "errorCode", _INSIGHT_DETAILS))
+    _put(attrs, "insight_id", _str(ev, "sharedEventID"))
+    _put(attrs, "recipient_account_id", recipient)
+    _put(attrs, "event_category", _str(ev, "eventCategory"))
+    context = _obj(details, "insightContext")
+    statistics = _obj(context, "statistics")
+    for key, value in (
+        ("insight_baseline_average", _obj(statistics, "baseline").get("average")),
+        ("insight_average", _obj(statistics, "insight").get("average")),
+        ("insight_duration_minutes", statistics.get("insightDuration")),
+        ("insight_baseline_duration_minutes", statistics.get("baselineDuration")),
+    ):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            attrs[key] = value
+    contributors = _insight_contributors(context)
+    if contributors:
+        attrs["insight_principals"] = contributors
+    return NormalizedEvent(
+        source_kind=PARSER.kind,
+        source_event_id=_str(ev, "eventID"),
+        event_time=event_time,
+        category=OTHER,
+        action=f"cloudtrail:{insight_type or 'Insight'}",
+        outcome="unknown",
+        actor_principal=_INSIGHTS_SERVICE,
+        actor_kind=calls.ACTOR_KINDS["AWSService"],
+        actor_account=recipient,
+        credential_used="",
+        credential_issued="",
+        issued_principal="",
+        issue_method="",
+        session_name="",
+        source_identity="",
+        request_id="",
+        correlation_id="",
+        source_address="",
+        user_agent="",
+        resource="",
+        resource_type="",
+        mfa=None,
+        attrs=attrs,
+    )
+
+
+def _insight_contributors(context: dict[str, Any]) -> list[str]:
+    """The caller ARNs the Insight names as contributing to the unusual activity, in order."""
+    found: list[str] = []
+    attributions = context.get("attributions")
+    for attribution in attributions if isinstance(attributions, list) else []:
+        if not isinstance(attribution, dict) or attribution.get("attribute") != "userIdentityArn":
+            continue
+        values = attribution.get("insight")
+        for entry in values if isinstance(values, list) else []:
+            value = entry.get("value") if isinstance(entry, dict) else None
+            if isinstance(value, str) and value and value not in found:
+                found.append(value)
+    return found[:_MAX_CONTRIBUTORS]
 
 
 def service_name(event_source: str) -> str:

@@ -13,6 +13,7 @@ from forensics.engine.model import (
     CATEGORIES,
     HOP_METHODS,
     NormalizedEvent,
+    RecordError,
 )
 from forensics.engine.parsers.cloudtrail import PARSER
 from tests.engine.parsers.foreign import SAMPLES, sample_records
@@ -591,9 +592,74 @@ def test_it_keeps_odd_source_addresses_as_recorded() -> None:
 
 
 def test_a_record_without_user_identity_has_an_unknown_actor() -> None:
-    event = PARSER.parse(record(userIdentity=None, eventType="AwsCloudTrailInsight"))
+    event = PARSER.parse(record(userIdentity=None))
     assert (event.actor_principal, event.actor_kind) == ("", "unknown")
-    assert event.outcome == "unknown"
+
+
+INSIGHT_FILE = "444455556666_CloudTrail-Insight_us-east-1_20240410T1440Z_InsightEXAMPLE.json.gz"
+CONTRACTOR = "arn:aws:sts::444455556666:assumed-role/PayrollReader/contractor-session"
+
+
+def test_an_insights_file_is_recognized_and_every_insight_is_an_event() -> None:
+    from forensics.engine.parsers import detect
+
+    records = read(INSIGHT_FILE)
+    assert detect(records) is PARSER
+    start, end, errors = parse_file(INSIGHT_FILE)
+    assert [e.action for e in (start, end, errors)] == [
+        "cloudtrail:ApiCallRateInsight",
+        "cloudtrail:ApiCallRateInsight",
+        "cloudtrail:ApiErrorRateInsight",
+    ]
+    assert start.attrs["insight_state"] == "Start" and end.attrs["insight_state"] == "End"
+    assert start.attrs["insight_id"] == end.attrs["insight_id"]
+    assert (start.attrs["insight_event_source"], start.attrs["insight_event_name"]) == (
+        "s3.amazonaws.com",
+        "GetObject",
+    )
+    assert start.attrs["insight_average"] == 41.0
+    assert start.attrs["insight_duration_minutes"] == 1
+    assert start.attrs["insight_principals"] == [
+        CONTRACTOR,
+        "arn:aws:sts::444455556666:assumed-role/PayrollApp/i-0abcd1234example",
+    ]
+    assert errors.attrs["insight_error_code"] == "AccessDenied"
+    assert "insight_principals" not in errors.attrs
+
+
+def test_an_insight_is_cloudtrail_reporting_not_an_access_by_the_callers_it_names() -> None:
+    for event in parse_file(INSIGHT_FILE):
+        # CloudTrail wrote it; the callers it names contributed to a rate, they made no call.
+        assert (event.actor_principal, event.actor_kind) == ("cloudtrail.amazonaws.com", "service")
+        assert event.attrs["invoked_by"] == "cloudtrail.amazonaws.com"
+        assert event.category == "other" and event.outcome == "unknown"
+        assert (event.resource, event.credential_used, event.credential_issued) == ("", "", "")
+        # Start and end share sharedEventID; it is no cross-account twin of a call.
+        assert "shared_event_id" not in event.attrs
+        assert event.actor_account == "444455556666"
+
+
+def test_an_insight_with_odd_details_names_the_field() -> None:
+    insight = read(INSIGHT_FILE)[0]
+    insight["insightDetails"]["insightType"] = {"name": "ApiCallRateInsight"}
+    with pytest.raises(RecordError, match=r"insightDetails\.insightType"):
+        PARSER.parse(insight)
+
+
+def test_a_digest_file_is_refused_with_what_it_is() -> None:
+    from forensics.engine.parsers import UnknownFormat, detect
+
+    digest = {
+        "awsAccountId": "111122223333",
+        "digestStartTime": "2024-04-10T14:00:00Z",
+        "digestEndTime": "2024-04-10T15:00:00Z",
+        "digestSignatureAlgorithm": "SHA256withRSA",
+        "logFiles": [{"s3Object": GITHUB_FILE, "hashValue": "00", "hashAlgorithm": "SHA-256"}],
+    }
+    with pytest.raises(UnknownFormat, match="CloudTrail digest file"):
+        detect([digest])
+    with pytest.raises(UnknownFormat, match="unrecognized log format"):
+        detect([{"logFiles": []}])
 
 
 @pytest.mark.parametrize(
