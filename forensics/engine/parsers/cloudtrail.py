@@ -212,16 +212,15 @@ def _normalize(ev: dict[str, Any]) -> NormalizedEvent:
     )
 
 
-_DIGEST_KEYS = ("digestStartTime", "digestEndTime", "logFiles")
-
-
 def not_a_log(record: Any) -> str:
     """Why a file whose first record this is holds no events, for files a trail delivers
     beside its logs; "" when it is not one of those."""
-    if isinstance(record, dict) and all(key in record for key in _DIGEST_KEYS):
+    from forensics.engine.trail_digest import is_digest
+
+    if is_digest(record):
         return (
             "a CloudTrail digest file (the hashes of the log files a trail delivered in one "
-            "hour, for integrity validation): it holds no events; ingest the log files it lists"
+            "hour): it holds no events; check the log files against it with validate_trail"
         )
     return ""
 

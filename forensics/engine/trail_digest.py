@@ -1,0 +1,222 @@
+"""CloudTrail log file integrity: digest files checked against the log files they list.
+
+With log file validation on, a trail delivers every hour a digest file under
+``CloudTrail-Digest/`` naming each log file it delivered that hour with the SHA-256 of the
+file's uncompressed content, and the SHA-256 of the previous digest file's uncompressed
+content. A copy of the trail's bucket can so be checked offline: every log file against the
+digest that lists it (modified, missing, or never listed), and every digest against the next
+one's link to it (the chain). The digests' RSA signatures are not checked here: S3 keeps
+each one in the digest object's metadata (``x-amz-meta-signature``), which a copy of the
+files does not carry, so a report says what it checked and no more.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import IO, Any
+
+from forensics.engine.model import RecordError
+from forensics.engine.parsers.common import opt_str
+
+_DIGEST_KEYS = ("digestStartTime", "digestEndTime", "logFiles")
+_SHA256 = "SHA-256"
+_CHUNK = 1 << 20
+GZIP_MAGIC = b"\x1f\x8b"
+
+# What a check found, worst first.
+MODIFIED = "modified"  # the file's content hash differs from the digest's
+BROKEN = "broken_chain"  # a digest's content differs from the hash its successor recorded
+MISSING = "missing"  # listed by a digest, not in the copy (or not in the store)
+UNLISTED = "unlisted"  # a log file no digest in the copy lists
+UNCHECKED = "unchecked"  # a hash in an algorithm other than SHA-256
+VALID = "valid"
+CHAIN_OK = "chain_ok"
+CHAIN_START = "chain_start"  # the previous digest is not in the copy: the chain starts here
+FAILURES = (MODIFIED, BROKEN, MISSING)
+
+
+@dataclass(frozen=True, slots=True)
+class LogFile:
+    s3_object: str
+    hash_value: str
+    algorithm: str
+    oldest_event: str
+    newest_event: str
+
+    @property
+    def name(self) -> str:
+        return base_name(self.s3_object)
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    s3_object: str
+    account: str
+    start: str
+    end: str
+    previous_s3_object: str
+    previous_hash: str
+    previous_algorithm: str
+    log_files: tuple[LogFile, ...]
+
+    @property
+    def name(self) -> str:
+        return base_name(self.s3_object)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    status: str
+    name: str  # the log file's or digest's object name
+    detail: str = ""
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, status: str, name: str, detail: str = "") -> None:
+        self.findings.append(Finding(status, name, detail))
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.findings if f.status == status)
+
+    @property
+    def failed(self) -> bool:
+        return any(f.status in FAILURES for f in self.findings)
+
+
+def base_name(key: str) -> str:
+    """The object name of an S3 key or a local path: delivered names are unique."""
+    return PurePosixPath(key.replace("\\", "/")).name
+
+
+def is_digest(record: Any) -> bool:
+    return isinstance(record, dict) and all(key in record for key in _DIGEST_KEYS)
+
+
+def read_digest(record: Any) -> Digest:
+    """A digest file's JSON object; RecordError names the field at fault."""
+    if not is_digest(record):
+        raise RecordError("not a CloudTrail digest file: " + ", ".join(_DIGEST_KEYS) + " needed")
+    entries = record.get("logFiles")
+    if not isinstance(entries, list):
+        raise RecordError("field 'logFiles' should be an array")
+    files = []
+    for n, entry in enumerate(entries):
+        at = f"logFiles[{n}]."
+        if not isinstance(entry, dict):
+            raise RecordError(f"field 'logFiles[{n}]' should be an object")
+        s3_object, hash_value = opt_str(entry, "s3Object"), opt_str(entry, "hashValue")
+        if not s3_object or not hash_value:
+            raise RecordError(f"field '{at}s3Object' and '{at}hashValue' are required")
+        files.append(
+            LogFile(
+                s3_object=s3_object,
+                hash_value=hash_value.lower(),
+                algorithm=opt_str(entry, "hashAlgorithm") or _SHA256,
+                oldest_event=opt_str(entry, "oldestEventTime"),
+                newest_event=opt_str(entry, "newestEventTime"),
+            )
+        )
+    return Digest(
+        s3_object=opt_str(record, "digestS3Object"),
+        account=opt_str(record, "awsAccountId"),
+        start=opt_str(record, "digestStartTime"),
+        end=opt_str(record, "digestEndTime"),
+        previous_s3_object=opt_str(record, "previousDigestS3Object"),
+        previous_hash=opt_str(record, "previousDigestHashValue").lower(),
+        previous_algorithm=opt_str(record, "previousDigestHashAlgorithm") or _SHA256,
+        log_files=tuple(files),
+    )
+
+
+def content_sha256(stream: IO[bytes]) -> str:
+    """SHA-256 of a file's uncompressed content (gzip members decompressed), streamed from
+    the stream's start (it must be seekable: a file on disk)."""
+    gzipped = stream.read(2) == GZIP_MAGIC
+    stream.seek(0)
+    digest = hashlib.sha256()
+    source: IO[bytes] | gzip.GzipFile = (
+        gzip.GzipFile(fileobj=stream, mode="rb") if gzipped else stream
+    )
+    try:
+        while chunk := source.read(_CHUNK):
+            digest.update(chunk)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ValueError(f"unreadable gzip data: {exc}") from exc
+    return digest.hexdigest()
+
+
+def check(
+    digests: Iterable[tuple[Digest, str]],
+    logs: dict[str, list[tuple[str, str]]],
+    *,
+    unlisted: bool = True,
+) -> Report:
+    """Check log files and the digest chain.
+
+    ``digests``: each digest with the SHA-256 of its own uncompressed content. ``logs``: log
+    file name -> the copies there are of it, each (where it is, SHA-256 of its uncompressed
+    content): a file can be in the store more than once, ingested from different copies.
+    With ``unlisted``, log files no digest lists are reported too.
+    """
+    report = Report()
+    ordered = sorted(digests, key=lambda d: (d[0].account, d[0].end, d[0].name))
+    own_hash = {digest.name: sha for digest, sha in ordered}
+    listed: set[str] = set()
+    for digest, _sha in ordered:
+        _check_link(report, digest, own_hash)
+        for entry in digest.log_files:
+            listed.add(entry.name)
+            _check_log(report, digest, entry, logs.get(entry.name, []))
+    if unlisted:
+        for name in sorted(set(logs) - listed):
+            where = ", ".join(w for w, _ in logs[name])
+            report.add(UNLISTED, name, f"no digest here lists it ({where})")
+    return report
+
+
+def _check_link(report: Report, digest: Digest, own_hash: dict[str, str]) -> None:
+    previous = base_name(digest.previous_s3_object) if digest.previous_s3_object else ""
+    if not previous or previous not in own_hash:
+        why = "the trail's first digest" if not previous else f"{previous} is not here"
+        report.add(CHAIN_START, digest.name, why)
+    elif digest.previous_algorithm.upper() != _SHA256:
+        algorithm = digest.previous_algorithm
+        report.add(UNCHECKED, digest.name, f"previous digest hashed with {algorithm}")
+    elif own_hash[previous] != digest.previous_hash:
+        report.add(
+            BROKEN,
+            previous,
+            f"its content hashes to {own_hash[previous]}; {digest.name} recorded "
+            f"{digest.previous_hash}",
+        )
+    else:
+        report.add(CHAIN_OK, digest.name, f"links to {previous}")
+
+
+def _check_log(
+    report: Report, digest: Digest, entry: LogFile, copies: list[tuple[str, str]]
+) -> None:
+    if not copies:
+        report.add(MISSING, entry.name, f"listed by {digest.name}")
+        return
+    if entry.algorithm.upper() != _SHA256:
+        report.add(UNCHECKED, entry.name, f"hashed with {entry.algorithm} by {digest.name}")
+        return
+    for where, found in copies:
+        if found != entry.hash_value:
+            report.add(
+                MODIFIED,
+                entry.name,
+                f"{where}: its content hashes to {found}; {digest.name} recorded "
+                f"{entry.hash_value}",
+            )
+        else:
+            report.add(VALID, entry.name, f"{where} matches {digest.name}")

@@ -1,0 +1,74 @@
+"""python manage.py validate_trail PATH [PATH ...] [--store] [--no-unlisted]"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from forensics.engine import trail_digest as td
+from forensics.ingest import trail
+
+# Shown one line each; valid files and intact links only when asked (-v 2).
+_QUIET = {td.VALID, td.CHAIN_OK}
+
+
+class Command(BaseCommand):
+    help = (
+        "Check CloudTrail log files against the trail's digest files (a copy of the bucket's "
+        "CloudTrail/ and CloudTrail-Digest/ prefixes): modified, missing and unlisted log "
+        "files, and breaks in the digest chain. Exits 0 when nothing failed, 1 when a file "
+        "was modified or missing or the chain broken, 2 when a file could not be read."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("paths", nargs="+", type=Path, help="digest and log files or folders")
+        parser.add_argument(
+            "--store",
+            action="store_true",
+            help="check the log files as ingested (every batch of that file name) instead of "
+            "log files on disk",
+        )
+        parser.add_argument(
+            "--no-unlisted",
+            action="store_true",
+            help="do not report log files that no digest given lists",
+        )
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        for path in opts["paths"]:
+            if not path.exists():
+                raise CommandError(f"{path}: no such file or directory", returncode=2)
+        scanned = trail.scan(opts["paths"])
+        for path, reason in scanned.errors:
+            self.stderr.write(f"{path}: {reason}")
+        if not scanned.digests:
+            raise CommandError("no CloudTrail digest file among the paths given", returncode=2)
+        logs = scanned.logs
+        if opts["store"]:
+            listed = {entry.name for digest, _ in scanned.digests for entry in digest.log_files}
+            logs = trail.store_copies(listed)
+        report = td.check(scanned.digests, logs, unlisted=not opts["no_unlisted"])
+        for finding in report.findings:
+            if finding.status not in _QUIET or opts["verbosity"] >= 2:
+                line = f"{finding.status}: {finding.name}: {finding.detail}"
+                (self.stderr if finding.status in td.FAILURES else self.stdout).write(line)
+        self.stdout.write(self._summary(report, len(scanned.digests), opts["store"]))
+        if scanned.errors:
+            raise CommandError(f"{len(scanned.errors)} file(s) could not be read", returncode=2)
+        if report.failed:
+            raise CommandError("integrity check failed", returncode=1)
+
+    @staticmethod
+    def _summary(report: td.Report, digests: int, store: bool) -> str:
+        where = "as ingested" if store else "on disk"
+        return (
+            f"{digests} digest file(s); log files {where}: {report.count(td.VALID)} valid, "
+            f"{report.count(td.MODIFIED)} modified, {report.count(td.MISSING)} missing, "
+            f"{report.count(td.UNLISTED)} unlisted, {report.count(td.UNCHECKED)} unchecked; "
+            f"digest chain: {report.count(td.CHAIN_OK)} links intact, "
+            f"{report.count(td.BROKEN)} broken, {report.count(td.CHAIN_START)} start(s). "
+            "Digest signatures are not checked: S3 keeps them in object metadata, which a "
+            "copy of the files does not carry."
+        )

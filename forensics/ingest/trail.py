@@ -1,0 +1,73 @@
+"""Files on disk and batches in the store, turned into what ``engine.trail_digest`` checks."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from forensics.engine import trail_digest
+from forensics.engine.reader import iter_records
+from forensics.ingest import rawstore
+from forensics.ingest.models import IngestBatch
+
+Copies = dict[str, list[tuple[str, str]]]
+
+
+@dataclass
+class Scanned:
+    digests: list[tuple[trail_digest.Digest, str]] = field(default_factory=list)
+    logs: Copies = field(default_factory=dict)
+    errors: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def files_under(paths: Iterable[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
+            )
+        else:
+            yield path
+
+
+def scan(paths: Iterable[Path]) -> Scanned:
+    """Sort files into digests and log files, each with its uncompressed content's hash."""
+    found = Scanned()
+    for path in files_under(paths):
+        try:
+            with open(path, "rb") as fh:
+                first = next(itertools.islice(iter_records(fh), 1), None)
+                fh.seek(0)
+                sha = trail_digest.content_sha256(fh)
+            data = first.data if first is not None else None
+            if trail_digest.is_digest(data):
+                found.digests.append((trail_digest.read_digest(data), sha))
+            else:
+                found.logs.setdefault(path.name, []).append((str(path), sha))
+        except (OSError, ValueError) as exc:  # RecordError and bad gzip data are ValueErrors
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            found.errors.append((path, reason))
+    return found
+
+
+def store_copies(names: Iterable[str]) -> Copies:
+    """The ingested copies of these log files: every finished batch of that file name, with
+    its raw file's uncompressed content hash (computed once per raw file)."""
+    wanted = sorted(set(names))
+    copies: Copies = {}
+    hashes: dict[str, str] = {}
+    for start in range(0, len(wanted), 1000):
+        batches = IngestBatch.objects.filter(
+            filename__in=wanted[start : start + 1000], status=IngestBatch.DONE
+        ).values_list("pk", "filename", "sha256")
+        for pk, filename, sha256 in batches.order_by("pk"):
+            if sha256 not in hashes:
+                try:
+                    with open(rawstore.raw_path(sha256), "rb") as fh:
+                        hashes[sha256] = trail_digest.content_sha256(fh)
+                except (OSError, ValueError) as exc:
+                    hashes[sha256] = f"unreadable raw file: {exc}"
+            copies.setdefault(filename, []).append((f"batch {pk}", hashes[sha256]))
+    return copies

@@ -1,0 +1,224 @@
+"""validate_trail: a copy of a trail's bucket checked against its digest files."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import shutil
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from forensics.engine import trail_digest as td
+from forensics.engine.model import RecordError
+from tests.conftest import SAMPLES
+
+pytestmark = pytest.mark.django_db
+
+ACCOUNT = "444455556666"
+PREFIX = f"AWSLogs/{ACCOUNT}"
+GITHUB = "111122223333_CloudTrail_us-east-1_20240410T1425Z_GhOidcEXAMPLE.json.gz"
+SAML = f"{ACCOUNT}_CloudTrail_us-east-1_20240410T1430Z_SamlEXAMPLE.json.gz"
+LATE = f"{ACCOUNT}_CloudTrail_us-east-1_20240410T1510Z_LateEXAMPLE.json.gz"
+FIRST = f"{ACCOUNT}_CloudTrail-Digest_us-east-1_trail_us-east-1_20240410T150000Z.json.gz"
+SECOND = f"{ACCOUNT}_CloudTrail-Digest_us-east-1_trail_us-east-1_20240410T160000Z.json.gz"
+
+
+def content_hash(path: Path) -> str:
+    return hashlib.sha256(gzip.decompress(path.read_bytes())).hexdigest()
+
+
+def digest(name: str, start: str, end: str, logs: list[Path], previous: Path | None) -> bytes:
+    body = {
+        "awsAccountId": ACCOUNT,
+        "digestStartTime": start,
+        "digestEndTime": end,
+        "digestS3Bucket": "amzn-s3-demo-bucket",
+        "digestS3Object": f"{PREFIX}/CloudTrail-Digest/us-east-1/2024/04/10/{name}",
+        "digestPublicKeyFingerprint": "31e8b5433410dfb61a9dc45cc65b22ff",
+        "digestSignatureAlgorithm": "SHA256withRSA",
+        "newestEventTime": end,
+        "oldestEventTime": start,
+        "previousDigestS3Bucket": "amzn-s3-demo-bucket" if previous else None,
+        "previousDigestS3Object": (
+            f"{PREFIX}/CloudTrail-Digest/us-east-1/2024/04/10/{previous.name}" if previous else None
+        ),
+        "previousDigestHashValue": content_hash(previous) if previous else None,
+        "previousDigestHashAlgorithm": "SHA-256" if previous else None,
+        "previousDigestSignature": "50887ccffad4c002b97caa37cc9dc626" if previous else None,
+        "logFiles": [
+            {
+                "s3Bucket": "amzn-s3-demo-bucket",
+                "s3Object": f"{PREFIX}/CloudTrail/us-east-1/2024/04/10/{log.name}",
+                "hashValue": content_hash(log),
+                "hashAlgorithm": "SHA-256",
+                "newestEventTime": end,
+                "oldestEventTime": start,
+            }
+            for log in logs
+        ],
+    }
+    return gzip.compress(json.dumps(body).encode())
+
+
+@pytest.fixture
+def bucket(tmp_path: Path) -> Path:
+    """A copy of a trail's prefixes: two log files and a digest listing them, then a second
+    digest linked to the first, listing a third log file delivered an hour later."""
+    root = tmp_path / "bucket"
+    logs = root / PREFIX / "CloudTrail" / "us-east-1" / "2024" / "04" / "10"
+    digests = root / PREFIX / "CloudTrail-Digest" / "us-east-1" / "2024" / "04" / "10"
+    logs.mkdir(parents=True)
+    digests.mkdir(parents=True)
+    shutil.copy(SAMPLES / "cloudtrail" / GITHUB, logs / GITHUB)
+    saml = (SAMPLES / "cloudtrail" / "saml_role_chain.json").read_bytes()
+    (logs / SAML).write_bytes(gzip.compress(saml))
+    late = json.loads(saml)
+    late["Records"] = late["Records"][:1]
+    (logs / LATE).write_bytes(gzip.compress(json.dumps(late).encode()))
+    first = digests / FIRST
+    first.write_bytes(
+        digest(
+            FIRST,
+            "2024-04-10T14:00:00Z",
+            "2024-04-10T15:00:00Z",
+            [logs / GITHUB, logs / SAML],
+            None,
+        )
+    )
+    (digests / SECOND).write_bytes(
+        digest(SECOND, "2024-04-10T15:00:00Z", "2024-04-10T16:00:00Z", [logs / LATE], first)
+    )
+    return root
+
+
+def logs_of(root: Path) -> Path:
+    return root / PREFIX / "CloudTrail" / "us-east-1" / "2024" / "04" / "10"
+
+
+def validate(*args: str) -> tuple[int, str, str]:
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("validate_trail", *args, stdout=out, stderr=err)
+        code = 0
+    except CommandError as exc:
+        code = exc.returncode
+        err.write(str(exc))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_an_untouched_copy_validates(bucket: Path):
+    code, out, err = validate(str(bucket), "-v", "2")
+    assert code == 0, err
+    assert "3 valid, 0 modified, 0 missing, 0 unlisted" in out
+    assert "1 links intact, 0 broken, 1 start(s)" in out
+    assert f"chain_ok: {SECOND}: links to {FIRST}" in out
+    assert "signatures are not checked" in out
+
+
+def test_a_changed_log_file_is_modified(bucket: Path):
+    path = logs_of(bucket) / SAML
+    records = json.loads(gzip.decompress(path.read_bytes()))
+    records["Records"][0]["sourceIPAddress"] = "198.51.100.7"  # one value edited
+    path.write_bytes(gzip.compress(json.dumps(records).encode()))
+    code, out, err = validate(str(bucket))
+    assert code == 1
+    assert f"modified: {SAML}: {path}: its content hashes to" in err
+    assert "2 valid, 1 modified" in out
+
+
+def test_recompressing_a_log_file_changes_nothing(bucket: Path):
+    path = logs_of(bucket) / SAML
+    path.write_bytes(gzip.compress(gzip.decompress(path.read_bytes()), compresslevel=1))
+    assert validate(str(bucket))[0] == 0
+
+
+def test_a_deleted_log_file_is_missing(bucket: Path):
+    (logs_of(bucket) / LATE).unlink()
+    code, out, err = validate(str(bucket))
+    assert code == 1
+    assert f"missing: {LATE}: listed by {SECOND}" in err
+    assert "2 valid, 0 modified, 1 missing" in out
+
+
+def test_an_edited_digest_breaks_the_chain(bucket: Path):
+    first = bucket / PREFIX / "CloudTrail-Digest" / "us-east-1" / "2024" / "04" / "10" / FIRST
+    body = json.loads(gzip.decompress(first.read_bytes()))
+    body["logFiles"] = body["logFiles"][:1]  # a log file taken off the record
+    first.write_bytes(gzip.compress(json.dumps(body).encode()))
+    code, out, err = validate(str(bucket))
+    assert code == 1
+    assert f"broken_chain: {FIRST}: its content hashes to" in err
+    assert f"unlisted: {SAML}" in out  # the file the edit hid is still found
+
+
+def test_a_log_file_no_digest_lists_is_reported_but_does_not_fail(bucket: Path):
+    extra = logs_of(bucket) / f"{ACCOUNT}_CloudTrail_us-east-1_20240410T1700Z_NewEXAMPLE.json.gz"
+    shutil.copy(logs_of(bucket) / LATE, extra)
+    code, out, _err = validate(str(bucket))
+    assert code == 0
+    assert f"unlisted: {extra.name}: no digest here lists it ({extra})" in out
+    code, out, _err = validate(str(bucket), "--no-unlisted")
+    assert code == 0 and "unlisted:" not in out and "0 unlisted" in out
+
+
+def test_the_store_is_checked_as_ingested(bucket: Path, source):
+    from forensics.ingest.services import ingest_path
+
+    logs = logs_of(bucket)
+    ingest_path(source, logs / GITHUB)
+    ingest_path(source, logs / SAML)
+    # A copy of the late file, edited before it was ingested.
+    late = json.loads(gzip.decompress((logs / LATE).read_bytes()))
+    late["Records"][0]["eventName"] = "AssumeRoleWithWebIdentity"
+    edited = bucket.parent / "elsewhere" / LATE
+    edited.parent.mkdir()
+    edited.write_bytes(gzip.compress(json.dumps(late).encode()))
+    batch = ingest_path(source, edited)
+    shutil.rmtree(bucket / PREFIX / "CloudTrail")  # only the digests are given
+    code, out, err = validate(str(bucket), "--store")
+    assert code == 1
+    assert f"modified: {LATE}: batch {batch.pk}: its content hashes to" in err
+    assert "log files as ingested: 2 valid, 1 modified, 0 missing" in out
+
+
+def test_a_log_never_ingested_is_missing_from_the_store(bucket: Path, source):
+    from forensics.ingest.services import ingest_path
+
+    ingest_path(source, logs_of(bucket) / GITHUB)
+    code, out, err = validate(str(bucket / PREFIX / "CloudTrail-Digest"), "--store")
+    assert code == 1
+    assert f"missing: {SAML}" in err and f"missing: {LATE}" in err
+    assert "1 valid, 0 modified, 2 missing" in out
+
+
+def test_unreadable_files_and_no_digest_exit_2(bucket: Path, tmp_path: Path):
+    broken = logs_of(bucket) / "broken.json.gz"
+    broken.write_bytes(gzip.compress(b'{"Records": []}')[:-8] + b"garbage!")
+    code, _out, err = validate(str(bucket))
+    assert code == 2 and f"{broken}:" in err
+    code, _out, err = validate(str(logs_of(bucket)))
+    assert code == 2 and "no CloudTrail digest file" in err
+
+
+def test_content_hash_is_of_the_uncompressed_bytes():
+    data = b'{"Records": []}\n'
+    expected = hashlib.sha256(data).hexdigest()
+    assert td.content_sha256(io.BytesIO(data)) == expected
+    assert td.content_sha256(io.BytesIO(gzip.compress(data))) == expected
+    assert td.content_sha256(io.BytesIO(gzip.compress(data[:5]) + gzip.compress(data[5:]))) == (
+        expected
+    )
+
+
+def test_a_digest_with_a_bad_entry_names_the_field():
+    body = {"digestStartTime": "", "digestEndTime": "", "logFiles": [{"s3Object": "a"}]}
+    with pytest.raises(RecordError, match=r"logFiles\[0\]\.hashValue"):
+        td.read_digest(body)
+    with pytest.raises(RecordError, match="logFiles"):
+        td.read_digest({**body, "logFiles": {"s3Object": "a"}})
