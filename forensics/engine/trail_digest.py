@@ -136,6 +136,15 @@ def read_digest(record: Any) -> Digest:
     )
 
 
+def file_sha256s(stream: IO[bytes]) -> frozenset[str]:
+    """The SHA-256s a file is known by: of its uncompressed content and of its bytes."""
+    raw = hashlib.sha256()
+    while chunk := stream.read(_CHUNK):
+        raw.update(chunk)
+    stream.seek(0)
+    return frozenset({content_sha256(stream), raw.hexdigest()})
+
+
 def content_sha256(stream: IO[bytes]) -> str:
     """SHA-256 of a file's uncompressed content (gzip members decompressed), streamed from
     the stream's start (it must be seekable: a file on disk)."""
@@ -154,24 +163,26 @@ def content_sha256(stream: IO[bytes]) -> str:
 
 
 def check(
-    digests: Iterable[tuple[Digest, str]],
+    digests: Iterable[tuple[Digest, frozenset[str]]],
     logs: dict[str, list[tuple[str, str]]],
     *,
     unlisted: bool = True,
 ) -> Report:
     """Check log files and the digest chain.
 
-    ``digests``: each digest with the SHA-256 of its own uncompressed content. ``logs``: log
+    ``digests``: each digest with the SHA-256s its file is known by: of its uncompressed
+    content (what CloudTrail hashes) and of the file's bytes as they are (so a chain that
+    recorded the compressed file's hash is not called broken either). ``logs``: log
     file name -> the copies there are of it, each (where it is, SHA-256 of its uncompressed
     content): a file can be in the store more than once, ingested from different copies.
     With ``unlisted``, log files no digest lists are reported too.
     """
     report = Report()
     ordered = sorted(digests, key=lambda d: (d[0].account, d[0].end, d[0].name))
-    own_hash = {digest.name: sha for digest, sha in ordered}
+    own_hashes = {digest.name: hashes for digest, hashes in ordered}
     listed: set[str] = set()
     for digest, _sha in ordered:
-        _check_link(report, digest, own_hash)
+        _check_link(report, digest, own_hashes)
         for entry in digest.log_files:
             listed.add(entry.name)
             _check_log(report, digest, entry, logs.get(entry.name, []))
@@ -182,19 +193,19 @@ def check(
     return report
 
 
-def _check_link(report: Report, digest: Digest, own_hash: dict[str, str]) -> None:
+def _check_link(report: Report, digest: Digest, own_hashes: dict[str, frozenset[str]]) -> None:
     previous = base_name(digest.previous_s3_object) if digest.previous_s3_object else ""
-    if not previous or previous not in own_hash:
+    if not previous or previous not in own_hashes:
         why = "the trail's first digest" if not previous else f"{previous} is not here"
         report.add(CHAIN_START, digest.name, why)
     elif digest.previous_algorithm.upper() != _SHA256:
         algorithm = digest.previous_algorithm
         report.add(UNCHECKED, digest.name, f"previous digest hashed with {algorithm}")
-    elif own_hash[previous] != digest.previous_hash:
+    elif digest.previous_hash not in own_hashes[previous]:
         report.add(
             BROKEN,
             previous,
-            f"its content hashes to {own_hash[previous]}; {digest.name} recorded "
+            f"its content hashes to {min(own_hashes[previous])}; {digest.name} recorded "
             f"{digest.previous_hash}",
         )
     else:

@@ -17,7 +17,7 @@ Copies = dict[str, list[tuple[str, str]]]
 
 @dataclass
 class Scanned:
-    digests: list[tuple[trail_digest.Digest, str]] = field(default_factory=list)
+    digests: list[tuple[trail_digest.Digest, frozenset[str]]] = field(default_factory=list)
     logs: Copies = field(default_factory=dict)
     errors: list[tuple[Path, str]] = field(default_factory=list)
 
@@ -39,13 +39,14 @@ def scan(paths: Iterable[Path]) -> Scanned:
         try:
             with open(path, "rb") as fh:
                 first = next(itertools.islice(iter_records(fh), 1), None)
+                data = first.data if first is not None else None
                 fh.seek(0)
-                sha = trail_digest.content_sha256(fh)
-            data = first.data if first is not None else None
-            if trail_digest.is_digest(data):
-                found.digests.append((trail_digest.read_digest(data), sha))
-            else:
-                found.logs.setdefault(path.name, []).append((str(path), sha))
+                if trail_digest.is_digest(data):
+                    hashes = trail_digest.file_sha256s(fh)
+                    found.digests.append((trail_digest.read_digest(data), hashes))
+                else:
+                    sha = trail_digest.content_sha256(fh)
+                    found.logs.setdefault(path.name, []).append((str(path), sha))
         except (OSError, ValueError) as exc:  # RecordError and bad gzip data are ValueErrors
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             found.errors.append((path, reason))

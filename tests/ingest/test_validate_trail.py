@@ -157,6 +157,16 @@ def test_an_edited_digest_breaks_the_chain(bucket: Path):
     assert f"unlisted: {SAML}" in out  # the file the edit hid is still found
 
 
+def test_a_link_to_the_compressed_digest_file_is_intact_too(bucket: Path):
+    folder = bucket / PREFIX / "CloudTrail-Digest" / "us-east-1" / "2024" / "04" / "10"
+    second = folder / SECOND
+    body = json.loads(gzip.decompress(second.read_bytes()))
+    body["previousDigestHashValue"] = hashlib.sha256((folder / FIRST).read_bytes()).hexdigest()
+    second.write_bytes(gzip.compress(json.dumps(body).encode()))
+    code, out, _err = validate(str(bucket))
+    assert code == 0 and "1 links intact, 0 broken" in out
+
+
 def test_a_log_file_no_digest_lists_is_reported_but_does_not_fail(bucket: Path):
     extra = logs_of(bucket) / f"{ACCOUNT}_CloudTrail_us-east-1_20240410T1700Z_NewEXAMPLE.json.gz"
     shutil.copy(logs_of(bucket) / LATE, extra)
