@@ -9,7 +9,8 @@ the record: in ``aws logs filter-log-events`` / ``get-log-events`` output, in su
 deliveries (``logEvents``, as Firehose writes them to S3), or as the lines of an export to S3,
 each after its timestamp; such a record keeps the log event's exact text as its raw text and
 the message as its data. A Log Analytics query API response holds rows of values by column;
-each row is read as an object by column name, its text the row's own. A Parquet file (AWS
+each row is read as an object by column name, its text the row's own; so is each row of a
+CloudTrail Lake ``GetQueryResults`` response (one-column objects). A Parquet file (AWS
 Security Lake's OCSF tables) is read a batch of rows at a time.
 
 ``iter_records`` yields every record with its exact text, so the raw original can be kept,
@@ -321,6 +322,17 @@ _EXPORT_STAMP = re.compile(_STAMP.encode())
 _EXPORT_STAMP_TEXT = re.compile(_STAMP)
 # What a Log Analytics query API response may hold beside its tables.
 _QUERY_RESPONSE_KEYS = frozenset({"tables", "error", "statistics", "render"})
+# A CloudTrail Lake GetQueryResults response, as the CLI prints it or an SDK returns it.
+_LAKE_RESULTS_KEYS = frozenset(
+    {
+        "QueryStatus",
+        "QueryStatistics",
+        "QueryResultRows",
+        "NextToken",
+        "ErrorMessage",
+        "ResponseMetadata",
+    }
+)
 _ARRAY_OPEN = re.compile(r'\s*(\[|\{\s*"Records"\s*:\s*\[)')
 
 
@@ -382,12 +394,17 @@ def _array_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
 
 
 def _array_elements(
-    buf: _Buffer, index: int, src: _Source, columns: list[str] | None = None
+    buf: _Buffer,
+    index: int,
+    src: _Source,
+    columns: list[str] | None = None,
+    *,
+    cells: bool = False,
 ) -> Iterator[RawRecord]:
     """Elements of the array whose "[" was just consumed; leaves pos after its "]".
 
     With ``columns``, the elements are rows: arrays of values in column order, each read as
-    an object by column name.
+    an object by column name. With ``cells``, they are rows of one-column objects.
     """
     expect_value = True
     while True:
@@ -428,6 +445,13 @@ def _array_elements(
             else:
                 reason = f"row should be an array of {len(columns)} values, one per column"
                 yield RawRecord(index, f"record {index}", text, None, reason)
+        elif cells:
+            merged = _merged_cells(obj)
+            if merged is None:
+                reason = "row should be an array of objects, one per column"
+                yield RawRecord(index, f"record {index}", text, None, reason)
+            else:
+                yield RawRecord(index, f"record {index}", text, merged)
         elif isinstance(obj, dict):
             yield RawRecord(index, f"record {index}", text, obj)
         else:
@@ -457,6 +481,8 @@ def _contained_records(
     numbered after ``index``; None when the object is a record itself."""
     if _is_query_response(obj):
         return _query_rows(text, obj, index, prefix)
+    if _is_lake_results(obj):
+        return _lake_rows(text, index, prefix)
     key = _wrapper_key(obj)
     return None if key is None else _wrapped_records(text, key, index, prefix)
 
@@ -497,6 +523,36 @@ def _query_rows(text: str, obj: dict[str, Any], index: int, prefix: str) -> Iter
             index = row.index
             position = f"{prefix}, table {number}, row {row.index - before}"
             yield RawRecord(row.index, position, row.text, row.data, row.error)
+
+
+def _is_lake_results(obj: dict[str, Any]) -> bool:
+    """A CloudTrail Lake GetQueryResults response (``aws cloudtrail get-query-results``)."""
+    rows = obj.get("QueryResultRows")
+    return isinstance(rows, list) and set(obj) <= _LAKE_RESULTS_KEYS
+
+
+def _lake_rows(text: str, index: int, prefix: str) -> Iterator[RawRecord]:
+    """Each row of a Lake query's results: an array of one-column objects, read as one object
+    by column name (``SELECT eventJson ...`` gives the record as text); its text is the row's."""
+    buf = _Buffer(iter(()))
+    buf.text = text
+    buf.pos = _member_array_start(text, "QueryResultRows")
+    for rec in _array_elements(buf, index, _StringSource(text), cells=True):
+        yield RawRecord(
+            rec.index, f"{prefix}, row {rec.index - index}", rec.text, rec.data, rec.error
+        )
+
+
+def _merged_cells(row: Any) -> dict[str, Any] | None:
+    """A Lake result row ([{"column": value}, ...]) as one object; None if it is not one."""
+    if not isinstance(row, list):
+        return None
+    merged: dict[str, Any] = {}
+    for cell in row:
+        if not isinstance(cell, dict):
+            return None
+        merged.update(cell)
+    return merged
 
 
 def _wrapped_records(text: str, key: str, index: int, prefix: str) -> Iterator[RawRecord]:

@@ -302,3 +302,19 @@ def test_a_parquet_stream_that_cannot_seek_is_an_error_record():
 
     (rec,) = list(iter_records(Pipe()))
     assert rec.error == "a Parquet file can only be read from disk"
+
+
+def test_a_lake_results_row_keeps_its_own_text_and_an_odd_row_is_named():
+    body = (
+        b'{"QueryStatus": "FINISHED", "QueryResultRows": ['
+        b'[{"eventJson": "{}"}, {"eventTime": "2025-01-15 11:02:09.000"}], '
+        b'{"eventJson": "{}"}, [["not", "cells"]]], "NextToken": "abc"}'
+    )
+    first, second, third = read(body)
+    assert first.data == {"eventJson": "{}", "eventTime": "2025-01-15 11:02:09.000"}
+    assert first.text == '[{"eventJson": "{}"}, {"eventTime": "2025-01-15 11:02:09.000"}]'
+    assert first.position == "line 1, row 1"
+    assert second.data is None and "one per column" in second.error
+    assert third.data is None and third.position == "line 1, row 3"
+    (only,) = read(b'{"QueryResultRows": [], "Other": 1}')  # not a Lake response: one record
+    assert only.data == {"QueryResultRows": [], "Other": 1}

@@ -430,6 +430,15 @@ def test_it_unwraps_a_lake_event_json_row() -> None:
     )
 
 
+def test_lake_query_results_read_as_the_rows_they_hold() -> None:
+    """``aws cloudtrail get-query-results`` output: rows of one-column objects."""
+    results = parse_file("lake_get_query_results.json")
+    rows = parse_file("lake_query_rows.jsonl")
+    assert results == rows
+    texts = [r["eventJson"] for r in read("lake_get_query_results.json")]
+    assert texts == [r["eventJson"] for r in read("lake_query_rows.jsonl")]
+
+
 def test_it_reads_a_lake_event_data_store_row_with_flattened_values() -> None:
     row = record(
         eventTime="2024-05-02 10:15:00.000",
