@@ -543,13 +543,7 @@ class StorageParser:
         for where, item in authorizations:
             results.append(_member(item, "result", where))
             role_assignment = role_assignment or _member(item, "roleAssignmentId", where)
-            for n, principal_item in enumerate(item.get("principals") or ()):
-                p_where = f"{where}.principals[{n}]"
-                if not isinstance(principal_item, dict):
-                    raise RecordError(
-                        f"field '{p_where}' should be an object, "
-                        f"found {type(principal_item).__name__}"
-                    )
+            for p_where, principal_item in object_list(item, "principals", where):
                 principal_types.append(_member(principal_item, "type", p_where))
         principal_type = next((t for t in principal_types if t), "")
 

@@ -72,9 +72,15 @@ def opt_dict(record: Any, path: str) -> dict[str, Any]:
     return object_value(get(record, path), path)
 
 
+def _blank(value: Any) -> bool:
+    """Null, or text with nothing in it: an exporter's way of writing an absent object or
+    array (flattened tables and SIEM exports write "" where the producer wrote nothing)."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def object_value(value: Any, path: str) -> dict[str, Any]:
     """opt_dict's reading of a value already taken from the record at ``path``."""
-    if value is None:
+    if _blank(value):
         return {}
     if not isinstance(value, dict):
         raise RecordError(f"field '{path}' should be an object, found {type(value).__name__}")
@@ -84,7 +90,7 @@ def object_value(value: Any, path: str) -> dict[str, Any]:
 def opt_list(record: Any, path: str) -> list[Any]:
     """An array field, [] when absent or null; RecordError when it is another type."""
     value = get(record, path)
-    if value is None:
+    if _blank(value):
         return []
     if not isinstance(value, list):
         raise RecordError(f"field '{path}' should be an array, found {type(value).__name__}")
@@ -98,12 +104,14 @@ def object_list(record: Any, path: str, within: str = "") -> list[tuple[str, dic
     """
     full = f"{within}.{path}" if within else path
     value = get(record, path)
-    if value is not None and not isinstance(value, list):
+    if _blank(value):
+        return []
+    if not isinstance(value, list):
         raise RecordError(f"field '{full}' should be an array, found {type(value).__name__}")
     found = []
-    for n, item in enumerate(value or ()):
+    for n, item in enumerate(value):
         where = f"{full}[{n}]"
-        if item is None:
+        if _blank(item):
             continue
         if not isinstance(item, dict):
             raise RecordError(f"field '{where}' should be an object, found {type(item).__name__}")

@@ -23,7 +23,14 @@ from forensics.engine.model import (
     NormalizedEvent,
     RecordError,
 )
-from forensics.engine.parsers.common import get, iso, opt_dict, opt_list, opt_str, parse_time
+from forensics.engine.parsers.common import (
+    get,
+    iso,
+    object_list,
+    opt_dict,
+    opt_str,
+    parse_time,
+)
 
 ACCOUNT_CHANGE = 3001
 AUTHENTICATION_CLASS = 3002
@@ -202,13 +209,7 @@ def _session_name(session: dict[str, Any], principal: str) -> str:
 
 
 def _resource(record: dict[str, Any], class_uid: int) -> tuple[str, str]:
-    for n, item in enumerate(opt_list(record, "resources")):
-        if not isinstance(item, dict):
-            if item is None:
-                continue
-            raise RecordError(
-                f"field 'resources[{n}]' should be an object, found {type(item).__name__}"
-            )
+    for _where, item in object_list(record, "resources"):
         name = _first(item, "uid", "name")
         if name:
             return name, _first(item, "type")

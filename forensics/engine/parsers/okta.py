@@ -21,6 +21,7 @@ from forensics.engine.model import (
 from forensics.engine.parsers.common import (
     fields_under,
     get,
+    object_list,
     opt_dict,
     opt_list,
     opt_str,
@@ -81,16 +82,7 @@ def _record(record: Any) -> dict[str, Any]:
 
 
 def _targets(record: dict[str, Any]) -> list[dict[str, Any]]:
-    targets: list[dict[str, Any]] = []
-    for n, item in enumerate(opt_list(record, "target")):
-        if item is None:
-            continue
-        if not isinstance(item, dict):
-            raise RecordError(
-                f"field 'target[{n}]' should be an object, found {type(item).__name__}"
-            )
-        targets.append(item)
-    return targets
+    return [item for _where, item in object_list(record, "target")]
 
 
 def _outcome(result: str) -> str:
@@ -200,8 +192,11 @@ class OktaParser:
         """Normalize one LogEvent; RecordError names the field when it cannot be."""
         record = _record(record)
         if _is_log_stream_event(record):
+            detail = opt_dict(record, "detail")
+            if not detail:
+                raise RecordError("required field 'detail' is missing or empty")
             with fields_under("detail."):
-                return self._parse(_record(record["detail"]))
+                return self._parse(detail)
         return self._parse(record)
 
     def _parse(self, record: dict[str, Any]) -> NormalizedEvent:
