@@ -367,3 +367,35 @@ def test_an_insight_is_attributed_to_cloudtrail_and_never_to_the_callers_it_name
         assert event.origin.kind == "workload" and event.hops == []
     named = Identity.objects.filter(name__contains="contractor-session")
     assert not named.exists()
+
+
+def test_a_microsoft_365_file_access_traces_to_the_entra_sign_in_of_its_token(source, tmp_path):
+    content = SAMPLES / "m365_audit" / "management_api_content.json"
+    signins = json.loads((SAMPLES / "entra" / "graph_signins.json").read_text())
+    signin = dict(signins["value"][0])
+    signin.update(
+        id="66ea54eb-6301-4ee5-be62-ff5a759b0999",
+        createdDateTime="2024-04-10T14:20:11Z",
+        userPrincipalName="alice@contoso.com",
+        uniqueTokenIdentifier="Xq4fB2y_dEKvS5rN8mQ3AA",  # the uti the access carried
+    )
+    signin_file = tmp_path / "signin.json"
+    signin_file.write_text(json.dumps({"value": [signin]}))
+    # The access first, its sign-in later: the access is re-attributed when it arrives.
+    ingest(source, content)
+    access = Event.objects.get(source_event_id="7b1d3e5f-0a2c-4e6b-9d8f-1a3c5e7b9d01")
+    assert access.status == "attributed" and access.hops == []
+    ingest(source, signin_file)
+    access.refresh_from_db()
+    assert access.status == "attributed"
+    assert [(h["method"], h["evidence"]) for h in access.hops] == [("sign-in", "exact")]
+    via = Event.objects.get(pk=int(access.hops[0]["via_event"]))
+    assert via.source_kind == "entra" and via.credential_issued == "Xq4fB2y_dEKvS5rN8mQ3AA"
+    values = set(access.origin.aliases.values_list("namespace", "value"))
+    assert ("email", "alice@contoso.com") in values
+    system = Event.objects.get(source_event_id="7b1d3e5f-0a2c-4e6b-9d8f-1a3c5e7b9d05")
+    assert (system.status, system.reason, system.origin) == (
+        "unattributed",
+        "unknown_principal",
+        None,
+    )

@@ -21,6 +21,8 @@ Source = Callable[[Lookups], Iterable[EngineEvent]]
 
 # Sources whose credential_used can be the credential_issued of another event.
 _ISSUED_ELSEWHERE = frozenset({"cloudtrail", "ocsf", "k8s_audit"})
+# Sources whose credential is the uti of an Entra token, issued by a sign-in.
+_ENTRA_TOKEN_USERS = frozenset({"azure_activity", "m365_audit"})
 
 
 def lookups_for(events: Iterable[EngineEvent], index: MemoryIndex | None = None) -> Lookups:
@@ -105,7 +107,7 @@ def _exact(ev: NormalizedEvent, wanted: Lookups) -> None:
     kind = ev.source_kind
     credential = clean(ev.credential_used)
     if credential:
-        if kind == "azure_activity":
+        if kind in _ENTRA_TOKEN_USERS:
             wanted.token_ids.add(credential)
         elif kind in _ISSUED_ELSEWHERE:
             wanted.issued_credentials.add(credential)

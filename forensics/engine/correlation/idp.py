@@ -255,6 +255,12 @@ def azure_activity_step(item: EngineEvent, ctx: Context) -> Step:
                         CONFLICTING_EVIDENCE,
                         f"Token {token} was issued to {signed_in} but the call names {object_id}.",
                     )
+                elif not object_id and _other_user(holder, signin.event):
+                    chain = chain.broken(
+                        CONFLICTING_EVIDENCE,
+                        f"Token {token} was issued to {clean(signin.event.actor_principal)} "
+                        f"but the record names {holder}.",
+                    )
                 ctx.cache[cache_key] = chain
                 return chain
 
@@ -267,6 +273,33 @@ def azure_activity_step(item: EngineEvent, ctx: Context) -> Step:
             missing(token, item, f"The sign-in that issued token {token} is not in the store.")
         )
     return done(ctx.unknown("The call's claims name no caller."))
+
+
+def _other_user(holder: str, signin: NormalizedEvent) -> bool:
+    """Whether a record naming its caller by sign-in name names another user than the sign-in
+    that issued its token (names compared without case, as Entra compares them)."""
+    signed_in = clean(signin.actor_principal)
+    return is_email(holder) and is_email(signed_in) and holder.lower() != signed_in.lower()
+
+
+def m365_step(item: EngineEvent, ctx: Context) -> Step:
+    """A Microsoft 365 record: the Entra sign-in whose token it carried (its ``uti``), else the
+    user or application Microsoft 365 recorded, as for an Azure Activity event.
+
+    The accounts the service acts as itself (SharePoint's and Exchange's system accounts, a
+    datacenter operator, a policy) name no one in the organisation: left unattributed.
+    """
+    ev = item.event
+    if ev.actor_kind in ("service", "unknown") and not clean(ev.credential_used):
+        user_type = attr(ev, "user_type") or "unknown"
+        who = clean(ev.actor_principal) or "no account"
+        return done(
+            ctx.unknown(
+                f"Microsoft 365 recorded {who} (user type {user_type}): the service acting as "
+                "itself, or an account that names no person or application."
+            )
+        )
+    return azure_activity_step(item, ctx)
 
 
 def _claims_root(ev: NormalizedEvent, object_id: str, ctx: Context) -> Chain | None:

@@ -30,6 +30,7 @@ from forensics.engine.correlation.idp import (
     azure_data_step,
     entra_audit_step,
     entra_step,
+    m365_step,
     ocsf_step,
     okta_step,
 )
@@ -49,6 +50,7 @@ _RULES: dict[str, Callable[[EngineEvent, Context], Step]] = {
     "entra_audit": entra_audit_step,
     "azure_keyvault": azure_data_step,
     "azure_storage": azure_data_step,
+    "m365_audit": m365_step,
     "ocsf": ocsf_step,
 }
 

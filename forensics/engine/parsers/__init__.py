@@ -37,6 +37,7 @@ def all_parsers() -> list[Parser]:
         entra_audit,
         gcp_audit,
         k8s_audit,
+        m365_audit,
         ocsf,
         okta,
     )
@@ -53,6 +54,7 @@ def all_parsers() -> list[Parser]:
         entra_audit.PARSER,
         azure_resource.KEYVAULT_PARSER,
         azure_resource.STORAGE_PARSER,
+        m365_audit.PARSER,
         ocsf.PARSER,
     ]
 

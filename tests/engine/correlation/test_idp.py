@@ -271,3 +271,64 @@ def test_it_keeps_credential_issue_events_of_idps_attributed_to_their_actor() ->
         credential_issued="AT.EXAMPLEtokenid",
     )
     assert run([grant])["grant"].status == "attributed"
+
+
+def _m365(principal: str = "bob@example.com", user_type: str = "Regular", **fields: Any) -> Any:
+    kind = fields.pop("actor_kind", "user")
+    return normalized(
+        "m365_audit",
+        "file",
+        minutes(5),
+        category=DATA_ACCESS,
+        action="SharePoint:FileAccessed",
+        actor_principal=principal,
+        actor_kind=kind,
+        credential_used=fields.pop("credential_used", TOKEN),
+        resource="https://example.sharepoint.com/sites/HR/Shared Documents/payroll.xlsx",
+        attrs={"user_type": user_type, **fields.pop("attrs", {})},
+        **fields,
+    )
+
+
+def test_it_links_a_microsoft_365_access_to_the_sign_in_whose_token_it_carried() -> None:
+    result = run([_signin(), _m365()])["file"]
+    assert result.status == "attributed"
+    assert aliases(result) == {f"entra_user:{ENTRA_USER}", "email:bob@example.com"}
+    assert evidence(result) == [("sign-in", "exact", "signin")]
+    # The sign-in arriving after the access converges to the same result.
+    assert run([_m365(), _signin()])["file"] == result
+
+
+def test_it_falls_back_to_the_user_microsoft_365_recorded_until_the_sign_in_arrives() -> None:
+    result = run([_m365()])["file"]
+    assert result.status == "attributed" and result.hops == ()
+    assert aliases(result) == {"email:bob@example.com"}
+    assert TOKEN in result.depends_on
+
+
+def test_it_flags_a_microsoft_365_record_naming_another_user_than_its_token() -> None:
+    result = run([_signin(), _m365(principal="mallory@example.com")])["file"]
+    assert result.reason == "conflicting_evidence"
+
+
+def test_it_never_makes_a_person_of_microsoft_365_system_accounts() -> None:
+    system = _m365(
+        principal="SHAREPOINT\\system", user_type="System", actor_kind="service", credential_used=""
+    )
+    result = run([system])["file"]
+    assert result.status == "unattributed" and result.reason == "unknown_principal"
+    assert result.origin is None
+    assert "SHAREPOINT\\system" in (result.explanation or "")
+
+
+def test_it_attributes_an_app_only_microsoft_365_access_to_its_application() -> None:
+    app = _m365(
+        principal="Payroll Export Connector",
+        user_type="Application",
+        actor_kind="service_principal",
+        credential_used="",
+        attrs={"app_id": "6e5d4c3b-2a19-4f08-9e7d-6c5b4a392817"},
+    )
+    result = run([app])["file"]
+    assert result.origin is not None and result.origin.kind == "workload"
+    assert aliases(result) == {"entra_app:6e5d4c3b-2a19-4f08-9e7d-6c5b4a392817"}

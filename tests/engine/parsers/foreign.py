@@ -40,6 +40,16 @@ _GRAPH_SIGNIN = {
 }
 
 # The source kind of each parser -> one record of that kind.
+_M365 = {
+    "CreationTime": "2024-05-14T09:20:17",
+    "Id": "7b1d3e5f-0a2c-4e6b-9d8f-1a3c5e7b9d01",
+    "Operation": "FileAccessed",
+    "OrganizationId": "8c1f0a5e-2b3d-4e6f-9a7b-1c2d3e4f5a6b",
+    "RecordType": 6,
+    "UserType": 0,
+    "Workload": "SharePoint",
+    "UserId": "alice@example.com",
+}
 RECORDS: dict[str, dict[str, Any]] = {
     "cloudtrail": _CLOUDTRAIL,
     "gcp_audit": {
@@ -93,6 +103,7 @@ RECORDS: dict[str, dict[str, Any]] = {
         "identity": {"type": "OAuth", "requester": {"upn": "alice@example.com"}},
     },
     "ocsf": {"class_uid": 6003, "metadata": {"version": "1.1.0"}, "time": 1715678417000},
+    "m365_audit": _M365,
 }
 
 # Other shapes the same producers write: shape name -> (source kind, record).
@@ -281,6 +292,16 @@ OTHER_SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
             "operationName": "MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE",
             "category": "Write",
             "identity": {"authorization": {"action": "Microsoft.Compute/virtualMachines/write"}},
+        },
+    ),
+    "m365_search_result": (
+        "m365_audit",
+        {
+            "RecordType": "SharePointFileOperation",
+            "CreationDate": "2024-05-14T09:20:17",
+            "UserIds": "alice@example.com",
+            "Operations": "FileAccessed",
+            "AuditData": json.dumps(_M365),
         },
     ),
     "ocsf_authentication": (
