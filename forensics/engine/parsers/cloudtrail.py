@@ -277,7 +277,7 @@ def _insight(ev: dict[str, Any]) -> NormalizedEvent:
         ("insight_baseline_duration_minutes", statistics.get("baselineDuration")),
     ):
         if isinstance(value, int | float) and not isinstance(value, bool):
-            attrs[key] = value
+            attrs[key] = f"{value:g}"
     contributors = _insight_contributors(context)
     if contributors:
         attrs["insight_principals"] = contributors

@@ -181,7 +181,7 @@ def _normalize(rec: dict[str, Any]) -> NormalizedEvent:
     workload = _first(rec, "Workload")
     user_type = _name(rec.get("UserType"), _USER_TYPES)
     user_id = _first(rec, "UserId")
-    access = opt_dict(rec, "AppAccessContext")
+    opt_dict(rec, "AppAccessContext")  # an object when present: odd values are named
     app_id = _first(
         rec, _ACCESS + "ClientAppId", "ClientAppId", "AppId", "ApplicationId", "ActorAppId"
     )
@@ -211,7 +211,7 @@ def _normalize(rec: dict[str, Any]) -> NormalizedEvent:
             attrs[key] = value
     external = rec.get("ExternalAccess")
     if isinstance(external, bool):
-        attrs["external_access"] = external
+        attrs["external_access"] = "true" if external else "false"
     return NormalizedEvent(
         source_kind=PARSER.kind,
         source_event_id=_first(rec, "Id"),
@@ -229,7 +229,7 @@ def _normalize(rec: dict[str, Any]) -> NormalizedEvent:
         resource=resource,
         resource_type=resource_type,
         mfa=None,
-        attrs=attrs | ({"app_access_context": access} if access else {}),
+        attrs=attrs,
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from forensics.engine.model import RecordError
+from forensics.engine.model import ATTR_KEYS, RecordError
 from forensics.engine.parsers import detect
 from forensics.engine.parsers.m365_audit import PARSER
 from tests.engine.parsers.foreign import sample_records
@@ -59,7 +59,7 @@ def test_a_delegate_reading_a_mailbox_names_the_mailbox_as_the_resource() -> Non
     assert (bob.actor_principal, bob.actor_kind) == ("bob@contoso.com", "user")
     assert bob.resource == "mailbox:carol@contoso.com" and bob.resource_type == "mailbox"
     assert bob.attrs["logon_type"] == "Delegated"
-    assert bob.attrs["external_access"] is False
+    assert bob.attrs["external_access"] == "false"
     assert bob.source_address == "203.0.113.24"
     assert bob.user_agent == "Client=OWA;Action=ViaProxy"
     assert bob.outcome == "success"
@@ -70,6 +70,12 @@ def test_a_sign_in_is_authentication_and_a_system_account_is_the_service() -> No
     assert signin.category == "authentication" and signin.outcome == "success"
     assert (system.actor_principal, system.actor_kind) == ("SHAREPOINT\\system", "service")
     assert system.attrs["user_type"] == "System"
+
+
+def test_every_attribute_is_a_known_key_holding_text() -> None:
+    for event in events():
+        assert set(event.attrs) <= set(ATTR_KEYS), event.action
+        assert all(isinstance(v, str) for v in event.attrs.values()), event.action
 
 
 def test_search_results_read_as_the_records_they_hold() -> None:
