@@ -10,7 +10,8 @@ deliveries (``logEvents``, as Firehose writes them to S3), or as the lines of an
 each after its timestamp; such a record keeps the log event's exact text as its raw text and
 the message as its data. A Log Analytics query API response holds rows of values by column;
 each row is read as an object by column name, its text the row's own; so is each row of a
-CloudTrail Lake ``GetQueryResults`` response (one-column objects). A Parquet file (AWS
+CloudTrail Lake ``GetQueryResults`` response (one-column objects), and each row of a CSV
+export after its header line. A Parquet file (AWS
 Security Lake's OCSF tables) is read a batch of rows at a time.
 
 ``iter_records`` yields every record with its exact text, so the raw original can be kept,
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import codecs
+import csv
 import gzip
 import io
 import json
@@ -593,33 +595,16 @@ def _line_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
     except orjson.JSONDecodeError:
         probe = None
     if not isinstance(probe, dict):
-        yield from _concatenated_records(src, first)
+        header = _csv_header(first_line)
+        if header is not None:
+            yield from _csv_records(src, first, header)
+        else:
+            yield from _concatenated_records(src, first)
         return
     index = 0
     line_no = 0
-    pending = first
     reported = False
-
-    def lines() -> Iterator[bytes]:
-        # Walk the buffer with an offset; copy only the unread tail when refilling.
-        nonlocal pending
-        pos = 0
-        while True:
-            nl = pending.find(b"\n", pos)
-            if nl >= 0:
-                yield pending[pos : nl + 1]
-                pos = nl + 1
-                continue
-            chunk = src.read_bytes(CHUNK_CHARS)
-            if not chunk:
-                rest, pending = pending[pos:], b""
-                if rest:
-                    yield rest
-                return
-            pending = pending[pos:] + chunk
-            pos = 0
-
-    for raw_line in lines():
+    for raw_line in _byte_lines(src, first):
         line_no += 1
         if not raw_line.strip():
             continue
@@ -659,6 +644,97 @@ def _line_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
         # A gzip failure after the last complete line: say so rather than end quietly.
         index += 1
         yield RawRecord(index, f"line {line_no + 1}", "", None, src.failure)
+
+
+def _byte_lines(src: _Source, first: bytes) -> Iterator[bytes]:
+    """The file's lines, each with its line break, read a chunk at a time."""
+    pending = first
+    pos = 0
+    while True:
+        # Walk the buffer with an offset; copy only the unread tail when refilling.
+        nl = pending.find(b"\n", pos)
+        if nl >= 0:
+            yield pending[pos : nl + 1]
+            pos = nl + 1
+            continue
+        chunk = src.read_bytes(CHUNK_CHARS)
+        if not chunk:
+            rest = pending[pos:]
+            if rest:
+                yield rest
+            return
+        pending = pending[pos:] + chunk
+        pos = 0
+
+
+# A CSV header: column names, not data (no JSON, no empty or repeated names).
+_CSV_COLUMN = re.compile(r"^[A-Za-z_][\w .()\[\]/#@:-]{0,99}$")
+
+
+def _csv_header(line: bytes) -> list[str] | None:
+    """The column names when the first line is a CSV header, else None."""
+    try:
+        text = line.decode("utf-8").lstrip("\ufeff").rstrip("\r\n")
+    except UnicodeDecodeError:
+        return None
+    if not text or text.lstrip()[:1] in ("{", "["):
+        return None
+    names = [name.strip() for name in next(csv.reader([text]), [])]
+    if len(names) < 2 or len(set(names)) != len(names):
+        return None
+    return names if all(_CSV_COLUMN.match(name) for name in names) else None
+
+
+def _csv_records(src: _Source, first: bytes, header: list[str]) -> Iterator[RawRecord]:
+    """Rows of a CSV export (a header line, then one row per record), each read as an object
+    by column name; a row's text is its own line or lines (a quoted value may hold breaks).
+
+    Audit exports put the producer's record, as JSON text, in one column (the Microsoft
+    Purview audit search's ``AuditData``); the parser reads it from there.
+    """
+    index = 0
+    line_no = 0
+    start = 0
+    row = ""
+    for raw_line in _byte_lines(src, first):
+        line_no += 1
+        if line_no == 1:
+            continue  # the header
+        try:
+            text = raw_line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            index += 1
+            shown = raw_line.decode("utf-8", "replace").rstrip("\r\n")
+            yield RawRecord(
+                index, f"line {line_no}", shown, None, f"invalid UTF-8 at byte {exc.start}"
+            )
+            row = ""
+            continue
+        if not row:
+            start = line_no
+        row += text
+        if row.count('"') % 2 and len(row) <= MAX_RECORD_CHARS:
+            continue  # a quoted value goes on on the next line
+        text, row = row.rstrip("\r\n"), ""
+        if not text.strip():
+            continue
+        index += 1
+        if len(text) > MAX_RECORD_CHARS:
+            reason = f"record larger than {MAX_RECORD_CHARS} characters"
+            yield RawRecord(index, f"line {start}", text[:2000], None, reason)
+            continue
+        values = next(csv.reader(io.StringIO(text, newline="")), [])
+        if len(values) != len(header):
+            reason = f"row has {len(values)} values; the header names {len(header)} columns"
+            yield RawRecord(index, f"line {start}", text, None, reason)
+            continue
+        yield RawRecord(index, f"line {start}", text, dict(zip(header, values, strict=True)))
+    if row.strip():
+        index += 1
+        reason = src.failure or "file ends inside a quoted value"
+        yield RawRecord(index, f"line {start}", row[:2000], None, reason)
+    elif src.failure:
+        yield RawRecord(index + 1, f"line {line_no + 1}", "", None, src.failure)
 
 
 def _concatenated_records(src: _Source, first: bytes) -> Iterator[RawRecord]:

@@ -318,3 +318,42 @@ def test_a_lake_results_row_keeps_its_own_text_and_an_odd_row_is_named():
     assert third.data is None and third.position == "line 1, row 3"
     (only,) = read(b'{"QueryResultRows": [], "Other": 1}')  # not a Lake response: one record
     assert only.data == {"QueryResultRows": [], "Other": 1}
+
+
+CSV_HEADER = b"RecordId,CreationDate,Operation,AuditData\r\n"
+
+
+def test_a_csv_export_is_read_row_by_row_with_each_rows_own_text():
+    body = (
+        b"\xef\xbb\xbf"
+        + CSV_HEADER
+        + b'r1,2024-04-10T14:25:03Z,FileAccessed,"{""Id"": ""r1""}"\r\n'
+        b'r2,2024-04-10T14:26:00Z,FileDownloaded,"a value\r\nover two lines"\r\n'
+        b"\r\n"
+        b"r3,2024-04-10T14:27:00Z,FilePreviewed\r\n"
+    )
+    first, second, third = read(body)
+    assert first.data == {
+        "RecordId": "r1",
+        "CreationDate": "2024-04-10T14:25:03Z",
+        "Operation": "FileAccessed",
+        "AuditData": '{"Id": "r1"}',
+    }
+    assert first.text == 'r1,2024-04-10T14:25:03Z,FileAccessed,"{""Id"": ""r1""}"'
+    assert first.position == "line 2"
+    assert second.data["AuditData"] == "a value\r\nover two lines"
+    assert second.text == 'r2,2024-04-10T14:26:00Z,FileDownloaded,"a value\r\nover two lines"'
+    assert second.position == "line 3"
+    assert third.data is None and third.position == "line 6"
+    assert third.error == "row has 3 values; the header names 4 columns"
+
+
+def test_a_csv_export_cut_inside_a_quoted_value_says_so():
+    (only,) = read(CSV_HEADER + b'r1,2024-04-10T14:25:03Z,FileAccessed,"{""Id"": \n')
+    assert only.data is None and only.error == "file ends inside a quoted value"
+
+
+def test_text_that_is_not_a_csv_header_is_not_read_as_one():
+    for first_line in (b"hello world\n", b"a,a\n", b"name,{json}\n", b"x\n"):
+        records = read(first_line + b"1,2\n")
+        assert all(r.data is None for r in records), first_line

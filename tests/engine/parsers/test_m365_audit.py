@@ -24,9 +24,14 @@ def events(name: str = CONTENT) -> list[Any]:
     return [PARSER.parse(r) for r in records(name)]
 
 
-def test_both_shapes_are_detected() -> None:
+def test_every_shape_is_detected() -> None:
     assert detect(records()) is PARSER
     assert detect(records("search_unifiedauditlog.json")) is PARSER
+    assert detect(records("purview_audit_export.csv")) is PARSER
+
+
+def test_a_purview_export_reads_as_the_records_in_its_audit_data_column() -> None:
+    assert events("purview_audit_export.csv") == events()[:4]
 
 
 def test_a_user_opening_a_file_carries_the_uti_of_her_token() -> None:
