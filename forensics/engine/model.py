@@ -229,6 +229,14 @@ ATTR_KEYS: dict[str, str] = {
     "site_url": "SharePoint SiteUrl",
     "source_file_name": "SharePoint SourceFileName",
     "result_status": "ResultStatus as recorded",
+    # --- Microsoft Graph activity logs ---
+    "roles": "application permissions (roles claim) of the token, space-separated",
+    "scopes": "delegated permissions (scp claim) of the token, space-separated",
+    "client_auth_method": "how the client authenticated: public client, client secret, ...",
+    "sign_in_session_id": "the Entra session the token belongs to (SessionId)",
+    "device_id": "the device the authentication came from (DeviceId)",
+    "api_version": "Graph API version of the request (v1.0, beta)",
+    "operation_id": "Graph OperationId: shared by the requests of one batch",
     # --- OCSF ---
     "class_uid": "OCSF class_uid as a string",
     "session_uid": "actor.session.uid",

@@ -177,28 +177,57 @@ def load_directory() -> Directory:
 
 
 def _origin_identity(
-    attribution: Attribution, cache: dict[tuple[str, str], int], summary: Summary
+    attribution: Attribution,
+    cache: dict[tuple[str, str], int],
+    summary: Summary,
+    named: set[tuple[int, str, str]],
 ) -> int | None:
-    """The directory id of an attribution's origin, creating it from its root if new."""
+    """The directory id of an attribution's origin, creating it from its root if new.
+
+    An origin found in the directory by one of its aliases may name it by others too (a
+    sign-in gives the user's object id and sign-in name, a Graph request only the id): those
+    go into ``named``, for ``_name_all`` to add, so that whichever log arrived first the
+    identity ends up known by all of them.
+    """
     origin = attribution.origin
     if origin is None:
         return None
-    if origin.identity_id:
-        return int(origin.identity_id)
     keys = [(a.namespace, a.value[:500]) for a in origin.aliases]
+    if origin.identity_id:
+        existing = int(origin.identity_id)
+        if len(keys) > 1:
+            named.update((existing, ns, v) for ns, v in keys)
+        return existing
     # An origin without aliases (a name the logs give but no namespace fits) is known by
     # kind and name alone, so it is not created again for every event.
     cache_keys = keys or [("", f"{origin.kind}:{origin.name}")]
     for key in cache_keys:
         if key in cache:
             return cache[key]
-    existing = _find_identity(origin.kind, origin.name, keys)
-    if existing is None:
-        existing = _create_identity(origin.kind, origin.name, keys)
+    found = _find_identity(origin.kind, origin.name, keys)
+    if found is None:
+        found = _create_identity(origin.kind, origin.name, keys)
         summary.identities_created += 1
+    elif len(keys) > 1:
+        named.update((found, ns, v) for ns, v in keys)
     for key in cache_keys:
-        cache[key] = existing
-    return existing
+        cache[key] = found
+    return found
+
+
+def _name_all(named: set[tuple[int, str, str]]) -> None:
+    """Give identities the aliases their origins named them by, in one statement. An alias
+    another identity holds stays with it: aliases are unique, and merging two identities is
+    the directory's decision."""
+    if named:
+        IdentityAlias.objects.bulk_create(
+            # In alias order, as the unique index is, so concurrent inserts wait in one order.
+            [
+                IdentityAlias(identity_id=i, namespace=ns, value=v)
+                for i, ns, v in sorted(named, key=lambda n: (n[1], n[2], n[0]))
+            ],
+            ignore_conflicts=True,
+        )
 
 
 def _find_identity(kind: str, name: str, keys: list[tuple[str, str]]) -> int | None:
@@ -270,6 +299,7 @@ def write_back(
     """
     now = timezone.now()
     cache: dict[tuple[str, str], int] = {}
+    named: set[tuple[int, str, str]] = set()
     rows: list[tuple[Any, ...]] = []
     waits: list[tuple[int, str]] = []
     for att in results:
@@ -285,7 +315,7 @@ def write_back(
             }
             for h in att.hops
         ]
-        origin_id = _origin_identity(att, cache, summary)
+        origin_id = _origin_identity(att, cache, summary, named)
         rows.append(
             (
                 pk,
@@ -305,6 +335,7 @@ def write_back(
         waits.extend((pk, k[:500]) for k in set(att.waiting_on) | set(att.depends_on))
         summary.events += 1
         summary.add(att.status)
+    _name_all(named)
     _store_results(rows, waits)
 
 

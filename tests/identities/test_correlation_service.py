@@ -399,3 +399,25 @@ def test_a_microsoft_365_file_access_traces_to_the_entra_sign_in_of_its_token(so
         "unknown_principal",
         None,
     )
+
+
+def test_graph_requests_trace_to_the_sign_ins_that_issued_their_tokens(source):
+    ingest(source, SAMPLES / "graph_activity" / "PT1H.json")  # the requests before the sign-ins
+    ingest(source, SAMPLES / "entra" / "graph_signins.json")
+    by_request = {e.source_event_id: e for e in Event.objects.filter(source_kind="graph_activity")}
+    read = by_request["1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f01"]
+    listing = by_request["1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f02"]
+    for event in (read, listing):
+        assert event.status == "attributed"
+        assert [(h["method"], h["evidence"]) for h in event.hops] == [("sign-in", "exact")]
+        via = Event.objects.get(pk=int(event.hops[0]["via_event"]))
+        assert via.source_kind == "entra" and via.credential_issued == event.credential_used
+    # Named first by object id alone (the requests came first), then by the sign-in's too.
+    alice = set(read.origin.aliases.values_list("namespace", "value"))
+    assert ("email", "alice@example.com") in alice
+    oid = "3f7a2c1d-9e8b-4a6f-b5c4-d3e2f1a0b9c8"
+    assert Identity.objects.filter(aliases__value=oid).count() == 1
+    assert listing.origin.kind == "workload"
+    assert ("entra_app", "a1b2c3d4-e5f6-4789-a0b1-c2d3e4f5a6b7") in set(
+        listing.origin.aliases.values_list("namespace", "value")
+    )

@@ -22,7 +22,7 @@ Source = Callable[[Lookups], Iterable[EngineEvent]]
 # Sources whose credential_used can be the credential_issued of another event.
 _ISSUED_ELSEWHERE = frozenset({"cloudtrail", "ocsf", "k8s_audit"})
 # Sources whose credential is the uti of an Entra token, issued by a sign-in.
-_ENTRA_TOKEN_USERS = frozenset({"azure_activity", "m365_audit"})
+_ENTRA_TOKEN_USERS = frozenset({"azure_activity", "m365_audit", "graph_activity"})
 
 
 def lookups_for(events: Iterable[EngineEvent], index: MemoryIndex | None = None) -> Lookups:

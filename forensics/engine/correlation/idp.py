@@ -224,7 +224,8 @@ def _entra_user(object_id: str, upn: str, ctx: Context) -> Chain:
 
 
 def azure_activity_step(item: EngineEvent, ctx: Context) -> Step:
-    """An Azure Resource Manager call: the sign-in whose token it used, else its own claims."""
+    """An Azure Resource Manager call or a Microsoft Graph request: the sign-in whose token it
+    used (its ``uti``), else the caller its own record names."""
     ev = item.event
     token = clean(ev.credential_used)
     object_id = attr(ev, "caller_object_id")

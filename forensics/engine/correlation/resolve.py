@@ -51,6 +51,7 @@ _RULES: dict[str, Callable[[EngineEvent, Context], Step]] = {
     "azure_keyvault": azure_data_step,
     "azure_storage": azure_data_step,
     "m365_audit": m365_step,
+    "graph_activity": azure_activity_step,
     "ocsf": ocsf_step,
 }
 

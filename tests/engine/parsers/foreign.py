@@ -104,6 +104,16 @@ RECORDS: dict[str, dict[str, Any]] = {
     },
     "ocsf": {"class_uid": 6003, "metadata": {"version": "1.1.0"}, "time": 1715678417000},
     "m365_audit": _M365,
+    "graph_activity": {
+        "time": "2024-05-14T09:42:05.1234567Z",
+        "category": "MicrosoftGraphActivityLogs",
+        "operationName": "Microsoft Graph Activity",
+        "properties": {
+            "requestMethod": "GET",
+            "requestUri": "https://graph.microsoft.com/v1.0/me",
+            "appId": "d3590ed6-52b3-4102-aeff-aad2292ab01c",
+        },
+    },
 }
 
 # Other shapes the same producers write: shape name -> (source kind, record).
@@ -292,6 +302,16 @@ OTHER_SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
             "operationName": "MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE",
             "category": "Write",
             "identity": {"authorization": {"action": "Microsoft.Compute/virtualMachines/write"}},
+        },
+    ),
+    "graph_activity_log_analytics_row": (
+        "graph_activity",
+        {
+            "TimeGenerated": "2024-05-14T09:42:05.1234567Z",
+            "RequestMethod": "GET",
+            "RequestUri": "https://graph.microsoft.com/v1.0/me",
+            "AppId": "d3590ed6-52b3-4102-aeff-aad2292ab01c",
+            "Type": "MicrosoftGraphActivityLogs",
         },
     ),
     "m365_search_result": (
