@@ -291,20 +291,7 @@ def _insight(ev: dict[str, Any]) -> NormalizedEvent:
         actor_principal=_INSIGHTS_SERVICE,
         actor_kind=calls.ACTOR_KINDS["AWSService"],
         actor_account=recipient,
-        credential_used="",
-        credential_issued="",
-        issued_principal="",
-        issue_method="",
-        session_name="",
-        source_identity="",
-        request_id="",
-        correlation_id="",
-        source_address="",
-        user_agent="",
-        resource="",
-        resource_type="",
-        mfa=None,
-        attrs=attrs,
+        attrs=attrs,  # no credential, address or resource: nobody made a request
     )
 
 
