@@ -29,7 +29,7 @@ from django.utils import timezone
 from forensics.core import bulk
 from forensics.engine.correlation import arrival_keys
 from forensics.engine.model import NormalizedEvent, RecordError
-from forensics.engine.parsers import Parser, UnknownFormat, detect, get_parser
+from forensics.engine.parsers import Parser, UnknownFormat, all_parsers, detect, get_parser
 from forensics.engine.precedence import precedence
 from forensics.engine.reader import RawRecord, iter_records
 from forensics.ingest import partitions, rawstore
@@ -225,13 +225,15 @@ def _read_file(batch: IngestBatch, sink: _Sink, progress: Progress | None) -> No
     """Normalize every record of a batch's raw file into the sink (which stores as it fills)."""
     path = rawstore.raw_path(batch.sha256)
     parser = get_parser(batch.detected_format or sniff_format(path, batch.requested_format))
+    choose = _per_record(parser) if batch.requested_format in ("", Source.AUTO) else None
     matcher = sink.matcher()
     sink.begin(batch)
     with open(path, "rb") as fh:
         counter = rawstore.CountingReader(fh)
         last_report = 0
         for record in iter_records(counter):  # type: ignore[arg-type]
-            row, error = _normalize(batch, parser, record, matcher)
+            chosen = choose(record.data) if choose is not None and record.data else parser
+            row, error = _normalize(batch, chosen, record, matcher)
             if row is None:
                 sink.quarantine(
                     QuarantinedRecord(
@@ -253,6 +255,22 @@ def _read_file(batch: IngestBatch, sink: _Sink, progress: Progress | None) -> No
                         progress(counter.count, batch.size, batch.filename)
     if progress:
         progress(batch.size, batch.size, batch.filename)
+
+
+def _per_record(parser: Parser) -> Callable[[dict[str, Any]], Parser]:
+    """The parser for each record of an auto-detected file: the file's, unless the record is
+    unmistakably another format's. One Event Hub or SIEM export can hold several categories
+    of one producer (sign-ins, directory audits, Graph requests); each record is read by its
+    own parser instead of being quarantined by the first one's. A record no parser claims
+    stays with the file's parser, which reads it or says why not."""
+    others = [p for p in all_parsers() if p is not parser]
+
+    def choose(record: dict[str, Any]) -> Parser:
+        if parser.sniff(record):
+            return parser
+        return next((p for p in others if p.sniff(record)), parser)
+
+    return choose
 
 
 def _report(batch: IngestBatch, counts: Counts, bytes_done: int) -> None:

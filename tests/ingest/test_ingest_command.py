@@ -178,3 +178,24 @@ def test_a_forced_format_is_used(tmp_path: Path):
     code, _, _ = run_ingest(str(f), "--format", "cloudtrail", "--source", "org-trail")
     assert code == 0
     assert IngestBatch.objects.get().source.name == "org-trail"
+
+
+def test_a_file_mixing_one_producers_categories_reads_each_record_by_its_own_format(tmp_path):
+    """An Event Hub capture can hold sign-ins, directory audits and Graph requests together."""
+    mixed = tmp_path / "PT1H.json"
+    mixed.write_bytes(
+        b"".join(
+            (SAMPLES / folder / "PT1H.json").read_bytes()
+            for folder in ("entra", "entra_audit", "graph_activity")
+        )
+    )
+    code, out, _err = run_ingest(str(mixed))
+    assert code == 0
+    assert "received 14, stored 14, duplicates 0, quarantined 0" in out
+    kinds = set(Event.objects.values_list("source_kind", flat=True))
+    assert kinds == {"entra", "entra_audit", "graph_activity"}
+    # A format asked for is the format used: the others' records are quarantined.
+    forced = tmp_path / "forced.json"
+    forced.write_bytes(mixed.read_bytes() + b"\n")
+    code, out, _err = run_ingest(str(forced), "--format", "entra")
+    assert "quarantined 9" in out
