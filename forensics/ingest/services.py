@@ -29,7 +29,14 @@ from django.utils import timezone
 from forensics.core import bulk
 from forensics.engine.correlation import arrival_keys
 from forensics.engine.model import NormalizedEvent, RecordError
-from forensics.engine.parsers import Parser, UnknownFormat, all_parsers, detect, get_parser
+from forensics.engine.parsers import (
+    NoRecords,
+    Parser,
+    UnknownFormat,
+    all_parsers,
+    detect,
+    get_parser,
+)
 from forensics.engine.precedence import precedence
 from forensics.engine.reader import RawRecord, iter_records
 from forensics.ingest import partitions, rawstore
@@ -88,12 +95,18 @@ def accept(
 
 
 def sniff_format(path: Path, requested: str = Source.AUTO) -> str:
-    """The parser kind for a stored file: the requested one, or detected from its records."""
+    """The parser kind for a stored file: the requested one, or detected from its records;
+    "" for a file that holds no records at all (an empty page or export: nothing to read)."""
     if requested and requested != Source.AUTO:
         return get_parser(requested).kind
     with open(path, "rb") as fh:
-        good = (r.data for r in itertools.islice(iter_records(fh), SNIFF_RECORDS) if r.data)
-        return detect(good).kind
+        head = list(itertools.islice(iter_records(fh), SNIFF_RECORDS))
+    try:
+        return detect(r.data for r in head if r.data is not None).kind
+    except NoRecords:
+        if head:  # records, and none of them readable
+            raise UnknownFormat(f"no record could be read: {head[0].error}") from None
+        return ""
 
 
 def run_batch(batch_id: int, progress: Progress | None = None) -> IngestBatch:
@@ -224,10 +237,13 @@ FINISH_FIELDS = [
 def _read_file(batch: IngestBatch, sink: _Sink, progress: Progress | None) -> None:
     """Normalize every record of a batch's raw file into the sink (which stores as it fills)."""
     path = rawstore.raw_path(batch.sha256)
-    parser = get_parser(batch.detected_format or sniff_format(path, batch.requested_format))
+    sink.begin(batch)
+    kind = batch.detected_format or sniff_format(path, batch.requested_format)
+    if not kind:
+        return  # no records: received 0
+    parser = get_parser(kind)
     choose = _per_record(parser) if batch.requested_format in ("", Source.AUTO) else None
     matcher = sink.matcher()
-    sink.begin(batch)
     with open(path, "rb") as fh:
         counter = rawstore.CountingReader(fh)
         last_report = 0

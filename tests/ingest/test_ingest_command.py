@@ -199,3 +199,25 @@ def test_a_file_mixing_one_producers_categories_reads_each_record_by_its_own_for
     forced.write_bytes(mixed.read_bytes() + b"\n")
     code, out, _err = run_ingest(str(forced), "--format", "entra")
     assert "quarantined 9" in out
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"Records": []}', b"[]", b"", b"\n\n", gzip.compress(b""), b'{"records": []}\n']
+)
+def test_a_file_with_no_records_is_ingested_as_nothing(tmp_path: Path, body: bytes):
+    """An empty API page or export (an Okta page with no events, an empty Records list)."""
+    f = tmp_path / "empty.json"
+    f.write_bytes(body)
+    code, out, err = run_ingest(str(f))
+    assert (code, err) == (0, "")
+    assert "received 0, stored 0, duplicates 0, quarantined 0" in out
+    batch = IngestBatch.objects.get()
+    assert batch.status == IngestBatch.DONE and batch.detected_format == ""
+
+
+def test_a_file_of_which_nothing_reads_says_why(tmp_path: Path):
+    f = tmp_path / "notes.txt"
+    f.write_text("these are not log records\n")
+    code, out, err = run_ingest(str(f))
+    assert code == 2 and out == ""
+    assert "no record could be read: invalid JSON" in err

@@ -70,10 +70,16 @@ class UnknownFormat(ValueError):
     """No parser recognizes the input."""
 
 
+class NoRecords(UnknownFormat):
+    """The input holds no records at all (an empty file, array or ``Records`` list)."""
+
+
 def detect(records: Iterable[dict[str, Any]]) -> Parser:
     """The parser for the first records that any parser recognizes."""
     first: dict[str, Any] | None = None
+    seen = False
     for n, record in enumerate(records):
+        seen = True
         for parser in all_parsers():
             if parser.sniff(record):
                 return parser
@@ -81,6 +87,8 @@ def detect(records: Iterable[dict[str, Any]]) -> Parser:
             first = record
         if n >= 20:
             break
+    if not seen:
+        raise NoRecords("the file holds no records")
     from forensics.engine.parsers.cloudtrail import not_a_log
 
     raise UnknownFormat(
