@@ -8,8 +8,10 @@ object; any of them may be gzip-compressed. Records that went through Amazon Clo
 the record: in ``aws logs filter-log-events`` / ``get-log-events`` output, in subscription
 deliveries (``logEvents``, as Firehose writes them to S3), or as the lines of an export to S3,
 each after its timestamp; such a record keeps the log event's exact text as its raw text and
-the message as its data. A Log Analytics query API response holds rows of values by column;
-each row is read as an object by column name, its text the row's own; so is each row of a
+the message as its data. So does a Pub/Sub message (a push request body, or a pulled
+message) that a log sink published: its base64 ``data`` is the record. A Log Analytics
+query API response holds rows of values by column; each row is read as an object by column
+name, its text the row's own; so is each row of a
 CloudTrail Lake ``GetQueryResults`` response (one-column objects), and each row of a CSV
 export after its header line. A Parquet file (AWS
 Security Lake's OCSF tables) is read a batch of rows at a time.
@@ -124,6 +126,38 @@ class _Prepend(io.RawIOBase):
 
 def iter_records(stream: IO[bytes]) -> Iterator[RawRecord]:
     """Yield every record of a log file, in file order, never raising on bad content."""
+    for record in _records(stream):
+        data = record.data
+        message = data.get("message") if data is not None else None
+        if data is not None and isinstance(message, dict) and _is_pubsub(data, message):
+            yield _pubsub_record(record, message)
+        else:
+            yield record
+
+
+def _is_pubsub(envelope: dict[str, Any], message: dict[str, Any]) -> bool:
+    """A Pub/Sub push request body ({"message", "subscription"}) or a pulled message
+    ({"ackId", "message"}), as a log sink to a topic delivers its entries."""
+    return "data" in message and ("subscription" in envelope or "ackId" in envelope)
+
+
+def _pubsub_record(record: RawRecord, message: dict[str, Any]) -> RawRecord:
+    """The record a Pub/Sub message carries in its base64 ``data``; the envelope's text stays
+    the raw record, as a CloudWatch Logs event's does."""
+    data = message.get("data")
+    decoded: Any = None
+    if isinstance(data, str):
+        try:
+            decoded = loads(base64.b64decode(data, validate=True).decode("utf-8"))
+        except ValueError:  # binascii.Error and decoding errors are ValueErrors
+            decoded = None
+    if not isinstance(decoded, dict):
+        reason = "Pub/Sub message whose data is not a JSON object in base64"
+        return RawRecord(record.index, record.position, record.text, None, reason)
+    return RawRecord(record.index, record.position, record.text, decoded)
+
+
+def _records(stream: IO[bytes]) -> Iterator[RawRecord]:
     head = stream.read(len(PARQUET_MAGIC))
     if head == PARQUET_MAGIC:
         yield from _parquet_records(stream)

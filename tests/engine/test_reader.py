@@ -357,3 +357,26 @@ def test_text_that_is_not_a_csv_header_is_not_read_as_one():
     for first_line in (b"hello world\n", b"a,a\n", b"name,{json}\n", b"x\n"):
         records = read(first_line + b"1,2\n")
         assert all(r.data is None for r in records), first_line
+
+
+def test_a_pubsub_message_carries_its_record_in_base64_data():
+    import base64
+    import json
+
+    entry = {"insertId": "abc", "logName": "projects/p/logs/x", "timestamp": "2024-03-12T09:15:02Z"}
+    data = base64.b64encode(json.dumps(entry).encode()).decode()
+    push = {
+        "message": {"data": data, "messageId": "1"},
+        "subscription": "projects/p/subscriptions/s",
+    }
+    pulled = [{"ackId": "A1", "message": {"data": data, "messageId": "2"}}]
+    bad = {"message": {"data": "bm90IGpzb24=", "messageId": "3"}, "subscription": "s"}
+    (first,) = read(json.dumps(push).encode())
+    assert first.data == entry and first.text == json.dumps(push)  # the envelope stays raw
+    (second,) = read(json.dumps(pulled).encode())
+    assert second.data == entry
+    (third,) = read(json.dumps(bad).encode())
+    assert third.data is None and "Pub/Sub message" in third.error
+    # A record merely having a "message" member is left as it is.
+    (plain,) = read(b'{"message": {"data": "x"}, "level": "info"}')
+    assert plain.data == {"message": {"data": "x"}, "level": "info"}

@@ -448,3 +448,11 @@ def test_it_names_the_bigquery_column_it_cannot_read() -> None:
 
     with pytest.raises(RecordError, match=re.escape("'protopayload_auditlog.authenticationInfo'")):
         PARSER.parse(row)
+
+
+def test_entries_published_to_pubsub_read_as_the_sink_writes_them() -> None:
+    from forensics.engine.parsers.gcp_audit import PARSER as GCP
+
+    pushed = [GCP.parse(r) for r in sample_records("gcp_audit", "pubsub_push.jsonl")]
+    sunk = [GCP.parse(r) for r in sample_records("gcp_audit", "cloudaudit_sink.jsonl")][:3]
+    assert pushed == sunk
