@@ -58,6 +58,7 @@ MATRIX: dict[str, Entry] = {
     "batch_detail": Entry(frozenset({ADM}), kwargs=_pk("batch")),
     "batch_retry": Entry(frozenset({ADM}), "POST", kwargs=_pk("batch")),
     "quarantine_list": Entry(frozenset({ADM})),
+    "trail_validate": Entry(frozenset({AUD, ADM})),
     # investigation (read-only for auditors)
     "event_list": Entry(READERS),
     "event_detail": Entry(READERS, kwargs=_pk("event")),

@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from forensics.engine import trail_digest
 from forensics.engine.reader import iter_records
@@ -32,18 +33,29 @@ def files_under(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
+Digests = list[tuple[trail_digest.Digest, frozenset[str]]]
+
+
+def digest_of(stream: IO[bytes]) -> tuple[trail_digest.Digest, frozenset[str]] | None:
+    """The digest a (seekable) file holds, with the hashes it is known by; None when the
+    file is not a digest. Raises ValueError on a digest that cannot be read."""
+    first = next(itertools.islice(iter_records(stream), 1), None)
+    data = first.data if first is not None else None
+    stream.seek(0)
+    if not trail_digest.is_digest(data):
+        return None
+    return trail_digest.read_digest(data), trail_digest.file_sha256s(stream)
+
+
 def scan(paths: Iterable[Path]) -> Scanned:
     """Sort files into digests and log files, each with its uncompressed content's hash."""
     found = Scanned()
     for path in files_under(paths):
         try:
             with open(path, "rb") as fh:
-                first = next(itertools.islice(iter_records(fh), 1), None)
-                data = first.data if first is not None else None
-                fh.seek(0)
-                if trail_digest.is_digest(data):
-                    hashes = trail_digest.file_sha256s(fh)
-                    found.digests.append((trail_digest.read_digest(data), hashes))
+                digest = digest_of(fh)
+                if digest is not None:
+                    found.digests.append(digest)
                 else:
                     sha = trail_digest.content_sha256(fh)
                     found.logs.setdefault(path.name, []).append((str(path), sha))
@@ -51,6 +63,12 @@ def scan(paths: Iterable[Path]) -> Scanned:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             found.errors.append((path, reason))
     return found
+
+
+def check_store(digests: Digests) -> trail_digest.Report:
+    """The store's ingested log files checked against these digests."""
+    listed = {entry.name for digest, _ in digests for entry in digest.log_files}
+    return trail_digest.check(digests, store_copies(listed), unlisted=False)
 
 
 def store_copies(names: Iterable[str]) -> Copies:

@@ -1,4 +1,5 @@
-"""Ingest pages (admin): upload with live progress, batches, quarantine."""
+"""Ingest pages (admin): upload with live progress, batches, quarantine; and the check of
+ingested CloudTrail logs against their digest files (auditors and admins)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
-from forensics.core.roles import ADMIN, role_required
+from forensics.audit.services import record_access
+from forensics.core.roles import ADMIN, AUDITOR, role_required
+from forensics.engine import trail_digest
 from forensics.engine.parsers import UnknownFormat
-from forensics.ingest import services
+from forensics.ingest import services, trail
 from forensics.ingest.forms import UploadForm
 from forensics.ingest.models import IngestBatch, QuarantinedRecord
 from forensics.ingest.rawstore import TooLarge
@@ -78,3 +81,54 @@ def quarantine_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
     return render(request, "ingest/quarantine_list.html", {"page": page})
+
+
+@role_required(AUDITOR, ADMIN)
+@require_http_methods(["GET", "POST"])
+def trail_validate(request: HttpRequest) -> HttpResponse:
+    """The store's CloudTrail log files checked against uploaded digest files (read, not
+    kept): which were ingested unchanged, which differ, which were never ingested."""
+    report: trail_digest.Report | None = None
+    errors: list[str] = []
+    digests: trail.Digests = []
+    if request.method == "POST":
+        uploads = request.FILES.getlist("digests")
+        if not uploads:
+            errors.append("Choose one or more CloudTrail digest files.")
+        for upload in uploads:
+            name = upload.name or "upload"
+            try:
+                found = trail.digest_of(upload.file)
+            except ValueError as exc:
+                errors.append(f"{name}: {exc}")
+                continue
+            if found is None:
+                errors.append(f"{name}: not a CloudTrail digest file")
+            else:
+                digests.append(found)
+        if digests:
+            report = trail.check_store(digests)
+        record_access(request)
+    failures = [f for f in report.findings if f.status in trail_digest.FAILURES] if report else []
+    context = {
+        "report": report,
+        "errors": errors,
+        "digests": len(digests),
+        "failures": failures,
+        "others": [f for f in report.findings if f not in failures] if report else [],
+        "counts": {s: report.count(s) for s in _STATUSES} if report else {},
+    }
+    return render(
+        request, "ingest/trail_validate.html", context, status=400 if errors and not report else 200
+    )
+
+
+_STATUSES = (
+    trail_digest.VALID,
+    trail_digest.MODIFIED,
+    trail_digest.MISSING,
+    trail_digest.UNCHECKED,
+    trail_digest.CHAIN_OK,
+    trail_digest.BROKEN,
+    trail_digest.CHAIN_START,
+)

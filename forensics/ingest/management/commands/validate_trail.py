@@ -45,11 +45,10 @@ class Command(BaseCommand):
             self.stderr.write(f"{path}: {reason}")
         if not scanned.digests:
             raise CommandError("no CloudTrail digest file among the paths given", returncode=2)
-        logs = scanned.logs
         if opts["store"]:
-            listed = {entry.name for digest, _ in scanned.digests for entry in digest.log_files}
-            logs = trail.store_copies(listed)
-        report = td.check(scanned.digests, logs, unlisted=not opts["no_unlisted"])
+            report = trail.check_store(scanned.digests)
+        else:
+            report = td.check(scanned.digests, scanned.logs, unlisted=not opts["no_unlisted"])
         for finding in report.findings:
             if finding.status not in _QUIET or opts["verbosity"] >= 2:
                 line = f"{finding.status}: {finding.name}: {finding.detail}"

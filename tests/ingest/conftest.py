@@ -1,0 +1,5 @@
+"""Fixtures of the ingest tests."""
+
+from tests.ingest.trails import bucket
+
+__all__ = ["bucket"]
