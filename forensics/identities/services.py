@@ -181,13 +181,15 @@ def _origin_identity(
     cache: dict[tuple[str, str], int],
     summary: Summary,
     named: set[tuple[int, str, str]],
+    renamed: dict[int, tuple[str, str]],
 ) -> int | None:
     """The directory id of an attribution's origin, creating it from its root if new.
 
     An origin found in the directory by one of its aliases may name it by others too (a
     sign-in gives the user's object id and sign-in name, a Graph request only the id): those
     go into ``named``, for ``_name_all`` to add, so that whichever log arrived first the
-    identity ends up known by all of them.
+    identity ends up known by all of them. An identity the logs named by an id, which they
+    now name by a sign-in name, goes into ``renamed`` (id name -> sign-in name).
     """
     origin = attribution.origin
     if origin is None:
@@ -197,6 +199,8 @@ def _origin_identity(
         existing = int(origin.identity_id)
         if len(keys) > 1:
             named.update((existing, ns, v) for ns, v in keys)
+        if "@" in origin.logged_name and "@" not in origin.name:
+            renamed[existing] = (origin.name, origin.logged_name[:300])
         return existing
     # An origin without aliases (a name the logs give but no namespace fits) is known by
     # kind and name alone, so it is not created again for every event.
@@ -213,6 +217,14 @@ def _origin_identity(
     for key in cache_keys:
         cache[key] = found
     return found
+
+
+def _rename_all(renamed: dict[int, tuple[str, str]]) -> None:
+    """Give identities the logs named by an id (an object id, a GUID) the sign-in name the
+    logs give them now, as if that log had come first. Only names the logs gave are changed:
+    an imported or admin-given name stays, and so does one that changed meanwhile."""
+    for identity, (old, new) in sorted(renamed.items()):
+        Identity.objects.filter(pk=identity, origin=Identity.AUTO, name=old).update(name=new)
 
 
 def _name_all(named: set[tuple[int, str, str]]) -> None:
@@ -300,6 +312,7 @@ def write_back(
     now = timezone.now()
     cache: dict[tuple[str, str], int] = {}
     named: set[tuple[int, str, str]] = set()
+    renamed: dict[int, tuple[str, str]] = {}
     rows: list[tuple[Any, ...]] = []
     waits: list[tuple[int, str]] = []
     for att in results:
@@ -315,7 +328,7 @@ def write_back(
             }
             for h in att.hops
         ]
-        origin_id = _origin_identity(att, cache, summary, named)
+        origin_id = _origin_identity(att, cache, summary, named, renamed)
         rows.append(
             (
                 pk,
@@ -336,6 +349,7 @@ def write_back(
         summary.events += 1
         summary.add(att.status)
     _name_all(named)
+    _rename_all(renamed)
     _store_results(rows, waits)
 
 

@@ -417,7 +417,20 @@ def test_graph_requests_trace_to_the_sign_ins_that_issued_their_tokens(source):
     assert ("email", "alice@example.com") in alice
     oid = "3f7a2c1d-9e8b-4a6f-b5c4-d3e2f1a0b9c8"
     assert Identity.objects.filter(aliases__value=oid).count() == 1
+    # ...and named by her sign-in name, as if the sign-ins had come first.
+    assert read.origin.name == "alice@example.com"
     assert listing.origin.kind == "workload"
     assert ("entra_app", "a1b2c3d4-e5f6-4789-a0b1-c2d3e4f5a6b7") in set(
         listing.origin.aliases.values_list("namespace", "value")
     )
+
+
+def test_a_name_an_admin_gave_is_kept_when_the_logs_name_the_identity_otherwise(source):
+    oid = "3f7a2c1d-9e8b-4a6f-b5c4-d3e2f1a0b9c8"
+    named = Identity.objects.create(kind="human", name="Alice (finance)", origin=Identity.ADMIN)
+    named.aliases.create(namespace="entra_user", value=oid)
+    ingest(source, SAMPLES / "graph_activity" / "PT1H.json")
+    ingest(source, SAMPLES / "entra" / "graph_signins.json")
+    named.refresh_from_db()
+    assert named.name == "Alice (finance)"
+    assert named.aliases.filter(namespace="email", value="alice@example.com").exists()

@@ -52,12 +52,15 @@ class Origin:
 
     ``identity_id`` is set when the directory knows the identity; otherwise the origin is a
     proposal from an authoritative root that the service may turn into a new identity.
+    ``logged_name`` is the name the logs gave the root when the directory names the identity
+    otherwise (the service may prefer it to a name that was only an id).
     """
 
     kind: str  # human | workload
     name: str
     aliases: tuple[Alias, ...]
     identity_id: str | None = None
+    logged_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -290,7 +290,8 @@ class Context:
             origins: tuple[Origin, ...] = (Origin(kind, name, norm, None),)
         elif len(matches) == 1:
             known = matches[0]
-            origins = (Origin(known.kind, known.name, norm, known.id),)
+            logged = name if name != known.name else ""
+            origins = (Origin(known.kind, known.name, norm, known.id, logged),)
         else:
             origins = tuple(Origin(i.kind, i.name, norm, i.id) for i in matches)
             names = ", ".join(i.name for i in matches)
