@@ -25,103 +25,28 @@ from __future__ import annotations
 
 import base64
 import codecs
-import csv
-import gzip
 import io
 import json
 import re
-import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from typing import IO, Any
 
 import orjson
 
+from forensics.engine.streams import (
+    CHUNK_CHARS,
+    MAX_RECORD_CHARS,
+    ByteSource,
+    Prepend,
+    RawRecord,
+    byte_lines,
+)
+from forensics.engine.tabular import PARQUET_MAGIC, csv_header, csv_records, parquet_records
+
 WRAPPER_KEYS = ("Records", "records", "value")
-CHUNK_CHARS = 1 << 20
-MAX_RECORD_CHARS = 32 << 20  # a single record larger than this is quarantined, not buffered
 _WRAPPER_START = re.compile(r'\A\s*\{\s*"Records"\s*:\s*\[')
 _WS = " \t\r\n"
 _decoder = json.JSONDecoder()
-
-
-@dataclass(frozen=True, slots=True)
-class RawRecord:
-    """One record as read: its place in the file, its exact text, and the parsed object."""
-
-    index: int  # 1-based ordinal among the file's records
-    position: str  # human-readable place, e.g. "line 12" or "record 3"
-    text: str
-    data: dict[str, Any] | None
-    error: str = ""  # non-empty when the record could not be read as a JSON object
-
-
-class _Source:
-    """Decoded text from a binary stream, gunzipping when the stream is gzip."""
-
-    def __init__(self, stream: IO[bytes] | io.RawIOBase) -> None:
-        head = stream.read(2) or b""
-        rest = _Prepend(head, stream)
-        self.gzipped = head == b"\x1f\x8b"
-        self.raw: Any = gzip.GzipFile(fileobj=rest) if self.gzipped else rest
-        self.bytes_read = 0
-        self.failure = ""
-
-    def read_bytes(self, n: int) -> bytes:
-        if self.failure:
-            return b""
-        parts: list[bytes] = []
-        got = 0
-        read1 = getattr(self.raw, "read1", self.raw.read)
-        while got < n:
-            try:
-                data = read1(n - got)
-            except (EOFError, OSError, zlib.error) as exc:
-                self.failure = (
-                    f"truncated or corrupt gzip stream after {self.bytes_read + got} bytes: {exc}"
-                )
-                break
-            if not data:
-                break
-            parts.append(data)
-            got += len(data)
-        self.bytes_read += got
-        return b"".join(parts)
-
-
-class _Prepend(io.RawIOBase):
-    """A stream with some already-read bytes put back in front."""
-
-    def __init__(self, head: bytes, stream: IO[bytes] | io.RawIOBase) -> None:
-        self._head = head
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        if self._head:
-            n = min(len(b), len(self._head))
-            b[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._stream.read(len(b))
-        b[: len(data)] = data
-        return len(data)
-
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            data = self._head + self._stream.read()
-            self._head = b""
-            return data
-        if self._head:
-            data, self._head = self._head[:size], self._head[size:]
-            if len(data) < size:
-                data += self._stream.read(size - len(data))
-            return data
-        return self._stream.read(size)
 
 
 def iter_records(stream: IO[bytes]) -> Iterator[RawRecord]:
@@ -160,9 +85,9 @@ def _pubsub_record(record: RawRecord, message: dict[str, Any]) -> RawRecord:
 def _records(stream: IO[bytes]) -> Iterator[RawRecord]:
     head = stream.read(len(PARQUET_MAGIC))
     if head == PARQUET_MAGIC:
-        yield from _parquet_records(stream)
+        yield from parquet_records(stream)
         return
-    src = _Source(_Prepend(head, stream))
+    src = ByteSource(Prepend(head, stream))
     first = src.read_bytes(CHUNK_CHARS)
     if first.startswith(codecs.BOM_UTF8):
         first = first[len(codecs.BOM_UTF8) :]
@@ -177,65 +102,7 @@ def _records(stream: IO[bytes]) -> Iterator[RawRecord]:
     yield from _line_records(src, first)
 
 
-PARQUET_MAGIC = b"PAR1"
-PARQUET_BATCH_ROWS = 2048
-
-
-def _parquet_records(stream: IO[bytes]) -> Iterator[RawRecord]:
-    """The rows of a Parquet file (AWS Security Lake stores OCSF events so), a batch at a time.
-
-    A row has no text of its own: its raw text is the row as canonical JSON (sorted keys),
-    and the file itself is what stays byte-exact. Times become ISO 8601 text in UTC, maps
-    become objects and binary values base64, so the row reads like its JSON twin.
-    """
-    try:
-        import pyarrow.parquet as pq
-        from pyarrow import ArrowException
-    except ImportError:  # pragma: no cover - pyarrow is a pinned requirement
-        yield RawRecord(1, "byte 0", "", None, "a Parquet file, and pyarrow is not installed")
-        return
-    seekable = getattr(stream, "seekable", None)
-    if not (seekable and seekable()):
-        yield RawRecord(1, "byte 0", "", None, "a Parquet file can only be read from disk")
-        return
-    stream.seek(0)
-    index = 0
-    try:
-        parquet = pq.ParquetFile(stream)
-        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
-            for row in batch.to_pylist():
-                index += 1
-                data = _json_value(row)
-                text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-                yield RawRecord(index, f"row {index}", text, data)
-    except (ArrowException, OSError, ValueError) as exc:
-        index += 1
-        yield RawRecord(index, f"row {index}", "", None, f"unreadable Parquet file: {exc}")
-
-
-def _json_value(value: Any) -> Any:
-    """A value read from Parquet as JSON would carry it."""
-    if isinstance(value, dict):
-        return {str(k): _json_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
-            return {str(k): _json_value(v) for k, v in value}  # a map column
-        return [_json_value(v) for v in value]
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    return value
-
-
-def _chunks(src: _Source, first: bytes) -> Iterator[str]:
+def _chunks(src: ByteSource, first: bytes) -> Iterator[str]:
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     data = first
     while data:
@@ -372,7 +239,7 @@ _LAKE_RESULTS_KEYS = frozenset(
 _ARRAY_OPEN = re.compile(r'\s*(\[|\{\s*"Records"\s*:\s*\[)')
 
 
-def _array_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
+def _array_records(src: ByteSource, first: bytes) -> Iterator[RawRecord]:
     """Records of a top-level array, or of one or more ``{"Records": [...]}`` objects."""
     buf = _Buffer(_chunks(src, first))
     buf.more()
@@ -432,7 +299,7 @@ def _array_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
 def _array_elements(
     buf: _Buffer,
     index: int,
-    src: _Source,
+    src: ByteSource,
     columns: list[str] | None = None,
     *,
     cells: bool = False,
@@ -619,7 +486,7 @@ def _log_event_message(event: dict[str, Any]) -> tuple[dict[str, Any] | None, st
     return None, "CloudWatch Logs event whose message is not a JSON object"
 
 
-def _line_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
+def _line_records(src: ByteSource, first: bytes) -> Iterator[RawRecord]:
     """JSON Lines; falls back to concatenated pretty-printed objects when lines are not JSON."""
     nl = first.find(b"\n")
     first_line = first if nl < 0 else first[: nl + 1]
@@ -629,16 +496,16 @@ def _line_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
     except orjson.JSONDecodeError:
         probe = None
     if not isinstance(probe, dict):
-        header = _csv_header(first_line)
+        header = csv_header(first_line)
         if header is not None:
-            yield from _csv_records(src, first, header)
+            yield from csv_records(src, first, header)
         else:
             yield from _concatenated_records(src, first)
         return
     index = 0
     line_no = 0
     reported = False
-    for raw_line in _byte_lines(src, first):
+    for raw_line in byte_lines(src, first):
         line_no += 1
         if not raw_line.strip():
             continue
@@ -680,98 +547,7 @@ def _line_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
         yield RawRecord(index, f"line {line_no + 1}", "", None, src.failure)
 
 
-def _byte_lines(src: _Source, first: bytes) -> Iterator[bytes]:
-    """The file's lines, each with its line break, read a chunk at a time."""
-    pending = first
-    pos = 0
-    while True:
-        # Walk the buffer with an offset; copy only the unread tail when refilling.
-        nl = pending.find(b"\n", pos)
-        if nl >= 0:
-            yield pending[pos : nl + 1]
-            pos = nl + 1
-            continue
-        chunk = src.read_bytes(CHUNK_CHARS)
-        if not chunk:
-            rest = pending[pos:]
-            if rest:
-                yield rest
-            return
-        pending = pending[pos:] + chunk
-        pos = 0
-
-
-# A CSV header: column names, not data (no JSON, no empty or repeated names).
-_CSV_COLUMN = re.compile(r"^[A-Za-z_][\w .()\[\]/#@:-]{0,99}$")
-
-
-def _csv_header(line: bytes) -> list[str] | None:
-    """The column names when the first line is a CSV header, else None."""
-    try:
-        text = line.decode("utf-8").lstrip("\ufeff").rstrip("\r\n")
-    except UnicodeDecodeError:
-        return None
-    if not text or text.lstrip()[:1] in ("{", "["):
-        return None
-    names = [name.strip() for name in next(csv.reader([text]), [])]
-    if len(names) < 2 or len(set(names)) != len(names):
-        return None
-    return names if all(_CSV_COLUMN.match(name) for name in names) else None
-
-
-def _csv_records(src: _Source, first: bytes, header: list[str]) -> Iterator[RawRecord]:
-    """Rows of a CSV export (a header line, then one row per record), each read as an object
-    by column name; a row's text is its own line or lines (a quoted value may hold breaks).
-
-    Audit exports put the producer's record, as JSON text, in one column (the Microsoft
-    Purview audit search's ``AuditData``); the parser reads it from there.
-    """
-    index = 0
-    line_no = 0
-    start = 0
-    row = ""
-    for raw_line in _byte_lines(src, first):
-        line_no += 1
-        if line_no == 1:
-            continue  # the header
-        try:
-            text = raw_line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            index += 1
-            shown = raw_line.decode("utf-8", "replace").rstrip("\r\n")
-            yield RawRecord(
-                index, f"line {line_no}", shown, None, f"invalid UTF-8 at byte {exc.start}"
-            )
-            row = ""
-            continue
-        if not row:
-            start = line_no
-        row += text
-        if row.count('"') % 2 and len(row) <= MAX_RECORD_CHARS:
-            continue  # a quoted value goes on on the next line
-        text, row = row.rstrip("\r\n"), ""
-        if not text.strip():
-            continue
-        index += 1
-        if len(text) > MAX_RECORD_CHARS:
-            reason = f"record larger than {MAX_RECORD_CHARS} characters"
-            yield RawRecord(index, f"line {start}", text[:2000], None, reason)
-            continue
-        values = next(csv.reader(io.StringIO(text, newline="")), [])
-        if len(values) != len(header):
-            reason = f"row has {len(values)} values; the header names {len(header)} columns"
-            yield RawRecord(index, f"line {start}", text, None, reason)
-            continue
-        yield RawRecord(index, f"line {start}", text, dict(zip(header, values, strict=True)))
-    if row.strip():
-        index += 1
-        reason = src.failure or "file ends inside a quoted value"
-        yield RawRecord(index, f"line {start}", row[:2000], None, reason)
-    elif src.failure:
-        yield RawRecord(index + 1, f"line {line_no + 1}", "", None, src.failure)
-
-
-def _concatenated_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
+def _concatenated_records(src: ByteSource, first: bytes) -> Iterator[RawRecord]:
     """One or more pretty-printed JSON objects one after the other."""
     chunks = _chunks(src, first)
     buf = "".join(_take_all(chunks, src))
@@ -809,7 +585,7 @@ def _concatenated_records(src: _Source, first: bytes) -> Iterator[RawRecord]:
             yield sub
 
 
-def _take_all(chunks: Iterator[str], src: _Source) -> Iterator[str]:
+def _take_all(chunks: Iterator[str], src: ByteSource) -> Iterator[str]:
     total = 0
     try:
         for piece in chunks:
@@ -862,8 +638,8 @@ def _wrapper_key(obj: dict[str, Any]) -> str | None:
     return None
 
 
-class _StringSource(_Source):
-    """A _Source over text already in memory (a wrapper object found on one line)."""
+class _StringSource(ByteSource):
+    """A ByteSource over text already in memory (a wrapper object found on one line)."""
 
     def __init__(self, text: str) -> None:
         self.gzipped = False
