@@ -237,10 +237,12 @@ class K8sAuditParser:
             return True
         # An EventList is claimed too, so a webhook batch the reader did not unwrap is
         # quarantined with a clear reason instead of going unrecognized.
-        return record.get("apiVersion") in API_VERSIONS and record.get("kind") in {
-            "Event",
-            "EventList",
-        }
+        version, kind = record.get("apiVersion"), record.get("kind")
+        return (
+            isinstance(version, str)
+            and version in API_VERSIONS
+            and kind in ("Event", "EventList")  # a tuple: no hash of an odd value is taken
+        )
 
     def parse(self, record: dict[str, Any]) -> NormalizedEvent:
         record = _record(record)

@@ -1,6 +1,7 @@
 """Every field of every sample record, made messy the ways real logs are: removed, null,
-empty text, or of another type. A parser either reads the record or refuses it with a
-RecordError naming a field; never another exception. Empty text where the producer writes
+empty text, or of another type. Every parser's sniffer answers yes or no to it, and the
+record's parser either reads it or refuses it with a RecordError naming a field; never
+another exception. Empty text where the producer writes
 an object or an array is read as absent, as flattened and SIEM exports write it."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from forensics.engine.model import RecordError
-from forensics.engine.parsers import detect
+from forensics.engine.parsers import all_parsers, detect
 from tests.engine.parsers.foreign import SAMPLES, sample_records
 
 RECORDS_PER_FILE = 3
@@ -53,8 +54,12 @@ def test_a_messy_field_is_read_or_named_never_a_crash(source: str, name: str) ->
         for path in field_paths(record):
             structured = isinstance(_at(record, path), dict | list)
             for mess in ("removed", *MESSES):
+                messy = messed(record, path, mess)
+                # Detection asks every parser, of every record of a mixed file.
+                for other in all_parsers():
+                    assert other.sniff(messy) in (True, False), (other.kind, path, mess)
                 try:
-                    parser.parse(messed(record, path, mess))
+                    parser.parse(messy)
                 except RecordError as exc:
                     # Empty text where an object or array belongs is read as absent.
                     if mess == "empty" and structured:
