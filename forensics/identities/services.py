@@ -197,8 +197,7 @@ def _origin_identity(
     keys = [(a.namespace, a.value[:500]) for a in origin.aliases]
     if origin.identity_id:
         existing = int(origin.identity_id)
-        if len(keys) > 1:
-            named.update((existing, ns, v) for ns, v in keys)
+        named.update((existing, a.namespace, a.value[:500]) for a in origin.new_aliases)
         if "@" in origin.logged_name and "@" not in origin.name:
             renamed[existing] = (origin.name, origin.logged_name[:300])
         return existing

@@ -115,7 +115,9 @@ def trail_validate(request: HttpRequest) -> HttpResponse:
         "errors": errors,
         "digests": len(digests),
         "failures": failures,
-        "others": [f for f in report.findings if f not in failures] if report else [],
+        "others": [f for f in report.findings if f.status not in trail_digest.FAILURES]
+        if report
+        else [],
         "counts": {s: report.count(s) for s in _STATUSES} if report else {},
     }
     return render(

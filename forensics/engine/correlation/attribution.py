@@ -53,7 +53,8 @@ class Origin:
     ``identity_id`` is set when the directory knows the identity; otherwise the origin is a
     proposal from an authoritative root that the service may turn into a new identity.
     ``logged_name`` is the name the logs gave the root when the directory names the identity
-    otherwise (the service may prefer it to a name that was only an id).
+    otherwise (the service may prefer it to a name that was only an id), and ``new_aliases``
+    the root's aliases the directory does not know it by yet.
     """
 
     kind: str  # human | workload
@@ -61,6 +62,7 @@ class Origin:
     aliases: tuple[Alias, ...]
     identity_id: str | None = None
     logged_name: str = ""
+    new_aliases: tuple[Alias, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -291,7 +291,9 @@ class Context:
         elif len(matches) == 1:
             known = matches[0]
             logged = name if name != known.name else ""
-            origins = (Origin(known.kind, known.name, norm, known.id, logged),)
+            held = {normalize_alias(a) for a in known.aliases}
+            new = tuple(a for a in norm if a not in held)
+            origins = (Origin(known.kind, known.name, norm, known.id, logged, new),)
         else:
             origins = tuple(Origin(i.kind, i.name, norm, i.id) for i in matches)
             names = ", ".join(i.name for i in matches)

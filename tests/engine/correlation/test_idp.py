@@ -332,3 +332,21 @@ def test_it_attributes_an_app_only_microsoft_365_access_to_its_application() -> 
     result = run([app])["file"]
     assert result.origin is not None and result.origin.kind == "workload"
     assert aliases(result) == {"entra_app:6e5d4c3b-2a19-4f08-9e7d-6c5b4a392817"}
+
+
+def test_a_known_identity_names_only_the_aliases_the_directory_lacks() -> None:
+    from forensics.engine.correlation import Alias, Directory, DirectoryIdentity
+
+    by_id = DirectoryIdentity("7", "human", ENTRA_USER, aliases=(Alias("entra_user", ENTRA_USER),))
+    origin = run([_signin(), _m365()], Directory([by_id]))["file"].origin
+    assert origin is not None and origin.identity_id == "7"
+    assert origin.new_aliases == (Alias("email", "bob@example.com"),)
+    assert origin.logged_name == "Bob@Example.com"
+    both = DirectoryIdentity(
+        "7",
+        "human",
+        "bob@example.com",
+        aliases=(Alias("entra_user", ENTRA_USER), Alias("email", "BOB@example.com")),
+    )
+    origin = run([_signin(), _m365()], Directory([both]))["file"].origin
+    assert origin is not None and origin.new_aliases == ()  # nothing to write back
