@@ -10,7 +10,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models, router, transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Left
 
 from forensics.engine import model as em
 from forensics.engine.precedence import precedence as record_precedence
@@ -149,8 +150,25 @@ class EventKey(models.Model):
         return self.dedupe_key
 
 
+# A resource is free text of any length, so its index holds only its first characters: a
+# btree entry must stay under about 2,700 bytes, and a character takes up to 4.
+RESOURCE_KEY_CHARS = 500
+
+
 class EventQuerySet(models.QuerySet["Event"]):
     """Keeps every stored event's key claimed and its month partition present."""
+
+    def touching(self, *resources: str) -> EventQuerySet:
+        """The events on exactly one of these resources, read through the resource index
+        (event_resource_time_idx): a filter on the resource alone reads every event."""
+        wanted = sorted({r for r in resources if r})
+        if not wanted:
+            return self.none()
+        keys = sorted({r[:RESOURCE_KEY_CHARS] for r in wanted})
+        qs = self.alias(resource_key=Left("resource", RESOURCE_KEY_CHARS)).exclude(resource="")
+        if len(wanted) == 1:
+            return qs.filter(resource_key=keys[0], resource=wanted[0])
+        return qs.filter(resource_key__in=keys, resource__in=wanted)
 
     def bulk_create(self, objs: Iterable[Event], *args: Any, **kwargs: Any) -> list[Event]:
         """Claim the events' keys, make their months' partitions, then insert them."""
@@ -284,6 +302,19 @@ class Event(models.Model):
                 condition=Q(personal_data=True),
             ),
             models.Index(fields=["source_event_id"], name="event_source_id_idx"),
+            # Who touched this resource, what came from this address: the resource page, the
+            # search box and the explorer's address filter, newest first.
+            models.Index(
+                Left("resource", RESOURCE_KEY_CHARS),
+                F("event_time"),
+                name="event_resource_time_idx",
+                condition=~Q(resource=""),
+            ),
+            models.Index(
+                fields=["source_address", "event_time"],
+                name="event_address_time_idx",
+                condition=~Q(source_address=""),
+            ),
         ]
 
     def __str__(self) -> str:

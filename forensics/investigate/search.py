@@ -158,7 +158,7 @@ def _looks_like_resource(q: str) -> bool:
 
 
 def _resources(q: str) -> list[Hit]:
-    if Event.objects.filter(resource=q).exists():
+    if Event.objects.touching(q).exists():
         url = f"{reverse('resource_detail')}?{urlencode({'resource': q})}"
         return [Hit("resource", q, url, "accesses to this resource")]
     return []

@@ -194,7 +194,7 @@ def resource_list(request: HttpRequest) -> HttpResponse:
 def resource_detail(request: HttpRequest) -> HttpResponse:
     """One resource: accesses by origin identity, the unattributed share and why."""
     resource = request.GET.get("resource", "")
-    base = Event.objects.filter(resource=resource)
+    base = Event.objects.touching(resource)
     if not resource or not base.exists():
         raise Http404("No events touch this resource.")
     filterset = EventFilterSet(request.GET, queryset=base)
@@ -349,7 +349,8 @@ def _top_origins(qs: Any, resources: list[str]) -> dict[str, list[dict[str, Any]
     if not resources:
         return {}
     rows = (
-        qs.filter(resource__in=resources, origin__isnull=False)
+        qs.touching(*resources)
+        .filter(origin__isnull=False)
         .order_by()
         .values("resource", "origin_id", "origin__name")
         .annotate(n=Count("id"))

@@ -3,9 +3,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from forensics.audit.models import AccessLogEntry
+from forensics.ingest.models import RESOURCE_KEY_CHARS, Event
 from tests.investigate import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +84,40 @@ def test_viewing_resources_is_logged_as_personal_data(reader, accesses):
     reader.get(reverse("resource_list"))
     entry = AccessLogEntry.objects.get()
     assert entry.object_refs == [f"resource:{PAYROLL}"] and entry.personal_data is True
+
+
+def test_resources_sharing_the_indexed_prefix_stay_apart(reader):
+    # The resource index holds a resource's first characters only; the full text decides.
+    stem = "s3://hr-payroll/" + "deep/" * (RESOURCE_KEY_CHARS // 5)
+    first, second = f"{stem}alice.csv", f"{stem}bob.csv"
+    alice, bob = f.identity("alice@corp.example"), f.identity("bob@corp.example")
+    b = f.batch()
+    f.event(batch=b, resource=first, origin=alice, status="attributed")
+    f.event(batch=b, resource=second, origin=bob, status="attributed")
+    assert [e.origin for e in Event.objects.touching(first)] == [alice]
+    assert {e.origin for e in Event.objects.touching(first, second)} == {alice, bob}
+    assert not Event.objects.touching(stem).exists() and not Event.objects.touching("").exists()
+    html = reader.get(reverse("resource_detail"), {"resource": second}).content.decode()
+    who = html[html.index("Who, traced to origin") : html.index("Not attributed")]
+    assert "bob@corp.example" in who and "alice@corp.example" not in who
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the planner's choice is PostgreSQL's"
+)
+@pytest.mark.parametrize(
+    "qs",
+    [
+        lambda: Event.objects.touching(PAYROLL).order_by("-event_time")[:50],
+        lambda: Event.objects.touching(PAYROLL, "s3://other/x").values("origin_id"),
+        lambda: Event.objects.filter(source_address="198.51.100.7").order_by("-event_time")[:50],
+    ],
+    ids=["resource", "resources", "address"],
+)
+def test_resource_and_address_lookups_read_their_index_not_the_event_table(accesses, qs):
+    sql, params = qs().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a scan it cannot avoid stays one
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan" not in plan, plan
