@@ -201,7 +201,10 @@ class Event(models.Model):
     """One normalized record, with its raw original kept byte-exact and its attribution."""
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="events")
-    batch = models.ForeignKey(IngestBatch, on_delete=models.PROTECT, related_name="events")
+    # Indexed with event_time (event_batch_time_idx), which also answers a batch's newest event.
+    batch = models.ForeignKey(
+        IngestBatch, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
     # Unique through EventKey, not here: see EventKey.
     dedupe_key = models.CharField(max_length=300)
     source_kind = models.CharField(max_length=32)
@@ -302,6 +305,7 @@ class Event(models.Model):
                 condition=Q(personal_data=True),
             ),
             models.Index(fields=["source_event_id"], name="event_source_id_idx"),
+            models.Index(fields=["batch", "event_time"], name="event_batch_time_idx"),
             # Who touched this resource, what came from this address: the resource page, the
             # search box and the explorer's address filter, newest first.
             models.Index(
