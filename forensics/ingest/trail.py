@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from forensics.engine import trail_digest
+from forensics.engine.model import RecordError
 from forensics.engine.reader import iter_records
 from forensics.ingest import rawstore
 from forensics.ingest.models import IngestBatch
 
 Copies = dict[str, list[tuple[str, str]]]
+SIDE_FILE_BYTES = 64 << 20  # a signatures file for tens of thousands of digests
 
 
 @dataclass
@@ -44,7 +47,10 @@ def digest_of(stream: IO[bytes]) -> tuple[trail_digest.Digest, frozenset[str]] |
     stream.seek(0)
     if not trail_digest.is_digest(data):
         return None
-    return trail_digest.read_digest(data), trail_digest.file_sha256s(stream)
+    content, raw = trail_digest.file_sha256s(stream)
+    return trail_digest.with_content(trail_digest.read_digest(data), content), frozenset(
+        {content, raw}
+    )
 
 
 def scan(paths: Iterable[Path]) -> Scanned:
@@ -69,6 +75,33 @@ def check_store(digests: Digests) -> trail_digest.Report:
     """The store's ingested log files checked against these digests."""
     listed = {entry.name for digest, _ in digests for entry in digest.log_files}
     return trail_digest.check(digests, store_copies(listed), unlisted=False)
+
+
+def read_signing(
+    keys: IO[bytes] | None, signatures: IO[bytes] | None
+) -> tuple[trail_digest.PublicKeys | None, dict[str, str]]:
+    """The trail's public keys (``aws cloudtrail list-public-keys`` output) and any digest
+    signatures from S3 metadata; no keys, no signature check (None). RecordError says what
+    is wrong with either file."""
+    if keys is None:
+        if signatures is not None:
+            raise RecordError("digest signatures need the trail's public keys to be checked")
+        return None, {}
+    found = trail_digest.public_keys(read_json(keys, "public keys"))
+    given = trail_digest.signatures(read_json(signatures, "signatures")) if signatures else {}
+    return found, given
+
+
+def read_json(stream: IO[bytes], what: str) -> Any:
+    """A JSON file given alongside the digests (public keys, signatures); RecordError says
+    what is wrong with it."""
+    data = stream.read(SIDE_FILE_BYTES + 1)
+    if len(data) > SIDE_FILE_BYTES:
+        raise RecordError(f"the {what} file is over {SIDE_FILE_BYTES >> 20} MB")
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RecordError(f"the {what} file is not JSON: {exc}") from exc
 
 
 def store_copies(names: Iterable[str]) -> Copies:

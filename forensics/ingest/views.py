@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseStopPolling
 from forensics.audit.services import record_access
 from forensics.core.roles import ADMIN, AUDITOR, role_required
 from forensics.engine import trail_digest
+from forensics.engine.model import RecordError
 from forensics.engine.parsers import UnknownFormat
 from forensics.ingest import services, trail
 from forensics.ingest.forms import UploadForm
@@ -91,10 +92,18 @@ def trail_validate(request: HttpRequest) -> HttpResponse:
     report: trail_digest.Report | None = None
     errors: list[str] = []
     digests: trail.Digests = []
+    signed = False
     if request.method == "POST":
         uploads = request.FILES.getlist("digests")
         if not uploads:
             errors.append("Choose one or more CloudTrail digest files.")
+        try:
+            keys, given = trail.read_signing(
+                *(request.FILES.get(n) for n in ("public_keys", "signatures"))
+            )
+        except RecordError as exc:
+            errors.append(str(exc))
+            keys, given, uploads = None, {}, []
         for upload in uploads:
             name = upload.name or "upload"
             try:
@@ -108,6 +117,9 @@ def trail_validate(request: HttpRequest) -> HttpResponse:
                 digests.append(found)
         if digests:
             report = trail.check_store(digests)
+            if keys is not None:
+                trail_digest.check_signatures(report, [d for d, _ in digests], keys, given)
+                signed = True
         record_access(request)
     failures = [f for f in report.findings if f.status in trail_digest.FAILURES] if report else []
     context = {
@@ -119,6 +131,7 @@ def trail_validate(request: HttpRequest) -> HttpResponse:
         if report
         else [],
         "counts": {s: report.count(s) for s in _STATUSES} if report else {},
+        "signed": signed,
     }
     return render(
         request, "ingest/trail_validate.html", context, status=400 if errors and not report else 200
@@ -133,4 +146,8 @@ _STATUSES = (
     trail_digest.CHAIN_OK,
     trail_digest.BROKEN,
     trail_digest.CHAIN_START,
+    trail_digest.SIGNED,
+    trail_digest.BAD_SIGNATURE,
+    trail_digest.UNSIGNED,
+    trail_digest.NO_KEY,
 )

@@ -61,3 +61,39 @@ def test_a_file_that_is_not_a_digest_is_named(bucket, client_for, admin_user):
     )
     assert response.status_code == 200  # the digests given are checked all the same
     assert FIRST in response.content.decode()
+
+
+def test_with_the_public_keys_the_signatures_are_checked(bucket, source, client_for, auditor):
+    ingest_path(source, logs_of(bucket) / GITHUB)
+    keys = bucket.parent / "public-keys.json"
+    signatures = bucket.parent / "signatures.json"
+    client = client_for(auditor)
+    form = {
+        "digests": digests_of(bucket),
+        "public_keys": SimpleUploadedFile("keys.json", keys.read_bytes()),
+        "signatures": SimpleUploadedFile("signatures.json", signatures.read_bytes()),
+    }
+    page = client.post(reverse("trail_validate"), form).content.decode()
+    assert "Digest signatures: 2 verified, 0 bad, 0 not known, 0 without their key." in page
+    # A signature that is not CloudTrail's (here: the first digest's given for the second).
+    metadata = json.loads(signatures.read_text())
+    second, first = sorted(metadata)[1], sorted(metadata)[0]
+    metadata[second] = metadata[first]
+    form = {
+        "digests": digests_of(bucket),
+        "public_keys": SimpleUploadedFile("keys.json", keys.read_bytes()),
+        "signatures": SimpleUploadedFile("signatures.json", json.dumps(metadata).encode()),
+    }
+    page = client.post(reverse("trail_validate"), form).content.decode()
+    assert "problems found" in page and "bad_signature" in page
+    assert "1 verified, 1 bad" in page
+
+
+def test_a_bad_public_keys_file_is_named(bucket, client_for, auditor):
+    form = {
+        "digests": digests_of(bucket),
+        "public_keys": SimpleUploadedFile("keys.json", b'{"PublicKeyList": {}}'),
+    }
+    response = client_for(auditor).post(reverse("trail_validate"), form)
+    assert response.status_code == 400
+    assert "PublicKeyList" in response.content.decode()

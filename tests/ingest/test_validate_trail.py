@@ -18,13 +18,17 @@ from forensics.engine import trail_digest as td
 from forensics.engine.model import RecordError
 from tests.ingest.trails import (
     ACCOUNT,
+    FINGERPRINT,
     FIRST,
     GITHUB,
     LATE,
     PREFIX,
     SAML,
     SECOND,
+    digest_key,
     logs_of,
+    public_keys_output,
+    signing_key,
 )
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +165,102 @@ def test_a_digest_with_a_bad_entry_names_the_field():
         td.read_digest(body)
     with pytest.raises(RecordError, match="logFiles"):
         td.read_digest({**body, "logFiles": {"s3Object": "a"}})
+
+
+def digest_path(root: Path, name: str) -> Path:
+    return root / PREFIX / "CloudTrail-Digest" / "us-east-1" / "2024" / "04" / "10" / name
+
+
+def rewrite(path: Path, change) -> None:
+    body = json.loads(gzip.decompress(path.read_bytes()))
+    change(body)
+    path.write_bytes(gzip.compress(json.dumps(body).encode()))
+
+
+def test_signatures_verify_with_the_trails_public_keys(bucket: Path):
+    keys = str(bucket.parent / "public-keys.json")
+    code, out, err = validate(str(bucket), "--public-keys", keys, "-v", "2")
+    assert code == 0, err
+    # The first digest's signature is recorded in the second; the newest's only in S3.
+    assert f"signature_ok: {FIRST}: signature from {SECOND} verifies" in out
+    assert f"no_signature: {SECOND}: its signature is in S3 metadata, not given" in out
+    assert "digest signatures: 1 verified, 0 bad, 1 not known, 0 without their key" in out
+    signatures = str(bucket.parent / "signatures.json")
+    code, out, err = validate(str(bucket), "--public-keys", keys, "--signatures", signatures)
+    assert code == 0, err
+    assert "digest signatures: 2 verified, 0 bad, 0 not known" in out
+
+
+def test_a_rewritten_digest_chain_passes_the_hashes_but_not_the_signatures(bucket: Path):
+    # Someone who edits a log file, then the digest listing it and the next digest's link
+    # to that one, leaves every hash consistent; only CloudTrail's signature can tell.
+    log = logs_of(bucket) / SAML
+    records = json.loads(gzip.decompress(log.read_bytes()))
+    records["Records"][0]["sourceIPAddress"] = "198.51.100.7"
+    log.write_bytes(gzip.compress(json.dumps(records).encode()))
+    first, second = digest_path(bucket, FIRST), digest_path(bucket, SECOND)
+
+    def relist(body):
+        for entry in body["logFiles"]:
+            if entry["s3Object"].endswith(SAML):
+                entry["hashValue"] = hashlib.sha256(gzip.decompress(log.read_bytes())).hexdigest()
+
+    rewrite(first, relist)
+    first_hash = hashlib.sha256(gzip.decompress(first.read_bytes())).hexdigest()
+    rewrite(second, lambda body: body.update(previousDigestHashValue=first_hash))
+    code, out, _err = validate(str(bucket))
+    assert code == 0 and "3 valid, 0 modified" in out and "0 broken" in out
+    keys = str(bucket.parent / "public-keys.json")
+    signatures = str(bucket.parent / "signatures.json")
+    code, out, err = validate(str(bucket), "--public-keys", keys, "--signatures", signatures)
+    assert code == 1
+    assert f"bad_signature: {FIRST}: signature from its S3 metadata does not verify" in err
+    # The second digest was edited too (its link): its own signature fails as well.
+    assert f"bad_signature: {SECOND}" in err
+    assert "digest signatures: 0 verified, 2 bad" in out
+
+
+def test_another_key_or_an_unknown_fingerprint_does_not_verify(bucket: Path, tmp_path: Path):
+    other = tmp_path / "other-keys.json"
+    other.write_text(json.dumps(public_keys_output(signing_key(1))))
+    code, out, err = validate(str(bucket), "--public-keys", str(other))
+    assert code == 1 and f"bad_signature: {FIRST}" in err
+    elsewhere = tmp_path / "elsewhere-keys.json"
+    elsewhere.write_text(json.dumps(public_keys_output(signing_key(), fingerprint="00ff")))
+    code, out, err = validate(str(bucket), "--public-keys", str(elsewhere))
+    assert code == 0
+    assert f"no_key: {FIRST}: no public key with fingerprint {FINGERPRINT}" in out
+    assert "0 verified, 0 bad, 1 not known, 1 without their key" in out
+
+
+def test_bad_key_and_signature_files_exit_2_naming_the_field(bucket: Path, tmp_path: Path):
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({"PublicKeyList": [{"Value": "bm90IGEga2V5", "Fingerprint": "a"}]}))
+    code, _out, err = validate(str(bucket), "--public-keys", str(keys))
+    assert code == 2 and "PublicKeyList[0].Value" in err
+    keys.write_text("not json")
+    code, _out, err = validate(str(bucket), "--public-keys", str(keys))
+    assert code == 2 and "the public keys file is not JSON" in err
+    signatures = tmp_path / "signatures.json"
+    signatures.write_text(json.dumps({digest_key(SECOND): {"Metadata": {}}}))
+    good = str(bucket.parent / "public-keys.json")
+    code, _out, err = validate(str(bucket), "--public-keys", good, "--signatures", str(signatures))
+    assert code == 2 and f"field '{digest_key(SECOND)}' holds no signature" in err
+    code, _out, err = validate(str(bucket), "--signatures", str(signatures))
+    assert code == 2 and "signatures need the trail's public keys" in err
+
+
+def test_the_signing_string_is_the_guides():
+    body = {
+        "digestStartTime": "2015-05-08T06:19:37Z",
+        "digestEndTime": "2015-05-08T07:19:37Z",
+        "digestS3Bucket": "amzn-s3-demo-bucket",
+        "digestS3Object": "AWSLogs/111122223333/CloudTrail-Digest/x.json.gz",
+        "previousDigestSignature": None,
+        "logFiles": [],
+    }
+    digest = td.with_content(td.read_digest(body), "ab" * 32)
+    assert td.signing_string(digest) == (
+        b"2015-05-08T07:19:37Z\namzn-s3-demo-bucket/AWSLogs/111122223333/CloudTrail-Digest/"
+        b"x.json.gz\n" + b"ab" * 32 + b"\nnull"
+    )
