@@ -258,3 +258,51 @@ def test_values_only_the_replaced_record_carried_are_sent_to_correlation(
     ]
     assert batch.replaced == 1
     assert sent[-1] == ([batch.pk], [gone])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(3))
+def test_workers_storing_stages_of_the_same_requests_at_once_converge(tmp_path, settings, round_):
+    """Three workers each ingest one stage of the same 300 requests at the same moment: every
+    request ends at its furthest stage, stored once, and every batch's counts add up."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL; SQLite has a single writer")
+    import random
+    import threading
+
+    from django.db import connections
+
+    settings.CORRELATE_AFTER_INGEST = False
+    settings.INGEST_BATCH_ROWS = 50  # many chunks, so the workers' writes interleave
+    source = Source.objects.create(name=f"race-{round_}")
+    requests = [f"{n:08d}-0b5d-4e18-8c6a-f1d2e3b4a596" for n in range(300)]
+    rng = random.Random(round_)
+    paths = []
+    for stage in (EXEC_RR, EXEC_RS, EXEC_RC):
+        lines = [LINES[stage].replace(EXEC, audit_id) for audit_id in requests]
+        rng.shuffle(lines)
+        paths.append(tmp_path / f"stage-{stage}.log")
+        paths[-1].write_text("".join(lines))
+    start = threading.Barrier(len(paths))
+    batches: list[IngestBatch] = []
+    failures: list[BaseException] = []
+
+    def worker(path: Path) -> None:
+        try:
+            start.wait(30)
+            batches.append(services.ingest_path(source, path))
+        except BaseException as exc:  # reported below, in the test's thread
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(p,)) for p in paths]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not failures, failures
+    assert totals(batches) == (900, 300, 600, 0)
+    stages = Event.objects.filter(source=source).values_list("attrs__audit_stage", flat=True)
+    assert sorted(set(stages)) == ["ResponseComplete"] and len(stages) == 300
+    assert EventKey.objects.filter(dedupe_key__contains="0b5d-4e18").count() == 300
