@@ -11,7 +11,6 @@ from typing import Any
 from django.conf import settings
 from django.db import models, router, transaction
 from django.db.models import F, Q
-from django.db.models.functions import Left
 
 from forensics.engine import model as em
 from forensics.engine.precedence import precedence as record_precedence
@@ -155,6 +154,14 @@ class EventKey(models.Model):
 RESOURCE_KEY_CHARS = 500
 
 
+class ResourceKey(models.Func):
+    """The indexed prefix of a resource. The length is written out, not a query parameter:
+    SQLite matches a query's expression to an index's only when they are the same text."""
+
+    template = f"SUBSTR(%(expressions)s, 1, {RESOURCE_KEY_CHARS})"
+    output_field = models.TextField()
+
+
 class EventQuerySet(models.QuerySet["Event"]):
     """Keeps every stored event's key claimed and its month partition present."""
 
@@ -165,10 +172,23 @@ class EventQuerySet(models.QuerySet["Event"]):
         if not wanted:
             return self.none()
         keys = sorted({r[:RESOURCE_KEY_CHARS] for r in wanted})
-        qs = self.alias(resource_key=Left("resource", RESOURCE_KEY_CHARS)).exclude(resource="")
+        qs = self.alias(resource_key=ResourceKey("resource")).exclude(resource="")
         if len(wanted) == 1:
-            return qs.filter(resource_key=keys[0], resource=wanted[0])
+            # Not "resource = x": SQLite would put x in place of the column in the indexed
+            # expression too (constant propagation) and then no longer read the index.
+            return qs.filter(resource_key=keys[0], resource__range=(wanted[0], wanted[0]))
         return qs.filter(resource_key__in=keys, resource__in=wanted)
+
+    def carrying(self, value: str, *columns: str) -> EventQuerySet:
+        """The events with ``value`` in one of these columns (indexed where not empty). The
+        condition is stated outright: SQLite reads a partial index only for a query that
+        repeats its WHERE term, and PostgreSQL proves it for short lists only."""
+        if not value:
+            return self.none()
+        match = Q()
+        for column in columns:
+            match |= Q(**{column: value}) & ~Q(**{column: ""})
+        return self.filter(match)
 
     def bulk_create(self, objs: Iterable[Event], *args: Any, **kwargs: Any) -> list[Event]:
         """Claim the events' keys, make their months' partitions, then insert them."""
@@ -309,16 +329,12 @@ class Event(models.Model):
             # Who touched this resource, what came from this address: the resource page, the
             # search box and the explorer's address filter, newest first.
             models.Index(
-                Left("resource", RESOURCE_KEY_CHARS),
+                ResourceKey("resource"),
                 F("event_time"),
                 name="event_resource_time_idx",
                 condition=~Q(resource=""),
             ),
-            models.Index(
-                fields=["source_address", "event_time"],
-                name="event_address_time_idx",
-                condition=~Q(source_address=""),
-            ),
+            models.Index(fields=["source_address", "event_time"], name="event_address_time_idx"),
         ]
 
     def __str__(self) -> str:

@@ -58,11 +58,11 @@ class EventFilterSet(filters.FilterSet):
 
     def filter_credential(self, qs: QuerySet[Event], name: str, value: str) -> QuerySet[Event]:
         value = value.strip()
-        return qs.filter(Q(credential_used=value) | Q(credential_issued=value))
+        return qs.carrying(value, "credential_used", "credential_issued")
 
     def filter_request(self, qs: QuerySet[Event], name: str, value: str) -> QuerySet[Event]:
         value = value.strip()
-        return qs.filter(Q(request_id=value) | Q(correlation_id=value))
+        return qs.carrying(value, "request_id", "correlation_id")
 
 
 def identity_ids_named(value: str) -> list[int]:

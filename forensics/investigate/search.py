@@ -98,7 +98,7 @@ def _principals(q: str) -> list[Hit]:
     hits = []
     if Event.objects.filter(actor_principal=q).exists():
         hits.append(Hit("principal", q, explorer_url(principal=q), "events this principal made"))
-    issuers = Event.objects.filter(issued_principal=q).order_by("event_time", "pk")[:LIMIT]
+    issuers = Event.objects.carrying(q, "issued_principal").order_by("event_time", "pk")[:LIMIT]
     hits += [
         Hit(
             "principal",
@@ -114,15 +114,15 @@ def _principals(q: str) -> list[Hit]:
 
 
 def _credentials(q: str) -> list[Hit]:
-    if not Event.objects.filter(Q(credential_used=q) | Q(credential_issued=q)).exists():
+    if not Event.objects.carrying(q, "credential_used", "credential_issued").exists():
         return []
-    issuer = Event.objects.filter(credential_issued=q).order_by("event_time", "pk").first()
+    issuer = Event.objects.carrying(q, "credential_issued").order_by("event_time", "pk").first()
     detail = "issued and used" if issuer else "used (its issuing event is not in the store)"
     return [Hit("credential", q, explorer_url(credential=q), detail)]
 
 
 def _requests(q: str) -> list[Hit]:
-    events = list(Event.objects.filter(Q(request_id=q) | Q(correlation_id=q)).order_by("pk")[:2])
+    events = list(Event.objects.carrying(q, "request_id", "correlation_id").order_by("pk")[:2])
     if len(events) == 1:
         e = events[0]
         return [
