@@ -83,7 +83,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = _get_case_for_user(request, pk)
     events = list(
         _case_events(case)
-        .select_related("origin", "source")
+        .select_related("attribution__origin", "source")
         .order_by("event_time", "pk")[:TIMELINE_LIMIT]
     )
     identities = list(
@@ -256,7 +256,9 @@ def case_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The case, its events, identities and notes as a JSON download."""
     case = _get_case_for_user(request, pk)
     events = list(
-        _case_events(case).select_related("origin", "source").order_by("event_time", "pk")
+        _case_events(case)
+        .select_related("attribution__origin", "source")
+        .order_by("event_time", "pk")
     )
     identities = list(
         Identity.objects.filter(

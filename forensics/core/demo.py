@@ -13,7 +13,7 @@ from django.db.models import Count
 
 from forensics.identities import directory, services
 from forensics.ingest import services as ingest
-from forensics.ingest.models import Event, IngestBatch, PersonalDataRule, Source
+from forensics.ingest.models import STATUS_PENDING, Event, IngestBatch, PersonalDataRule, Source
 
 Say = Callable[[str], None]
 
@@ -90,8 +90,12 @@ def load(events: int, seed: int, say: Say) -> Login:
             say(f"{path.name}: {batch.error}")
     # Batches were correlated as they arrived; this catches any event left uncorrelated.
     services.correlate_all(only_uncorrelated=True)
-    counts = dict(Event.objects.values_list("status").annotate(n=Count("id")))
-    say(", ".join(f"{status} {n}" for status, n in sorted(counts.items())))
+    counts = dict(Event.objects.values_list("attribution__status").annotate(n=Count("id")))
+    say(
+        ", ".join(
+            f"{status or STATUS_PENDING} {n}" for status, n in sorted(counts.items(), key=str)
+        )
+    )
     incident_case(User.objects.get(username=login.username), say)
     return login
 
@@ -107,7 +111,9 @@ def incident_case(user: User, say: Say) -> None:
     from forensics.evidence import services as evidence
     from forensics.evidence.models import EvidencePack
 
-    rows = list(Event.objects.filter(source_address=ATTACKER_IP).values_list("pk", "origin_id"))
+    rows = list(
+        Event.objects.filter(source_address=ATTACKER_IP).values_list("pk", "attribution__origin_id")
+    )
     events = [pk for pk, _ in rows]
     if not events or Case.objects.filter(title=INCIDENT_TITLE).exists():
         return

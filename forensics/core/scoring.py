@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from forensics.identities.models import IdentityAlias
-from forensics.ingest.models import Event
+from forensics.ingest.models import STATUS_PENDING, Event
 
 CHUNK = 2000
 
@@ -56,9 +56,9 @@ def _score_chunk(lines: list[dict], score: Score) -> None:
         return
     keys = {f"{e['source_kind']}:{e['source_event_id']}": e for e in lines}
     rows = {
-        key: (status, origin_id)
+        key: (status or STATUS_PENDING, origin_id)
         for key, status, origin_id in Event.objects.filter(dedupe_key__in=list(keys)).values_list(
-            "dedupe_key", "status", "origin_id"
+            "dedupe_key", "attribution__status", "attribution__origin_id"
         )
     }
     origin_ids = {o for _, o in rows.values() if o is not None}

@@ -44,10 +44,15 @@ class SourceState:
 def home(request: HttpRequest) -> HttpResponse:
     """Counts that matter, recent personal-data accesses and the state of each source."""
     # One pass over the events for every count on the page.
-    counts = Event.objects.order_by().values_list("status", "personal_data").annotate(n=Count("*"))
+    counts = (
+        Event.objects.order_by()
+        .values_list("attribution__status", "personal_data")
+        .annotate(n=Count("*"))
+    )
     by_status: dict[str, int] = {}
     personal = 0
     for status, personal_data, n in counts:
+        status = status or STATUS_PENDING  # never correlated
         by_status[status] = by_status.get(status, 0) + n
         personal += n if personal_data else 0
     total = sum(by_status.values())
@@ -55,7 +60,7 @@ def home(request: HttpRequest) -> HttpResponse:
     recent = (
         list(
             Event.objects.filter(personal_data=True)
-            .select_related("origin")
+            .select_related("attribution__origin")
             .order_by("-event_time", "-id")[:RECENT]
         )
         if reads

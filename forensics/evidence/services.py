@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -27,7 +27,7 @@ from forensics.evidence.models import EvidencePack
 from forensics.evidence.writer import PackWriter
 from forensics.identities.models import Identity
 from forensics.identities.trace import trace_json
-from forensics.ingest.models import Event, IngestBatch, Source
+from forensics.ingest.models import STATUS_PENDING, Event, IngestBatch, Source
 from forensics.investigate.filtersets import EventFilterSet
 
 CHUNK = 2000
@@ -65,23 +65,37 @@ EVENT_FIELDS = (
     "raw",
 )
 
+# The event's own columns a pack reads, and its attribution's (read through the join;
+# an event never correlated has none, and reads as pending with no hops).
 ROW_FIELDS = (
     "pk",
     "source_id",
     "batch_id",
-    "origin_id",
     "event_time",
     "actor_principal",
-    "status",
-    "reason",
-    "evidence",
-    "chain_label",
-    "explanation",
-    "correlated_at",
     "position",
     "dedupe_key",
-    *EVENT_FIELDS,
+    *(f for f in EVENT_FIELDS if f != "hops"),
 )
+PENDING = {
+    "status": STATUS_PENDING,
+    "reason": "",
+    "origin_id": None,
+    "hops": [],
+    "evidence": "",
+    "chain_label": "",
+    "explanation": "",
+    "correlated_at": None,
+}
+
+
+def _rows(events: QuerySet[Event]) -> Iterator[dict[str, Any]]:
+    """``values()`` rows of these events with their attribution's fields, in chunks."""
+    rows = events.values(*ROW_FIELDS, **{f: F(f"attribution__{f}") for f in PENDING})
+    for row in rows.iterator(chunk_size=CHUNK):
+        if row["status"] is None:
+            row.update(PENDING)
+        yield row
 
 
 class ScopeError(ValueError):
@@ -119,7 +133,7 @@ def subjects(kind: str, scope: dict[str, Any]) -> QuerySet[Event]:
     if kind == EvidencePack.TRACE:
         return Event.objects.filter(pk=scope.get("event"))
     if kind == EvidencePack.TIMELINE:
-        base = Event.objects.filter(origin_id=scope.get("identity"))
+        base = Event.objects.filter(attribution__origin_id=scope.get("identity"))
         return _filtered(scope.get("filters") or {}, base)
     if kind == EvidencePack.QUERY:
         return _filtered(scope.get("filters") or {}, Event.objects.all())
@@ -132,7 +146,12 @@ def title_for(kind: str, scope: dict[str, Any]) -> str:
         case = Case.objects.filter(pk=scope.get("case")).first()
         return f"case {scope.get('case')}: {case.title if case else '?'}"
     if kind == EvidencePack.TRACE:
-        event = Event.objects.filter(pk=scope.get("event")).only("action", "event_time").first()
+        event = (
+            Event.objects.select_related(None)
+            .filter(pk=scope.get("event"))
+            .only("action", "event_time")
+            .first()
+        )
         what = f"{event.action} at {event.event_time:%Y-%m-%d %H:%M:%S}" if event else "?"
         return f"trace of event {scope.get('event')}: {what}"
     chosen = sorted((scope.get("filters") or {}).items())
@@ -347,8 +366,7 @@ def _event_rows(selected: QuerySet[Event], tally: _Tally) -> Iterator[dict[str, 
     sources = dict(Source.objects.values_list("pk", "name"))
     included: set[int] = set()
     wanted: set[int] = set()
-    ordered = selected.order_by("event_time", "pk").values(*ROW_FIELDS)
-    rounds: Iterable[dict[str, Any]] = ordered.iterator(chunk_size=CHUNK)
+    rounds: Iterable[dict[str, Any]] = _rows(selected.order_by("event_time", "pk"))
     role = "subject"
     while True:
         for event in rounds:
@@ -367,9 +385,7 @@ def _event_rows(selected: QuerySet[Event], tally: _Tally) -> Iterator[dict[str, 
 def _by_ids(ids: list[int]) -> Iterator[dict[str, Any]]:
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        yield from (
-            Event.objects.filter(pk__any=chunk).order_by("event_time", "pk").values(*ROW_FIELDS)
-        )
+        yield from _rows(Event.objects.filter(pk__any=chunk).order_by("event_time", "pk"))
 
 
 def _hop_event_ids(hops: Any) -> Iterator[int]:
@@ -448,7 +464,7 @@ def _scope_document(pack: EvidencePack) -> dict[str, Any]:
             ],
         }
     if pack.kind == EvidencePack.TRACE:
-        event = Event.objects.select_related("origin").get(pk=pack.scope["event"])
+        event = Event.objects.select_related("attribution__origin").get(pk=pack.scope["event"])
         doc["trace"] = trace_json(event)
     return doc
 

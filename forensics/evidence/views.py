@@ -127,7 +127,9 @@ def _scope(request: HttpRequest, kind: str) -> tuple[dict[str, Any], list[str]]:
         case = get_object_or_404(cases.visible_cases(request.user), pk=_int(post.get("case")))
         return {"case": case.pk}, [ref("case", case.pk)]
     if kind == EvidencePack.TRACE:
-        event = get_object_or_404(Event.objects.only("pk"), pk=_int(post.get("event")))
+        event = get_object_or_404(
+            Event.objects.select_related(None).only("pk"), pk=_int(post.get("event"))
+        )
         return {"event": event.pk}, [ref("event", event.pk)]
     filters = services.filters_from(QueryDict(post.get("query", "")))
     if kind == EvidencePack.TIMELINE:

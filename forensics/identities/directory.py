@@ -13,7 +13,7 @@ from django.db import transaction
 
 from forensics.engine.model import ALIAS_NAMESPACES
 from forensics.identities.models import Identity, IdentityAlias
-from forensics.ingest.models import Event
+from forensics.ingest.models import Attribution
 
 FIELDS = ["identity", "kind", "alias_namespace", "alias_value", "owner", "shared"]
 TRUE = {"1", "true", "yes", "y", "shared"}
@@ -175,7 +175,7 @@ def merge(keep: Identity, other: Identity) -> None:
     from forensics.cases.models import CaseIdentity
 
     IdentityAlias.objects.filter(identity=other).update(identity=keep)
-    Event.objects.filter(origin=other).update(origin=keep)
+    Attribution.objects.filter(origin=other).update(origin=keep)
     Identity.objects.filter(owner=other).update(owner=keep)
     # Case links move too; a case that holds both keeps one link.
     held = set(CaseIdentity.objects.filter(identity=keep).values_list("case_id", flat=True))

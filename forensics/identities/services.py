@@ -1,8 +1,8 @@
 """Correlation service: rows → engine objects in bulk, attribution → rows in bulk.
 
 The engine (forensics.engine.correlation) decides; this module only fetches what it asks
-for, keeps the identity directory in step with the origins it finds, and writes results
-back onto the events. Workers correlate in parallel under the keyed locks of ``locks``.
+for, keeps the identity directory in step with the origins it finds, and stores each
+event's attribution. Workers correlate in parallel under the keyed locks of ``locks``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from django.utils import timezone
 from forensics.core import bulk
 from forensics.engine.correlation import (
     Alias,
-    Attribution,
     Directory,
     DirectoryIdentity,
     EngineEvent,
@@ -36,10 +35,18 @@ from forensics.engine.correlation import (
     attribute_all,
     close_over,
 )
+from forensics.engine.correlation import Attribution as EngineAttribution
 from forensics.engine.model import NormalizedEvent
 from forensics.identities import locks
 from forensics.identities.models import Identity, IdentityAlias
-from forensics.ingest.models import Event, EventWait
+from forensics.ingest.models import (
+    STATUS_AMBIGUOUS,
+    STATUS_PENDING,
+    STATUS_UNATTRIBUTED,
+    Attribution,
+    Event,
+    EventWait,
+)
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
@@ -177,7 +184,7 @@ def load_directory() -> Directory:
 
 
 def _origin_identity(
-    attribution: Attribution,
+    attribution: EngineAttribution,
     cache: dict[tuple[str, str], int],
     summary: Summary,
     named: set[tuple[int, str, str]],
@@ -269,7 +276,7 @@ def _create_identity(kind: str, name: str, keys: list[tuple[str, str]]) -> int:
     return identity.pk
 
 
-def chain_label(attribution: Attribution) -> str:
+def chain_label(attribution: EngineAttribution) -> str:
     """e.g. 'alice@corp → saml-federation → AdminRole → assume-role → DataReader'."""
     parts: list[str] = []
     if attribution.origin is not None:
@@ -288,7 +295,8 @@ def _short(principal: str) -> str:
 
 
 RESULT_COLUMNS = [
-    "id",
+    "event_id",
+    "event_time",
     "status",
     "reason",
     "origin_id",
@@ -301,12 +309,12 @@ RESULT_COLUMNS = [
 
 
 def write_back(
-    results: Sequence[Attribution], summary: Summary, times: dict[str, datetime]
+    results: Sequence[EngineAttribution], summary: Summary, times: dict[str, datetime]
 ) -> None:
-    """Store attributions on their events in one set-based UPDATE, and their waits.
+    """Store attributions in one set-based upsert, and their waits.
 
-    ``times`` holds each event's event_time (by event key): the event table is partitioned
-    by it, and with it the update looks each event up in its own month only.
+    ``times`` holds each event's event_time (by event key), stored with its attribution so
+    that the event's join to it reads the event's month only.
     """
     now = timezone.now()
     cache: dict[tuple[str, str], int] = {}
@@ -331,6 +339,7 @@ def write_back(
         rows.append(
             (
                 pk,
+                times[att.event_key],
                 att.status,
                 att.reason or "",
                 origin_id,
@@ -339,7 +348,6 @@ def write_back(
                 chain_label(att),
                 att.explanation or "",
                 now,
-                times[att.event_key],
             )
         )
         # Everything the result was read from: an event that later issues or shares one of
@@ -352,44 +360,42 @@ def write_back(
     _store_results(rows, waits)
 
 
-# The result columns whose change is worth a write (not the time it was computed).
-COMPARED_COLUMNS = [c for c in RESULT_COLUMNS if c not in {"id", "correlated_at"}]
+# The columns whose change is worth a write (not the time it was computed). The event's
+# time is one: the event is joined to its attribution by it, and a replaced record can move
+# the event in time while a result computed before is being stored.
+COMPARED_COLUMNS = [c for c in RESULT_COLUMNS if c not in {"event_id", "correlated_at"}]
 
 
 def _store_results(rows: list[tuple[Any, ...]], waits: list[tuple[int, str]]) -> None:
-    staged = [*RESULT_COLUMNS, "event_time"]
-    fields = [Event._meta.get_field("origin" if c == "origin_id" else c) for c in staged]
+    fields = [
+        Attribution._meta.get_field("origin" if c == "origin_id" else c) for c in RESULT_COLUMNS
+    ]
     convert = bulk.converters(fields)
-    results = bulk.Staging("event_result_staging", Event, staged)
+    results = bulk.Staging("attribution_staging", Attribution, RESULT_COLUMNS)
     wait_rows = bulk.Staging("event_wait_staging", EventWait, ["event_id", "key"])
     qn = connection.ops.quote_name
-    assignments = ", ".join(f"{qn(c)} = r.{qn(c)}" for c in RESULT_COLUMNS[1:])
+    columns = ", ".join(qn(c) for c in RESULT_COLUMNS)
+    table = results.q_table
+    # Null-safe inequality: SQLite's "IS NOT" predates its "IS DISTINCT FROM".
+    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    # Only results that differ from what is stored are written: re-correlation (a directory
+    # change, the grace-period sweep, correlate --all) mostly confirms what is there, and
+    # rewriting an unchanged one costs a new row version and an entry in each of its
+    # indexes. ``correlated_at`` says when the result last changed.
+    changed = " OR ".join(f"{table}.{qn(c)} {differs} excluded.{qn(c)}" for c in COMPARED_COLUMNS)
+    assignments = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in RESULT_COLUMNS[1:])
     with transaction.atomic(), connection.cursor() as cursor:
         results.load(
             cursor, (tuple(f(v) for f, v in zip(convert, row, strict=True)) for row in rows)
         )
-        # Only results that differ from what is stored are written: re-correlation (a
-        # directory change, the grace-period sweep, correlate --all) mostly confirms what is
-        # there, and rewriting an unchanged event costs a new row version and an entry in
-        # every index of the event table. ``correlated_at`` says when the result last changed.
-        table = results.q_table
-        # Null-safe inequality: SQLite's "IS NOT" predates its "IS DISTINCT FROM".
-        differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
-        changed = " OR ".join(
-            [f"{table}.correlated_at IS NULL"]
-            + [f"{table}.{qn(c)} {differs} r.{qn(c)}" for c in COMPARED_COLUMNS]
-        )
-        # Matching event_time too lets PostgreSQL look each event up in its own month when
-        # it plans a nested loop (run-time partition pruning), as it does once the event
-        # table is large. The join method is left to the planner: forced to a nested loop
-        # right after a bulk load, before statistics exist, it scanned the table per row.
+        # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT.
         cursor.execute(
-            f"UPDATE {table} SET {assignments} FROM {results.q_name} AS r "  # noqa: S608
-            f"WHERE {table}.id = r.id AND {table}.event_time = r.event_time AND ({changed})"
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {results.q_name} "  # noqa: S608
+            f"WHERE true ON CONFLICT (event_id) DO UPDATE SET {assignments} WHERE {changed}"
         )
         cursor.execute(
             f"DELETE FROM {wait_rows.q_table} WHERE event_id IN "  # noqa: S608
-            f"(SELECT id FROM {results.q_name})"
+            f"(SELECT event_id FROM {results.q_name})"
         )
         wait_rows.load(cursor, waits)
         cursor.execute(
@@ -599,7 +605,7 @@ def correlate_all(
     n shares of the chains, so n processes correlating the store never wait on one chain."""
     qs = Event.objects.all()
     if only_uncorrelated:
-        qs = qs.filter(correlated_at__isnull=True)
+        qs = qs.filter(attribution__isnull=True)
     rows = qs.values_list("pk", *CHAIN_COLUMNS, "event_time").iterator(chunk_size=4 * CHUNK)
     return _correlate_plan(_plan(rows, share), progress)
 
@@ -607,7 +613,11 @@ def correlate_all(
 def expire_pending() -> Summary:
     """Pending events older than the grace period are correlated again (→ missing_issuer)."""
     cutoff = timezone.now() - timedelta(minutes=settings.CORRELATION_GRACE_MINUTES)
-    ids = Event.objects.filter(status="pending", event_time__lt=cutoff).values_list("pk", flat=True)
+    ids = (
+        Event.objects.with_status(STATUS_PENDING)
+        .filter(event_time__lt=cutoff)
+        .values_list("pk", flat=True)
+    )
     return correlate_ids(ids)
 
 
@@ -619,11 +629,13 @@ def identities_changed(identity_ids: Iterable[int]) -> Summary:
         # to re-attribute are chosen (those started later read the changed directory).
         locks.lock(locks.EVENT_LOCKS, range(settings.CORRELATION_LOCK_BUCKETS))
         ids = set(
-            Event.objects.filter(origin_id__in=list(identity_ids)).values_list("pk", flat=True)
+            Attribution.objects.filter(origin_id__in=list(identity_ids)).values_list(
+                "event_id", flat=True
+            )
         )
         ids |= set(
-            Event.objects.filter(status__in=["unattributed", "ambiguous"]).values_list(
-                "pk", flat=True
-            )
+            Attribution.objects.filter(
+                status__in=[STATUS_UNATTRIBUTED, STATUS_AMBIGUOUS]
+            ).values_list("event_id", flat=True)
         )
     return correlate_ids(ids)

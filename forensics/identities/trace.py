@@ -16,7 +16,7 @@ def find_event(ref: str) -> Event | None:
     q = Q(source_event_id=ref)
     if ref.isdigit():
         q |= Q(pk=int(ref))
-    return Event.objects.select_related("origin").filter(q).order_by("pk").first()
+    return Event.objects.select_related("attribution__origin").filter(q).order_by("pk").first()
 
 
 def trace_json(event: Event) -> dict[str, Any]:

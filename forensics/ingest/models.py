@@ -11,6 +11,9 @@ from typing import Any
 from django.conf import settings
 from django.db import models, router, transaction
 from django.db.models import F, Q
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
+from django.db.models.sql.constants import INNER
+from django.db.models.sql.where import WhereNode
 
 from forensics.engine import model as em
 from forensics.engine.precedence import precedence as record_precedence
@@ -149,6 +152,30 @@ class EventKey(models.Model):
         return self.dedupe_key
 
 
+def status_is(*statuses: str) -> Q:
+    """Events whose attribution has one of these statuses; pending takes in the events never
+    correlated, which have none."""
+    match = Q(attribution__status__in=statuses)
+    return match | Q(attribution__isnull=True) if STATUS_PENDING in statuses else match
+
+
+def status_is_not(*statuses: str) -> Q:
+    """Events whose attribution has none of these statuses."""
+    match = Q(attribution__isnull=False) & ~Q(attribution__status__in=statuses)
+    return match if STATUS_PENDING in statuses else match | Q(attribution__isnull=True)
+
+
+def joins_attribution(qs: models.QuerySet[Event]) -> bool:
+    """Whether every event ``qs`` holds has an attribution: the query joins it for a filter
+    on one of its fields (an INNER JOIN). Such a query is best ordered by the attribution's
+    time and event id, the same values as the event's, which its indexes keep in order."""
+    table = Attribution._meta.db_table
+    return any(
+        getattr(join, "table_name", None) == table and join.join_type == INNER
+        for join in qs.query.alias_map.values()
+    )
+
+
 # A resource is free text of any length, so its index holds only its first characters: a
 # btree entry must stay under about 2,700 bytes, and a character takes up to 4.
 RESOURCE_KEY_CHARS = 500
@@ -203,22 +230,119 @@ class EventQuerySet(models.QuerySet["Event"]):
             )
             return super().bulk_create(objs, *args, **kwargs)
 
+    def with_status(self, *statuses: str) -> EventQuerySet:
+        """The events whose attribution has one of these statuses."""
+        return self.filter(status_is(*statuses))
+
     def delete(self) -> tuple[int, dict[str, int]]:
-        """Delete the events and release their keys, so the same records can be stored again."""
+        """Delete the events with their attributions, and release their keys, so the same
+        records can be stored again."""
         with transaction.atomic(using=self.db, savepoint=False):
-            keys = list(self.values_list("dedupe_key", flat=True))
+            rows = list(self.values_list("pk", "dedupe_key"))
             deleted = super().delete()
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
-                EventKey.objects.using(self.db).filter(dedupe_key__in=chunk).delete()
+            for start in range(0, len(rows), 500):
+                ids, keys = zip(*rows[start : start + 500], strict=True)
+                EventKey.objects.using(self.db).filter(dedupe_key__in=keys).delete()
+                Attribution.objects.using(self.db).filter(event_id__in=ids).delete()
         return deleted
 
     delete.alters_data = True
     delete.queryset_only = True
 
 
+class Attribution(models.Model):
+    """An event's attribution, as correlation last stored it (see identities.services).
+
+    Kept apart from the event: the event row is the evidence, written once, and stays as it
+    was stored, while re-attributing an event rewrites this narrow row and its indexes
+    instead of the wide event row and every one of its indexes. An event without one has
+    not been correlated yet: it is pending.
+    """
+
+    # The event's id and time; no database constraint, as for EventWait.event.
+    event_id = models.BigIntegerField(primary_key=True)
+    event_time = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=ATTRIBUTION_STATUSES, default=STATUS_PENDING)
+    reason = models.CharField(max_length=32, blank=True)
+    # No index of its own: attribution_origin_time_idx leads with it.
+    origin = models.ForeignKey(
+        "identities.Identity",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attributions",
+        db_index=False,
+    )
+    hops = models.JSONField(default=list)
+    evidence = models.CharField(max_length=10, blank=True, help_text="weakest hop evidence")
+    chain_label = models.CharField(max_length=500, blank=True)
+    explanation = models.TextField(blank=True)
+    # When the result last changed; None on the pending stand-in of an event never correlated.
+    correlated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # An identity's timeline and the queue, newest first, in the events' order.
+            models.Index(
+                fields=["origin", "event_time", "event_id"], name="attribution_origin_time_idx"
+            ),
+            models.Index(
+                fields=["status", "event_time", "event_id"], name="attribution_status_time_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"event {self.event_id}: {self.status}"
+
+
+class AttributionRelation(models.ForeignObject):
+    """An event's join to its attribution: the same id, and the same time, stated as a range.
+
+    With the time in the join, a lookup reads the event's month's partition only. Stated as
+    an equality it would make PostgreSQL take two correlated join conditions for independent
+    ones and expect a single row from joining an identity's thousands of attributions to
+    their events, and then sort them all rather than read the attribution index in time
+    order and stop at a page. (Sorted by the attribution's time, which is the event's, a page
+    of a timeline or of the queue is read straight off that index.)
+    """
+
+    def get_extra_restriction(self, alias: str, related_alias: str) -> WhereNode:
+        attribution_time = Attribution._meta.get_field("event_time").get_col(alias)
+        event_time = self.model._meta.get_field("event_time").get_col(related_alias)
+        return WhereNode(
+            [
+                GreaterThanOrEqual(event_time, attribution_time),
+                LessThanOrEqual(event_time, attribution_time),
+            ]
+        )
+
+    def get_extra_descriptor_filter(self, instance: models.Model) -> dict[str, Any]:
+        return {"event_time": getattr(instance, "event_time", None)}
+
+
+class AttributionField:
+    """An attribution field read through its event: ``event.status`` is
+    ``event.result.status``. To filter or sort by one, name it through the relation
+    (``attribution__status``), or use EventQuerySet.with_status for a status."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, event: Event | None, owner: type | None = None) -> Any:
+        if event is None:
+            return self
+        return getattr(event.result, self.name)
+
+
+class EventManager(models.Manager["Event"]):
+    def get_queryset(self) -> models.QuerySet[Event]:
+        # Every page that lists events shows their attribution: read it in the same query.
+        # (A query with only() or defer() drops it first: select_related(None).)
+        return super().get_queryset().select_related("attribution")
+
+
 class Event(models.Model):
-    """One normalized record, with its raw original kept byte-exact and its attribution."""
+    """One normalized record, with its raw original kept byte-exact, and its attribution."""
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="events")
     # Indexed with event_time (event_batch_time_idx), which also answers a batch's newest event.
@@ -258,26 +382,27 @@ class Event(models.Model):
     raw_sha256 = models.CharField(max_length=64)
     position = models.CharField(max_length=80, blank=True)
 
-    # Attribution, written by correlation (stored on the event for fast timelines).
-    status = models.CharField(max_length=12, choices=ATTRIBUTION_STATUSES, default=STATUS_PENDING)
-    reason = models.CharField(max_length=32, blank=True)
-    # No index of its own: event_origin_time_idx leads with origin_id and serves every
-    # lookup by origin, and each index costs a write per stored or re-attributed event.
-    origin = models.ForeignKey(
-        "identities.Identity",
+    # Its attribution (none until the event is first correlated); the fields read through
+    # it are below.
+    attribution = AttributionRelation(
+        "ingest.Attribution",
+        on_delete=models.DO_NOTHING,
+        from_fields=["id"],
+        to_fields=["event_id"],
         null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="events",
-        db_index=False,
+        related_name="+",
     )
-    hops = models.JSONField(default=list)
-    evidence = models.CharField(max_length=10, blank=True, help_text="weakest hop evidence")
-    chain_label = models.CharField(max_length=500, blank=True)
-    explanation = models.TextField(blank=True)
-    correlated_at = models.DateTimeField(null=True, blank=True)
+    status = AttributionField()
+    reason = AttributionField()
+    origin = AttributionField()
+    origin_id = AttributionField()
+    hops = AttributionField()
+    evidence = AttributionField()
+    chain_label = AttributionField()
+    explanation = AttributionField()
+    correlated_at = AttributionField()
 
-    objects = EventQuerySet.as_manager()
+    objects = EventManager.from_queryset(EventQuerySet)()
 
     class Meta:
         indexes = [
@@ -317,8 +442,6 @@ class Event(models.Model):
                 fields=["request_id"], name="event_request_idx", condition=~Q(request_id="")
             ),
             models.Index(fields=["actor_principal", "event_time"], name="event_actor_time_idx"),
-            models.Index(fields=["origin", "event_time"], name="event_origin_time_idx"),
-            models.Index(fields=["status", "event_time"], name="event_status_time_idx"),
             models.Index(
                 fields=["personal_data", "event_time"],
                 name="event_pd_time_idx",
@@ -358,16 +481,36 @@ class Event(models.Model):
     def delete(
         self, using: str | None = None, keep_parents: bool = False
     ) -> tuple[int, dict[str, int]]:
-        """Delete the event and release its key, so the same record can be stored again."""
+        """Delete the event with its attribution and release its key, so the same record can
+        be stored again."""
         using = using or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using, savepoint=False):
+            pk = self.pk
             deleted = super().delete(using=using, keep_parents=keep_parents)
             EventKey.objects.using(using).filter(dedupe_key=self.dedupe_key).delete()
+            Attribution.objects.using(using).filter(event_id=pk).delete()
         return deleted
 
     def precedence(self) -> str | None:
         """How this record ranks against others of the same key (see engine.precedence)."""
         return record_precedence(self.source_kind, self.attrs or {}, self.raw_sha256)
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        # The attribution is joined on the id, which a refresh leaves as it was: its cached
+        # copy would be kept, however the stored one changed.
+        self._state.fields_cache.pop("attribution", None)
+
+    @property
+    def result(self) -> Attribution:
+        """The event's attribution: as correlation stored it, or pending (not stored)."""
+        try:
+            found = self.attribution
+        except Attribution.DoesNotExist:
+            found = None
+        if found is None:
+            found = Attribution(event_id=self.pk, event_time=self.event_time)
+        return found
 
 
 class EventWait(models.Model):

@@ -22,6 +22,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 TABLE = "ingest_event"
+ATTRIBUTIONS = "ingest_attribution"  # not partitioned; a detached month's move out with it
 DEFAULT_PARTITION = "ingest_event_default"
 DEFAULT_CHECK = "ingest_event_default_outside_months"
 FIRST_MONTH = date(1970, 1, 1)
@@ -200,21 +201,29 @@ def partition_list(cursor: Any) -> list[tuple[str, str, int]]:
 def detach(cursor: Any, month: date) -> str:
     """Detach a month's partition and rename it ``<name>_detached``; returns the new name.
 
-    The renamed table keeps the rows for archiving (pg_dump it, then drop it). The month's
+    The renamed table keeps the rows for archiving (pg_dump it, then drop it), and the
+    month's attributions move out to ``<name>_detached_attribution`` beside it. The month's
     dedupe keys stay claimed, so a re-sent record of it counts as a duplicate; a new record
     of that month gets a fresh partition.
     """
     name = month_name(month)
     archived = f"{name}_detached"
+    results = f"{archived}_attribution"
     qn = cursor.db.ops.quote_name
     with transaction.atomic(using=cursor.db.alias):
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PARTITION_LOCK])
         if not _attached(cursor, {month}):
             raise PartitionError(f"{TABLE} has no partition for {month:%Y-%m}")
-        cursor.execute("SELECT to_regclass(%s)", [archived])
-        if cursor.fetchone()[0] is not None:
-            raise PartitionError(f"{archived} already exists: archive and drop it first")
+        for table in (archived, results):
+            cursor.execute("SELECT to_regclass(%s)", [table])
+            if cursor.fetchone()[0] is not None:
+                raise PartitionError(f"{table} already exists: archive and drop it first")
         cursor.execute(f"ALTER TABLE {qn(TABLE)} DETACH PARTITION {qn(name)}")
         cursor.execute(f"ALTER TABLE {qn(name)} RENAME TO {qn(archived)}")
+        span = f"event_time >= {bound(month)} AND event_time < {bound(next_month(month))}"
+        cursor.execute(
+            f"CREATE TABLE {qn(results)} AS SELECT * FROM {qn(ATTRIBUTIONS)} WHERE {span}"  # noqa: S608
+        )
+        cursor.execute(f"DELETE FROM {qn(ATTRIBUTIONS)} WHERE {span}")  # noqa: S608
     forget(cursor.db.alias)
     return archived

@@ -40,7 +40,14 @@ from forensics.engine.parsers import (
 from forensics.engine.precedence import precedence
 from forensics.engine.reader import RawRecord, iter_records
 from forensics.ingest import partitions, rawstore
-from forensics.ingest.models import Event, EventKey, IngestBatch, QuarantinedRecord, Source
+from forensics.ingest.models import (
+    Attribution,
+    Event,
+    EventKey,
+    IngestBatch,
+    QuarantinedRecord,
+    Source,
+)
 from forensics.ingest.personal_data import Matcher, load_matcher
 
 log = logging.getLogger(__name__)
@@ -363,12 +370,6 @@ def event_row(
         "position": record.position[:80],
         # Not an event column: how this record ranks against others of its key, if it can.
         "precedence": precedence(event.source_kind, event.attrs, raw_sha),
-        "status": "pending",
-        "reason": "",
-        "hops": [],
-        "evidence": "",
-        "chain_label": "",
-        "explanation": "",
     }
 
 
@@ -472,7 +473,7 @@ class _Sink:
                 seen.add(key)
 
 
-_NOT_INSERTED = {"id", "origin_id", "correlated_at"}
+_NOT_INSERTED = {"id"}
 
 
 @functools.cache
@@ -579,10 +580,11 @@ def _replace(cursor: Any, rows: list[dict[str, Any]]) -> tuple[set[str], set[str
     returns the keys replaced and the arrival keys only the old records carried.
 
     The caller holds the keys' EventKey rows locked, so no other ingest replaces these
-    events before this transaction ends. A replaced event is attributed afresh: its result
-    is reset to pending here and it moves to the replacing row's batch, which is correlated
-    once it is stored. The superseded record stays byte-exact in the raw store, in the file
-    of the batch it came from. A key whose event is gone (its month detached) is left alone.
+    events before this transaction ends. A replaced event is attributed afresh: its
+    attribution is dropped here (it is pending again) and it moves to the replacing row's
+    batch, which is correlated once it is stored. The superseded record stays byte-exact in
+    the raw store, in the file of the batch it came from. A key whose event is gone (its
+    month detached) is left alone.
     """
     by_key = {row["dedupe_key"]: row for row in rows}
     old = list(
@@ -604,13 +606,14 @@ def _replace(cursor: Any, rows: list[dict[str, Any]]) -> tuple[set[str], set[str
     # Matching event_time as well looks the row up in its own month's partition; a new time
     # in another month moves the row there (PostgreSQL moves it on UPDATE, keeping its id).
     cursor.executemany(
-        f"UPDATE {qn(Event._meta.db_table)} SET {assignments}, "  # noqa: S608
-        "origin_id = NULL, correlated_at = NULL WHERE id = %s AND event_time = %s",
+        f"UPDATE {qn(Event._meta.db_table)} SET {assignments} "  # noqa: S608
+        "WHERE id = %s AND event_time = %s",
         [
             [*values[before["dedupe_key"]], before["id"], time_of(before["event_time"])]
             for before in old
         ],
     )
+    Attribution.objects.filter(event_id__any=[before["id"] for before in old]).delete()
     return {before["dedupe_key"] for before in old}, dropped
 
 

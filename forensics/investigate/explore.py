@@ -6,14 +6,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
 from forensics.audit.services import ref
 from forensics.cases import services as cases
 from forensics.core.roles import AUDITOR, INVESTIGATOR, has_role
-from forensics.ingest.models import Event
+from forensics.ingest.models import STATUS_PENDING, Event, joins_attribution
 from forensics.investigate.filtersets import EventFilterSet
 from forensics.investigate.paging import (
     PER_PAGE_CHOICES,
@@ -29,7 +30,15 @@ from forensics.investigate.tables import EventTable
 SORTS: dict[str, tuple[str, ...]] = {
     "time": ("event_time", "id"),
     "principal": ("actor_principal", "event_time", "id"),
-    "status": ("status", "event_time", "id"),
+    "status": ("result_status", "event_time", "id"),
+}
+# An event never correlated has no attribution: it sorts as pending.
+RESULT_STATUS = Coalesce("attribution__status", Value(STATUS_PENDING))
+# The same orders for events that all have an attribution (a filter on it), by its fields:
+# the attribution indexes by origin and by status keep them, so a page is read off them.
+SORTS_THROUGH_ATTRIBUTION: dict[str, tuple[str, ...]] = {
+    "time": ("attribution__event_time", "attribution__event_id"),
+    "status": ("attribution__status", "attribution__event_time", "attribution__event_id"),
 }
 DEFAULT_SORT = "-time"
 
@@ -76,8 +85,13 @@ def event_results(
 ) -> EventResults:
     """One keyset page of ``qs`` in the requested sort, as an EventTable."""
     sort, order = sort_from(request.GET.get("sort"))
+    through = SORTS_THROUGH_ATTRIBUTION.get(sort.removeprefix("-"))
+    if through and joins_attribution(qs):
+        order = Order(through, order.descending)
+    elif "result_status" in order.fields:
+        qs = qs.annotate(result_status=RESULT_STATUS)
     page = paginate(
-        qs.select_related("origin", "source"),
+        qs.select_related("attribution__origin", "source"),
         order,
         after=request.GET.get("after"),
         before=request.GET.get("before"),

@@ -10,7 +10,13 @@ from django.db.models import Q, QuerySet
 
 from forensics.engine.model import EVIDENCE_KINDS, OUTCOMES
 from forensics.identities.models import Identity, IdentityAlias
-from forensics.ingest.models import ATTRIBUTION_STATUSES, CATEGORY_CHOICES, Event, Source
+from forensics.ingest.models import (
+    ATTRIBUTION_STATUSES,
+    CATEGORY_CHOICES,
+    Event,
+    Source,
+    status_is,
+)
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 MAX_ORIGIN_MATCHES = 50
@@ -33,15 +39,19 @@ class EventFilterSet(filters.FilterSet):
     pd = filters.BooleanFilter(
         method="filter_personal_data", label="personal data only", widget=forms.CheckboxInput
     )
-    status = filters.ChoiceFilter(choices=ATTRIBUTION_STATUSES, label="attribution")
-    evidence = filters.ChoiceFilter(
-        choices=[(e, e) for e in EVIDENCE_KINDS], label="weakest evidence"
+    status = filters.ChoiceFilter(
+        choices=ATTRIBUTION_STATUSES, method="filter_status", label="attribution"
     )
-    reason = filters.CharFilter(field_name="reason", label="reason")
+    evidence = filters.ChoiceFilter(
+        field_name="attribution__evidence",
+        choices=[(e, e) for e in EVIDENCE_KINDS],
+        label="weakest evidence",
+    )
+    reason = filters.CharFilter(field_name="attribution__reason", label="reason")
     credential = filters.CharFilter(method="filter_credential", label="credential")
     address = filters.CharFilter(field_name="source_address", label="address")
     request_id = filters.CharFilter(method="filter_request", label="request / correlation id")
-    chain = filters.CharFilter(field_name="chain_label", label="chain")
+    chain = filters.CharFilter(field_name="attribution__chain_label", label="chain")
 
     class Meta:
         model = Event
@@ -50,8 +60,11 @@ class EventFilterSet(filters.FilterSet):
     def filter_origin(self, qs: QuerySet[Event], name: str, value: str) -> QuerySet[Event]:
         value = value.strip()
         if value.isdigit():
-            return qs.filter(origin_id=int(value))
-        return qs.filter(origin_id__in=identity_ids_named(value))
+            return qs.filter(attribution__origin_id=int(value))
+        return qs.filter(attribution__origin_id__in=identity_ids_named(value))
+
+    def filter_status(self, qs: QuerySet[Event], name: str, value: str) -> QuerySet[Event]:
+        return qs.filter(status_is(value))
 
     def filter_personal_data(self, qs: QuerySet[Event], name: str, value: bool) -> QuerySet[Event]:
         return qs.filter(personal_data=True) if value else qs

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.db.models.constants import LOOKUP_SEP
 from django.db.models.fields.tuple_lookups import (
     Tuple,
     TupleGreaterThan,
@@ -70,7 +73,7 @@ def decode_cursor(token: str, model: type[models.Model], fields: Sequence[str]) 
         return None
     typed = []
     for name, value in zip(fields, values, strict=True):
-        field = model._meta.get_field(name)
+        field = _field_at(model, name)
         try:
             if isinstance(field, models.DateTimeField):
                 value = datetime.fromisoformat(value)
@@ -134,7 +137,19 @@ def _beyond(
 
 
 def _key_of(row: Any, order: Order) -> list[Any]:
-    return [getattr(row, f) for f in order.fields]
+    return [functools.reduce(getattr, f.split(LOOKUP_SEP), row) for f in order.fields]
+
+
+def _field_at(model: type[models.Model], path: str) -> models.Field:
+    """The field a sort key names, through relations ("attribution__event_time"); an
+    annotation the query sorts by is text."""
+    *relations, name = path.split(LOOKUP_SEP)
+    try:
+        for relation in relations:
+            model = model._meta.get_field(relation).related_model
+        return model._meta.get_field(name)
+    except (FieldDoesNotExist, AttributeError):
+        return models.TextField()
 
 
 def bounded_count(qs: models.QuerySet[Any], bound: int | None = None) -> tuple[int, bool]:

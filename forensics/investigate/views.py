@@ -10,7 +10,8 @@ from itertools import groupby
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -18,7 +19,16 @@ from forensics.audit.services import record_access, ref
 from forensics.cases import services as cases
 from forensics.core.roles import ADMIN, AUDITOR, INVESTIGATOR, role_required
 from forensics.identities.models import Identity
-from forensics.ingest.models import STATUS_AMBIGUOUS, STATUS_ATTRIBUTED, STATUS_UNATTRIBUTED, Event
+from forensics.ingest.models import (
+    STATUS_AMBIGUOUS,
+    STATUS_ATTRIBUTED,
+    STATUS_PENDING,
+    STATUS_UNATTRIBUTED,
+    Attribution,
+    Event,
+    joins_attribution,
+    status_is_not,
+)
 from forensics.investigate import narrative
 from forensics.investigate import search as finder
 from forensics.investigate.explore import (
@@ -51,7 +61,9 @@ def event_list(request: HttpRequest) -> HttpResponse:
 @role_required(*READERS)
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Every normalized field of one event, its producer facts and its raw record."""
-    event = get_object_or_404(Event.objects.select_related("origin", "source", "batch"), pk=pk)
+    event = get_object_or_404(
+        Event.objects.select_related("attribution__origin", "source", "batch"), pk=pk
+    )
     record_access(request, refs=_event_and_origin(event), personal_data=event.personal_data)
     context = {
         "event": event,
@@ -66,7 +78,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def event_trace(request: HttpRequest, pk: int) -> HttpResponse:
     """One access traced from its origin through every hop, with the raw chain."""
     event = get_object_or_404(
-        Event.objects.select_related("origin", "origin__owner", "source"), pk=pk
+        Event.objects.select_related("attribution__origin__owner", "source"), pk=pk
     )
     origin = event.origin
     steps = narrative.steps_for(event)
@@ -100,14 +112,14 @@ def identity_list(request: HttpRequest) -> HttpResponse:
         qs.select_related("owner").prefetch_related("aliases").order_by("name", "pk"), 50
     ).get_page(request.GET.get("page"))
     ids = [i.pk for i in page]
-    # Per-identity subqueries walk the (origin, event_time) index once per row of the page,
-    # where one GROUP BY over the page's events would read them all from the table.
-    events = Event.objects.filter(origin=OuterRef("pk")).order_by()
+    # Per-identity subqueries walk the attributions' (origin, event_time) index once per row
+    # of the page, where one GROUP BY over the page's events would read them all.
+    events = Attribution.objects.filter(origin=OuterRef("pk")).order_by()
     activity = {
         pk: (n or 0, last)
         for pk, n, last in Identity.objects.filter(pk__in=ids)
         .annotate(
-            n=Subquery(events.values("origin").annotate(c=Count("*")).values("c")[:1]),
+            n=Subquery(events.values("origin_id").annotate(c=Count("*")).values("c")[:1]),
             last=Subquery(events.order_by("-event_time").values("event_time")[:1]),
         )
         .values_list("pk", "n", "last")
@@ -123,13 +135,15 @@ def identity_list(request: HttpRequest) -> HttpResponse:
 def identity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """An identity's timeline: histogram, sessions and credential chains, events."""
     identity = get_object_or_404(Identity.objects.select_related("owner"), pk=pk)
-    filterset = EventFilterSet(request.GET or None, queryset=Event.objects.filter(origin=identity))
+    filterset = EventFilterSet(
+        request.GET or None, queryset=Event.objects.filter(attribution__origin=identity)
+    )
     qs = filtered(filterset)
     results = event_results(request, qs)
     span = _span(qs, active_filters(filterset))
     groups = list(
         qs.order_by()
-        .values("chain_label", "credential_used")
+        .values("credential_used", chain_label=F("attribution__chain_label"))
         .annotate(
             n=Count("id"),
             first=Min("event_time"),
@@ -172,8 +186,8 @@ def resource_list(request: HttpRequest) -> HttpResponse:
         .values("resource")
         .annotate(
             n=Count("id"),
-            identities=Count("origin", distinct=True),
-            unattributed=Count("id", filter=~Q(status=STATUS_ATTRIBUTED)),
+            identities=Count("attribution__origin", distinct=True),
+            unattributed=Count("id", filter=status_is_not(STATUS_ATTRIBUTED)),
             last=Max("event_time"),
         )
         .order_by("-last", "resource")
@@ -201,22 +215,30 @@ def resource_detail(request: HttpRequest) -> HttpResponse:
     qs = filtered(filterset)
     stats = qs.aggregate(
         n=Count("id"),
-        unattributed=Count("id", filter=~Q(status=STATUS_ATTRIBUTED)),
+        unattributed=Count("id", filter=status_is_not(STATUS_ATTRIBUTED)),
         pd=Count("id", filter=Q(personal_data=True)),
         first=Min("event_time"),
         last=Max("event_time"),
     )
     by_origin = list(
-        qs.filter(origin__isnull=False)
+        qs.filter(attribution__origin__isnull=False)
         .order_by()
-        .values("origin_id", "origin__name", "origin__kind", "origin__shared")
+        .values(
+            origin_id=F("attribution__origin_id"),
+            origin_name=F("attribution__origin__name"),
+            origin_kind=F("attribution__origin__kind"),
+            origin_shared=F("attribution__origin__shared"),
+        )
         .annotate(n=Count("id"), last=Max("event_time"))
         .order_by("-n")[:50]
     )
     gaps = list(
-        qs.exclude(status=STATUS_ATTRIBUTED)
+        qs.filter(status_is_not(STATUS_ATTRIBUTED))
         .order_by()
-        .values("status", "reason")
+        .values(
+            status=Coalesce("attribution__status", Value(STATUS_PENDING)),
+            reason=Coalesce("attribution__reason", Value("")),
+        )
         .annotate(n=Count("id"))
         .order_by("-n")
     )
@@ -257,10 +279,10 @@ def search(request: HttpRequest) -> HttpResponse:
 @role_required(INVESTIGATOR, ADMIN)
 def queue(request: HttpRequest) -> HttpResponse:
     """Unattributed and ambiguous events, grouped by the reason the chain breaks."""
-    base = Event.objects.filter(status__in=[STATUS_UNATTRIBUTED, STATUS_AMBIGUOUS])
+    base = Event.objects.with_status(STATUS_UNATTRIBUTED, STATUS_AMBIGUOUS)
     reasons = list(
         base.order_by()
-        .values("status", "reason")
+        .values(status=F("attribution__status"), reason=F("attribution__reason"))
         .annotate(
             n=Count("id"), last=Max("event_time"), pd=Count("id", filter=Q(personal_data=True))
         )
@@ -310,14 +332,10 @@ def _case_context(
 
 def _span(qs: Any, chosen: dict[str, Any]) -> tuple[datetime, datetime] | None:
     """The histogram's range: the chosen one, else the first to the last matching event."""
-    start = (
-        chosen.get("since")
-        or qs.order_by("event_time").values_list("event_time", flat=True).first()
-    )
-    end = (
-        chosen.get("until")
-        or qs.order_by("-event_time").values_list("event_time", flat=True).first()
-    )
+    # Events that all have an attribution: its time (the same) is the one its indexes order.
+    key = "attribution__event_time" if joins_attribution(qs) else "event_time"
+    start = chosen.get("since") or qs.order_by(key).values_list(key, flat=True).first()
+    end = chosen.get("until") or qs.order_by(f"-{key}").values_list(key, flat=True).first()
     if start is None or end is None:
         return None
     if end <= start:
@@ -350,9 +368,13 @@ def _top_origins(qs: Any, resources: list[str]) -> dict[str, list[dict[str, Any]
         return {}
     rows = (
         qs.touching(*resources)
-        .filter(origin__isnull=False)
+        .filter(attribution__origin__isnull=False)
         .order_by()
-        .values("resource", "origin_id", "origin__name")
+        .values(
+            "resource",
+            origin_id=F("attribution__origin_id"),
+            origin_name=F("attribution__origin__name"),
+        )
         .annotate(n=Count("id"))
         .order_by("-n")
     )

@@ -25,7 +25,9 @@ def test_the_demo_holds_the_incident_as_a_case_with_a_verified_pack(settings, tm
     )
     assert from_attacker
     assert set(case.case_events.values_list("event_id", flat=True)) == from_attacker
-    origins = set(Event.objects.filter(pk__in=from_attacker).values_list("origin_id", flat=True))
+    origins = set(
+        Event.objects.filter(pk__in=from_attacker).values_list("attribution__origin_id", flat=True)
+    )
     assert set(case.case_identities.values_list("identity_id", flat=True)) == origins - {None}
     pack = EvidencePack.objects.get(scope={"case": case.pk})
     assert pack.status == EvidencePack.READY

@@ -26,4 +26,4 @@ def test_generated_estate_is_attributed_exactly_as_expected(tmp_path, ingest_fil
     assert score.matched == score.attributable, score.disagreements.most_common(5)
     assert score.false_attributions == 0
     assert score.status_agreement == score.expected
-    assert not Event.objects.filter(status="pending").exists()
+    assert not Event.objects.with_status("pending").exists()

@@ -12,7 +12,7 @@ from django.db import connection
 
 from forensics.identities.models import Identity, IdentityAlias
 from forensics.identities.trace import find_event, trace_json
-from forensics.ingest.models import Event, EventWait
+from forensics.ingest.models import Attribution, Event, EventWait
 from tests.conftest import SAMPLES
 
 pytestmark = pytest.mark.django_db
@@ -271,17 +271,36 @@ def test_re_correlation_writes_only_the_results_that_changed(source):
     from forensics.identities import services
 
     ingest(source, SAML)
-    before = dict(Event.objects.values_list("pk", "correlated_at"))
+    before = dict(Event.objects.values_list("pk", "attribution__correlated_at"))
     assert all(before.values())
     services.correlate_all()
-    assert dict(Event.objects.values_list("pk", "correlated_at")) == before
+    assert dict(Event.objects.values_list("pk", "attribution__correlated_at")) == before
     read = Event.objects.get(source_event_id=GET_OBJECT)
-    Event.objects.filter(pk=read.pk).update(status="pending", origin=None, hops=[])
+    Attribution.objects.filter(event_id=read.pk).update(status="pending", origin=None, hops=[])
     services.correlate_all()
-    after = dict(Event.objects.values_list("pk", "correlated_at"))
+    after = dict(Event.objects.values_list("pk", "attribution__correlated_at"))
     assert [pk for pk in after if after[pk] != before[pk]] == [read.pk]
     read.refresh_from_db()
     assert read.status == "attributed" and read.origin_id is not None
+
+
+def test_an_attribution_stored_with_a_stale_time_follows_its_event(source):
+    # A result computed before a replaced record moved its event in time, and stored after:
+    # the next correlation finds the same result, and must still move it to the event's time
+    # (the event is joined to its attribution by id and time).
+    from datetime import timedelta
+
+    from forensics.identities import services
+
+    ingest(source, SAML)
+    read = Event.objects.get(source_event_id=GET_OBJECT)
+    Attribution.objects.filter(event_id=read.pk).update(
+        event_time=read.event_time - timedelta(hours=1)
+    )
+    assert Event.objects.get(pk=read.pk).status == "pending"  # no longer joined
+    services.correlate_all()
+    read = Event.objects.get(pk=read.pk)
+    assert read.status == "attributed" and read.attribution.event_time == read.event_time
 
 
 def test_the_engine_sees_the_same_events_through_either_read_path(source):
@@ -300,13 +319,13 @@ def test_a_chunk_reads_its_events_within_their_time_span(source):
     from forensics.identities import services
 
     ingest(source, SAML)
-    Event.objects.update(status="pending", correlated_at=None)
+    Attribution.objects.all().delete()  # never correlated
     with CaptureQueriesContext(connection) as queries:
         services.correlate_ids(Event.objects.values_list("pk", flat=True))
     by_id = ('"id" IN', '"id" = ANY')  # a list of ids: IN on SQLite, one array on PostgreSQL
     reads = [q["sql"] for q in queries if "FROM" in q["sql"] and any(m in q["sql"] for m in by_id)]
     assert any("BETWEEN" in sql for sql in reads), reads
-    assert Event.objects.filter(status="attributed").count() == 3
+    assert Event.objects.with_status("attributed").count() == 3
 
 
 def test_an_event_whose_time_moved_after_planning_is_still_correlated(source):
@@ -315,7 +334,7 @@ def test_an_event_whose_time_moved_after_planning_is_still_correlated(source):
     from forensics.identities import services
 
     ingest(source, SAML)
-    Event.objects.update(status="pending", correlated_at=None, origin=None, hops=[])
+    Attribution.objects.all().delete()  # never correlated
     ids = sorted(Event.objects.values_list("pk", flat=True))
     access = Event.objects.get(source_event_id=GET_OBJECT)
     # The span as planned no longer holds the access (its record was replaced meanwhile).
@@ -359,7 +378,7 @@ def test_a_long_lookup_list_reads_the_partial_indexes_not_the_whole_table(source
 def test_an_insight_is_attributed_to_cloudtrail_and_never_to_the_callers_it_names(source):
     insight = "444455556666_CloudTrail-Insight_us-east-1_20240410T1440Z_InsightEXAMPLE.json.gz"
     ingest(source, SAMPLES / "cloudtrail" / insight)
-    events = list(Event.objects.select_related("origin"))
+    events = list(Event.objects.select_related("attribution__origin"))
     assert len(events) == 3
     for event in events:
         assert event.status == "attributed" and not event.personal_data

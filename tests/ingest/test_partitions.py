@@ -16,8 +16,9 @@ from django.db import IntegrityError, connection, transaction
 from forensics.cases.models import Case, CaseEvent
 from forensics.engine.parsers import get_parser
 from forensics.engine.reader import RawRecord
+from forensics.identities.services import correlate_all
 from forensics.ingest import partitions, services
-from forensics.ingest.models import Event, EventKey, IngestBatch, Source
+from forensics.ingest.models import Attribution, Event, EventKey, IngestBatch, Source
 from forensics.ingest.personal_data import load_matcher
 from tests.conftest import SAMPLES
 from tests.ingest.helpers import ct_record, jsonl, records_file
@@ -339,10 +340,17 @@ def test_the_partitions_command_lists_months_and_detaches_one(source):
     assert {"ingest_event_y2026m10", "ingest_event_y2026m11"} <= set(names)
     assert names[-1] == partitions.DEFAULT_PARTITION
     out = io.StringIO()
+    correlate_all()
+    assert Attribution.objects.count() == 2
     call_command("partitions", "--detach", "2026-10", stdout=out)
     assert "ingest_event_y2026m10_detached" in out.getvalue()
     assert "ingest_event_y2026m10" not in attached()
     assert Event.objects.count() == 1
+    # The month's attributions leave with it, into a table beside the archived events.
+    assert list(Attribution.objects.values_list("event_id", flat=True)) == [Event.objects.get().pk]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM ingest_event_y2026m10_detached_attribution")
+        assert cursor.fetchone()[0] == 1
     # The archived month's records stay known: a re-sent one is a duplicate.
     again = ingest(source, records_file([october]), "b.json")
     assert counts(again) == (1, 0, 1, 0)

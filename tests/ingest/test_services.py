@@ -160,7 +160,7 @@ def test_batches_run_together_are_correlated_together(
         services.run_batches([first.pk, second.pk, empty.pk])
     assert sent == [[first.pk, second.pk]]
     assert Event.objects.count() == 3
-    assert not Event.objects.filter(correlated_at__isnull=True).exists()
+    assert not Event.objects.filter(attribution__isnull=True).exists()
 
 
 def test_a_big_file_is_ingested_alone_between_groups(source, tmp_path, settings, monkeypatch):

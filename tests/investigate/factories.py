@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from forensics.identities.models import Identity, IdentityAlias
-from forensics.ingest.models import Event, IngestBatch, Source
+from forensics.ingest.models import STATUS_PENDING, Attribution, Event, IngestBatch, Source
 
 _seq = itertools.count(1)
 T0 = datetime(2026, 3, 2, 9, 12, tzinfo=UTC)
@@ -74,12 +74,37 @@ def event(**fields: Any) -> Event:
         "resource_type": "AWS::S3::Object",
         "personal_data": True,
         "position": f"Records[{n}]",
-        "status": "pending",
     }
+    result = {k: fields.pop(k) for k in RESULT_FIELDS if k in fields}
     values.update(fields)
     raw = json.dumps(record or _record(values))
     values.update(raw=raw, raw_sha256=hashlib.sha256(raw.encode()).hexdigest())
-    return Event.objects.create(**values)
+    created = Event.objects.create(**values)
+    if result and result != {"status": STATUS_PENDING}:
+        attribute(created, **result)
+    return Event.objects.get(pk=created.pk)
+
+
+RESULT_FIELDS = (
+    "status",
+    "reason",
+    "origin",
+    "origin_id",
+    "hops",
+    "evidence",
+    "chain_label",
+    "explanation",
+    "correlated_at",
+)
+
+
+def attribute(event: Event, **result: Any) -> Attribution:
+    """Store an attribution for ``event``, as correlation would (pending when no status)."""
+    result.setdefault("correlated_at", event.event_time + timedelta(hours=2))
+    found, _ = Attribution.objects.update_or_create(
+        event_id=event.pk, defaults={"event_time": event.event_time, **result}
+    )
+    return found
 
 
 def _record(v: dict[str, Any]) -> dict[str, Any]:

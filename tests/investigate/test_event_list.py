@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from forensics.audit.models import AccessLogEntry
+from forensics.ingest.models import Event
 from tests.investigate import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -184,3 +185,47 @@ def test_viewing_the_explorer_logs_the_user_the_filters_and_the_events_shown(rea
     assert entry.object_refs == [f"event:{shown.pk}"]
     assert entry.personal_data is True
     assert entry.client_address == "203.0.113.9" and entry.user_agent == "Mozilla/5.0 test"
+
+
+@pytest.mark.parametrize("sort", ["-time", "time", "status", "-status"])
+def test_pages_of_attributed_events_follow_the_same_order_as_any_other(reader, sort):
+    # Filtered on its attribution, a listing is read in the attribution's order (its time
+    # and event id, the same values); page after page and back, it is the events' order.
+    alice, bob = f.identity("alice@corp.example"), f.identity("bob@corp.example")
+    b = f.batch()
+    for n in range(30):
+        # Two at a time share a timestamp, so the event id has to break the tie.
+        when = f.T0 + timedelta(days=3, minutes=n // 2)
+        f.event(batch=b, origin=alice, status="attributed", event_time=when)
+    f.event(batch=b, origin=bob, status="attributed")
+    f.event(batch=b)  # never correlated
+    mine = sorted(
+        Event.objects.filter(attribution__origin=alice), key=lambda e: (e.event_time, e.pk)
+    )
+    expected = [e.pk for e in (mine[::-1] if sort.startswith("-") else mine)]
+    params = {"origin": str(alice.pk), "sort": sort, "per_page": "25"}
+    first = reader.get(URL, params).content.decode()
+    forward = re.search(r'<a href="([^"]+)"[^>]*rel="next"', first)
+    assert forward is not None
+    second = reader.get(forward.group(1).replace("&amp;", "&")).content.decode()
+    assert _trace_order(first) + _trace_order(second) == expected
+    back = re.search(r'<a href="([^"]+)"[^>]*rel="prev"', second)
+    assert back is not None
+    again = reader.get(back.group(1).replace("&amp;", "&")).content.decode()
+    assert _trace_order(again) == expected[:25]
+
+
+def _trace_order(html: str) -> list[int]:
+    found = [int(pk) for pk in re.findall(r'href="/events/(\d+)/trace/"', html)]
+    return list(dict.fromkeys(found))
+
+
+def test_it_sorts_by_status_with_never_correlated_events_as_pending(reader):
+    b = f.batch()
+    unattributed = f.event(batch=b, status="unattributed", reason="anonymous")
+    never = f.event(batch=b)  # no attribution yet
+    attributed = f.event(batch=b, status="attributed", origin=f.identity())
+    html = reader.get(URL, {"sort": "status"}).content.decode()
+    assert _trace_order(html) == [attributed.pk, never.pk, unattributed.pk]
+    html = reader.get(URL, {"sort": "-status"}).content.decode()
+    assert _trace_order(html) == [unattributed.pk, never.pk, attributed.pk]

@@ -10,6 +10,7 @@ from forensics.identities.models import Identity
 from forensics.ingest import services
 from forensics.ingest.models import Event, PersonalDataRule
 from tests.conftest import SAMPLES
+from tests.investigate import factories as f
 
 pytestmark = pytest.mark.django_db
 SAMPLE = SAMPLES / "cloudtrail" / "hostile_fields.json"
@@ -27,7 +28,8 @@ def hostile(source, investigator):
     event = Event.objects.get()
     # The origin and chain carry log-derived names too (session names, SAML subjects).
     origin = Identity.objects.create(kind="human", name=f"mallory{IMG}")
-    Event.objects.filter(pk=event.pk).update(
+    f.attribute(
+        event,
         status="attributed",
         origin=origin,
         evidence="asserted",

@@ -3,13 +3,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from forensics.identities.models import Identity
-from forensics.ingest.models import Event
+from forensics.ingest.models import Attribution, Event
 from forensics.investigate.narrative import Step, breaks_at, explain, pretty_raw, short_principal
 
 WHEN = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
 
 
-def _event(**fields) -> Event:
+def _event(status: str = "attributed", reason: str = "", **fields) -> Event:
     values = {
         "pk": 10,
         "event_time": WHEN,
@@ -17,10 +17,10 @@ def _event(**fields) -> Event:
         "resource": "s3://hr-payroll/2026/payroll.csv",
         "outcome": "success",
         "actor_principal": "arn:aws:sts::111122223333:assumed-role/DataReader/alice",
-        "status": "attributed",
     }
     values.update(fields)
-    return Event(**values)
+    attribution = Attribution(event_id=10, event_time=WHEN, status=status, reason=reason)
+    return Event(**values, attribution=attribution)
 
 
 def test_it_shortens_arns_to_what_follows_the_resource_type():
