@@ -320,6 +320,20 @@ class AttributionRelation(models.ForeignObject):
         return {"event_time": getattr(instance, "event_time", None)}
 
 
+# The attribution's fields an event reads through (event.status, event.origin, ...).
+RESULT_FIELDS = (
+    "status",
+    "reason",
+    "origin",
+    "origin_id",
+    "hops",
+    "evidence",
+    "chain_label",
+    "explanation",
+    "correlated_at",
+)
+
+
 class AttributionField:
     """An attribution field read through its event: ``event.status`` is
     ``event.result.status``. To filter or sort by one, name it through the relation

@@ -9,7 +9,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from forensics.identities.models import Identity, IdentityAlias
-from forensics.ingest.models import STATUS_PENDING, Attribution, Event, IngestBatch, Source
+from forensics.ingest.models import (
+    RESULT_FIELDS,
+    STATUS_PENDING,
+    Attribution,
+    Event,
+    IngestBatch,
+    Source,
+)
 
 _seq = itertools.count(1)
 T0 = datetime(2026, 3, 2, 9, 12, tzinfo=UTC)
@@ -83,19 +90,6 @@ def event(**fields: Any) -> Event:
     if result and result != {"status": STATUS_PENDING}:
         attribute(created, **result)
     return Event.objects.get(pk=created.pk)
-
-
-RESULT_FIELDS = (
-    "status",
-    "reason",
-    "origin",
-    "origin_id",
-    "hops",
-    "evidence",
-    "chain_label",
-    "explanation",
-    "correlated_at",
-)
 
 
 def attribute(event: Event, **result: Any) -> Attribution:
