@@ -110,9 +110,7 @@ def test_an_uploaded_file_is_ingested_and_correlated_by_the_worker(worker, clien
     batch = IngestBatch.objects.get(pk=batch_id)
     assert (batch.received, batch.stored, batch.duplicates, batch.quarantined) == (3, 3, 0, 0)
     event = _wait_for(
-        lambda: Event.objects.filter(
-            source_event_id=GET_OBJECT, correlated_at__isnull=False
-        ).first(),
+        lambda: Event.objects.filter(source_event_id=GET_OBJECT, attribution__isnull=False).first(),
         60,
         "correlation",
     )
