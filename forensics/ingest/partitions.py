@@ -22,7 +22,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 TABLE = "ingest_event"
-ATTRIBUTIONS = "ingest_attribution"  # not partitioned; a detached month's move out with it
+ATTRIBUTIONS = "ingest_attribution"  # not partitioned: a detached month takes its rows out
 DEFAULT_PARTITION = "ingest_event_default"
 DEFAULT_CHECK = "ingest_event_default_outside_months"
 FIRST_MONTH = date(1970, 1, 1)
