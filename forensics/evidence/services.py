@@ -94,7 +94,7 @@ def _rows(events: QuerySet[Event]) -> Iterator[dict[str, Any]]:
     rows = events.values(*ROW_FIELDS, **{f: F(f"attribution__{f}") for f in PENDING})
     for row in rows.iterator(chunk_size=CHUNK):
         if row["status"] is None:
-            row.update(PENDING)
+            row.update(PENDING, hops=[])  # a list of its own, not one shared by every row
         yield row
 
 
