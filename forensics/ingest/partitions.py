@@ -178,7 +178,8 @@ def _create(cursor: Any, month: date) -> None:
     qn = cursor.db.ops.quote_name
     cursor.execute(
         f"CREATE TABLE {qn(name)} "
-        f"(LIKE {qn(TABLE)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE)"
+        f"(LIKE {qn(TABLE)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE "
+        "INCLUDING COMPRESSION)"
     )
     cursor.execute(
         f"ALTER TABLE {qn(TABLE)} ATTACH PARTITION {qn(name)} "

@@ -98,6 +98,35 @@ def test_events_of_two_months_land_in_two_partitions(source):
     }
 
 
+def lz4_supported() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = %s",
+            ["default_toast_compression"],
+        )
+        return bool(cursor.fetchone()[0])
+
+
+@postgres_only
+def test_records_are_compressed_with_lz4_in_new_and_existing_months(source):
+    if not lz4_supported():
+        pytest.skip("this PostgreSQL server was built without LZ4")
+    # Long enough (over 2 kB) that the row is compressed on the way in.
+    record = ct_record(1, eventTime="2031-02-03T00:00:00Z", requestParameters={"note": "x" * 4000})
+    ingest(source, records_file([record]))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_column_compression(raw), tableoid::regclass::text FROM ingest_event"
+        )
+        assert cursor.fetchall() == [("lz4", "ingest_event_y2031m02")]
+        cursor.execute(
+            "SELECT DISTINCT attcompression FROM pg_attribute a "
+            "JOIN pg_inherits i ON i.inhrelid = a.attrelid "
+            "WHERE i.inhparent = 'ingest_event'::regclass AND a.attname IN ('raw', 'attrs')"
+        )
+        assert cursor.fetchall() == [("l",)]
+
+
 def reltuples(table: str) -> float:
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
