@@ -532,14 +532,17 @@ class EventWait(models.Model):
 
     # No database constraint: a partitioned table has no unique index on id alone for a
     # foreign key to point at. Django still applies on_delete; events are never deleted
-    # by the app anyway.
+    # by the app anyway. No index of its own either: the unique (event, key) one leads
+    # with it. Every correlated event writes its waits, so each index here is paid per event.
     event = models.ForeignKey(
-        Event, on_delete=models.CASCADE, related_name="waits", db_constraint=False
+        Event, on_delete=models.CASCADE, related_name="waits", db_constraint=False, db_index=False
     )
-    key = models.CharField(max_length=500, db_index=True)
+    # Looked up by equality only: a plain index (db_index would add a second, for LIKE).
+    key = models.CharField(max_length=500)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["event", "key"], name="eventwait_unique")]
+        indexes = [models.Index(fields=["key"], name="eventwait_key_idx")]
 
     def __str__(self) -> str:
         return f"event {self.event_id} waits on {self.key}"
