@@ -106,14 +106,24 @@ def sniff_format(path: Path, requested: str = Source.AUTO) -> str:
     "" for a file that holds no records at all (an empty page or export: nothing to read)."""
     if requested and requested != Source.AUTO:
         return get_parser(requested).kind
+    errors: list[str] = []
+
+    def readable(head: Iterable[RawRecord]) -> Iterator[dict[str, Any]]:
+        for record in head:
+            if record.data is None:
+                errors.append(record.error)
+            else:
+                yield record.data
+
+    # Read lazily: detection stops at the first record a parser recognizes, and most files
+    # are small enough that reading 20 records ahead would read a good part of them twice.
     with open(path, "rb") as fh:
-        head = list(itertools.islice(iter_records(fh), SNIFF_RECORDS))
-    try:
-        return detect(r.data for r in head if r.data is not None).kind
-    except NoRecords:
-        if head:  # records, and none of them readable
-            raise UnknownFormat(f"no record could be read: {head[0].error}") from None
-        return ""
+        try:
+            return detect(readable(itertools.islice(iter_records(fh), SNIFF_RECORDS))).kind
+        except NoRecords:
+            if errors:  # records, and none of them readable
+                raise UnknownFormat(f"no record could be read: {errors[0]}") from None
+            return ""
 
 
 def run_batch(batch_id: int, progress: Progress | None = None) -> IngestBatch:
