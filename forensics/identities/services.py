@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -384,10 +384,24 @@ def _store_results(rows: list[tuple[Any, ...]], waits: list[tuple[int, str]]) ->
     # indexes. ``correlated_at`` says when the result last changed.
     changed = " OR ".join(f"{table}.{qn(c)} {differs} excluded.{qn(c)}" for c in COMPARED_COLUMNS)
     assignments = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in RESULT_COLUMNS[1:])
+
+    def converted() -> Iterator[tuple[Any, ...]]:
+        return (tuple(f(v) for f, v in zip(convert, row, strict=True)) for row in rows)
+
     with transaction.atomic(), connection.cursor() as cursor:
-        results.load(
-            cursor, (tuple(f(v) for f, v in zip(convert, row, strict=True)) for row in rows)
-        )
+        if _first_results(cursor, [row[0] for row in rows]):
+            try:
+                # Events never correlated (the usual case, right after their ingest): their
+                # results and waits go straight in. A row stored meanwhile by anything that
+                # does not hold these chains' locks is caught by the unique keys, and the
+                # chunk is then stored as below.
+                with transaction.atomic():
+                    bulk.insert(cursor, Attribution, RESULT_COLUMNS, converted())
+                    bulk.insert(cursor, EventWait, ["event_id", "key"], sorted(set(waits)))
+                return
+            except IntegrityError:
+                pass
+        results.load(cursor, converted())
         # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT.
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {results.q_name} "  # noqa: S608
@@ -403,6 +417,20 @@ def _store_results(rows: list[tuple[Any, ...]], waits: list[tuple[int, str]]) ->
             f"SELECT event_id, {qn('key')} FROM {wait_rows.q_name} WHERE true "
             "ON CONFLICT DO NOTHING"
         )
+
+
+def _first_results(cursor: Any, event_ids: list[int]) -> bool:
+    """Whether none of these events has a stored result or wait."""
+    qn = connection.ops.quote_name
+    tables = [qn(Attribution._meta.db_table), qn(EventWait._meta.db_table)]
+    if connection.vendor == "postgresql":
+        match, params = "event_id = ANY(%s)", [event_ids]
+    else:
+        match = "event_id IN (SELECT value FROM json_each(%s))"
+        params = [orjson.dumps(event_ids).decode()]
+    exists = [f"EXISTS (SELECT 1 FROM {t} WHERE {match})" for t in tables]  # noqa: S608
+    cursor.execute(f"SELECT {' OR '.join(exists)}", params * len(tables))
+    return not cursor.fetchone()[0]
 
 
 # --- entry points ---------------------------------------------------------------------

@@ -303,6 +303,55 @@ def test_an_attribution_stored_with_a_stale_time_follows_its_event(source):
     assert read.status == "attributed" and read.attribution.event_time == read.event_time
 
 
+def stored_results() -> list[tuple]:
+    from forensics.identities.services import COMPARED_COLUMNS
+
+    results = Attribution.objects.order_by("event_id").values_list("event_id", *COMPARED_COLUMNS)
+    return [
+        (*row, sorted(EventWait.objects.filter(event_id=row[0]).values_list("key", flat=True)))
+        for row in results
+    ]
+
+
+def test_first_results_go_straight_in_and_match_what_the_upsert_stores(source, monkeypatch):
+    from django.test.utils import CaptureQueriesContext
+
+    from forensics.identities import services
+
+    ingest(source, SAML, SAMPLES / "cloudtrail" / "federation_token.json")
+    Attribution.objects.all().delete()
+    EventWait.objects.all().delete()
+    ids = list(Event.objects.values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        services.correlate_ids(ids)
+    assert not any("ON CONFLICT" in q["sql"] for q in queries)  # no staging, no upsert
+    direct = stored_results()
+    assert any(row[-1] for row in direct)  # some events wait on a value
+    Attribution.objects.all().delete()
+    EventWait.objects.all().delete()
+    monkeypatch.setattr(services, "_first_results", lambda cursor, ids: False)
+    services.correlate_ids(ids)
+    assert stored_results() == direct
+
+
+def test_a_result_stored_meanwhile_makes_the_chunk_take_the_upsert(source, monkeypatch):
+    # Something without the chains' locks stored a result after the check: the straight
+    # insert meets the unique key, and the chunk is stored by the upsert instead.
+    from django.test.utils import CaptureQueriesContext
+
+    from forensics.identities import services
+
+    ingest(source, SAML)
+    expected = stored_results()
+    read = Event.objects.get(source_event_id=GET_OBJECT)
+    Attribution.objects.filter(event_id=read.pk).update(status="pending", origin=None, hops=[])
+    monkeypatch.setattr(services, "_first_results", lambda cursor, ids: True)
+    with CaptureQueriesContext(connection) as queries:
+        services.correlate_all()
+    assert any("ON CONFLICT" in q["sql"] for q in queries)
+    assert stored_results() == expected
+
+
 def test_the_engine_sees_the_same_events_through_either_read_path(source):
     from forensics.identities import services
 
