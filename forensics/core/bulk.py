@@ -8,11 +8,12 @@ dominates everything else, so the hot paths use this instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import orjson
 from django.db import connection, models
+from psycopg.types.datetime import TimestamptzLoader
 
 Converter = Callable[[Any], Any]
 
@@ -97,3 +98,26 @@ def _write(
             f"INSERT INTO {q_table} ({q_columns}) VALUES ({marks})",  # noqa: S608
             list(rows),
         )
+
+
+def plain_rows(qs: Any, chunk: int = 0) -> Iterator[tuple[Any, ...]]:
+    """The rows of a ``values_list`` queryset as psycopg returns them (PostgreSQL only).
+
+    Django converts every value of every row in Python; for columns that need no conversion
+    (text, numbers, timestamps; JSON comes as its text) this reads the queryset's own SQL
+    through a plain cursor instead. Timestamps are loaded by psycopg's compiled loader, not
+    the Python subclass Django registers to pin their time zone: about 0.9 µs a value
+    against 4. Django's sessions run in UTC, so both give the same aware datetime.
+    ``chunk`` reads through a server-side cursor (unless the settings disable those, as
+    for a transaction pooler), that many rows at a time.
+    """
+    sql, params = qs.query.sql_with_params()
+    server_side = chunk and not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    with connection.chunked_cursor() if server_side else connection.cursor() as cursor:
+        cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+        cursor.execute(sql, params)
+        if not chunk:
+            yield from cursor.fetchall()
+            return
+        while rows := cursor.fetchmany(chunk):
+            yield from rows

@@ -104,12 +104,8 @@ def _values(qs: Any) -> list[EngineEvent]:
     """
     if connection.vendor != "postgresql":
         return engine_events(qs.values("id", *ENGINE_FIELDS))
-    sql, params = qs.values_list("id", *ENGINE_FIELDS).query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
     out = []
-    for row in rows:
+    for row in bulk.plain_rows(qs.values_list("id", *ENGINE_FIELDS)):
         values = list(row[1:])
         attrs = values[_ATTRS_AT]
         values[_ATTRS_AT] = (orjson.loads(attrs) if isinstance(attrs, str) else attrs) or {}
@@ -423,6 +419,7 @@ def _first_results(cursor: Any, event_ids: list[int]) -> bool:
     """Whether none of these events has a stored result or wait."""
     qn = connection.ops.quote_name
     tables = [qn(Attribution._meta.db_table), qn(EventWait._meta.db_table)]
+    params: list[Any]
     if connection.vendor == "postgresql":
         match, params = "event_id = ANY(%s)", [event_ids]
     else:
@@ -634,7 +631,12 @@ def correlate_all(
     qs = Event.objects.all()
     if only_uncorrelated:
         qs = qs.filter(attribution__isnull=True)
-    rows = qs.values_list("pk", *CHAIN_COLUMNS, "event_time").iterator(chunk_size=4 * CHUNK)
+    listed = qs.values_list("pk", *CHAIN_COLUMNS, "event_time")
+    rows = (
+        bulk.plain_rows(listed, chunk=4 * CHUNK)
+        if connection.vendor == "postgresql"
+        else listed.iterator(chunk_size=4 * CHUNK)
+    )
     return _correlate_plan(_plan(rows, share), progress)
 
 
