@@ -390,7 +390,8 @@ def _store_results(rows: list[tuple[Any, ...]], waits: list[tuple[int, str]]) ->
                 # Events never correlated (the usual case, right after their ingest): their
                 # results and waits go straight in. A row stored meanwhile by anything that
                 # does not hold these chains' locks is caught by the unique keys, and the
-                # chunk is then stored as below.
+                # chunk is then stored as below. (A wait left behind without its result
+                # would at worst have the event correlated again once more.)
                 with transaction.atomic():
                     bulk.insert(cursor, Attribution, RESULT_COLUMNS, converted())
                     bulk.insert(cursor, EventWait, ["event_id", "key"], sorted(set(waits)))
@@ -416,17 +417,22 @@ def _store_results(rows: list[tuple[Any, ...]], waits: list[tuple[int, str]]) ->
 
 
 def _first_results(cursor: Any, event_ids: list[int]) -> bool:
-    """Whether none of these events has a stored result or wait."""
-    qn = connection.ops.quote_name
-    tables = [qn(Attribution._meta.db_table), qn(EventWait._meta.db_table)]
-    params: list[Any]
+    """Whether none of these events has a stored result. An event without one has no waits
+    either: they are stored with the result and dropped with it (``ingest.services``).
+
+    Only the attribution's primary key is probed, one lookup per id. Probing the waits too
+    made PostgreSQL read their whole table whenever none matched: their statistics describe
+    events that have waits, so it expected a match within the first few rows.
+    """
+    table = connection.ops.quote_name(Attribution._meta.db_table)
     if connection.vendor == "postgresql":
-        match, params = "event_id = ANY(%s)", [event_ids]
+        match, param = "event_id = ANY(%s)", event_ids
     else:
-        match = "event_id IN (SELECT value FROM json_each(%s))"
-        params = [orjson.dumps(event_ids).decode()]
-    exists = [f"EXISTS (SELECT 1 FROM {t} WHERE {match})" for t in tables]  # noqa: S608
-    cursor.execute(f"SELECT {' OR '.join(exists)}", params * len(tables))
+        match, param = (
+            "event_id IN (SELECT value FROM json_each(%s))",
+            orjson.dumps(event_ids).decode(),
+        )
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {match})", [param])  # noqa: S608
     return not cursor.fetchone()[0]
 
 

@@ -44,6 +44,7 @@ from forensics.ingest.models import (
     Attribution,
     Event,
     EventKey,
+    EventWait,
     IngestBatch,
     QuarantinedRecord,
     Source,
@@ -591,10 +592,10 @@ def _replace(cursor: Any, rows: list[dict[str, Any]]) -> tuple[set[str], set[str
 
     The caller holds the keys' EventKey rows locked, so no other ingest replaces these
     events before this transaction ends. A replaced event is attributed afresh: its
-    attribution is dropped here (it is pending again) and it moves to the replacing row's
-    batch, which is correlated once it is stored. The superseded record stays byte-exact in
-    the raw store, in the file of the batch it came from. A key whose event is gone (its
-    month detached) is left alone.
+    attribution and its waits are dropped here (it is pending again) and it moves to the
+    replacing row's batch, which is correlated once it is stored. The superseded record
+    stays byte-exact in the raw store, in the file of the batch it came from. A key whose
+    event is gone (its month detached) is left alone.
     """
     by_key = {row["dedupe_key"]: row for row in rows}
     old = list(
@@ -623,7 +624,9 @@ def _replace(cursor: Any, rows: list[dict[str, Any]]) -> tuple[set[str], set[str
             for before in old
         ],
     )
-    Attribution.objects.filter(event_id__any=[before["id"] for before in old]).delete()
+    replaced = [before["id"] for before in old]
+    Attribution.objects.filter(event_id__any=replaced).delete()
+    EventWait.objects.filter(event_id__in=replaced).delete()
     return {before["dedupe_key"] for before in old}, dropped
 
 

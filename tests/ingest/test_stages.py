@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from forensics.ingest import services
-from forensics.ingest.models import Event, EventKey, IngestBatch, Source
+from forensics.ingest.models import Event, EventKey, EventWait, IngestBatch, Source
 from tests.conftest import SAMPLES
 from tests.ingest.helpers import ct_record, jsonl, records_file
 from tests.investigate import factories
@@ -110,6 +110,8 @@ def test_a_replaced_event_keeps_its_id_and_is_correlated_again(
     token = Event.objects.get()
     assert (token.outcome, token.credential_issued, token.batch_id) == ("unknown", "", early.pk)
     assert token.status != "pending" and token.correlated_at is not None
+    # A value its old result waited on: it leaves with the result.
+    EventWait.objects.create(event_id=token.pk, key="a-value-the-early-stage-carried")
 
     with django_capture_on_commit_callbacks() as correlation:
         late = services.ingest_path(source, write(tmp_path, "late.log", TOKEN_RC))
@@ -123,6 +125,7 @@ def test_a_replaced_event_keeps_its_id_and_is_correlated_again(
     # Its old result is gone until correlation, which the ingest sent for the new batch.
     assert (replaced.status, replaced.hops, replaced.correlated_at) == ("pending", [], None)
     assert replaced.origin_id is None
+    assert not EventWait.objects.filter(event_id=token.pk).exists()
     assert len(correlation) == 1
     correlation[0]()
     replaced.refresh_from_db()
