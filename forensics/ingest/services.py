@@ -13,6 +13,7 @@ import hashlib
 import itertools
 import logging
 import operator
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -274,8 +275,9 @@ def _read_file(batch: IngestBatch, sink: _Sink, progress: Progress | None) -> No
                         batch=batch,
                         index=record.index,
                         position=record.position,
-                        raw=record.text,
-                        error=error,
+                        # As shown; the raw store keeps the bytes as they came.
+                        raw=storable(record.text),
+                        error=storable(error),
                     )
                 )
             else:
@@ -335,6 +337,44 @@ def _normalize(
     return event_row(batch, event, record, matcher), ""
 
 
+# Characters no column can hold: NUL (PostgreSQL text and jsonb refuse it) and unpaired
+# UTF-16 surrogates (not encodable as UTF-8; truncated strings of .NET and Java producers
+# carry them). A parsed record gets either only from a \u escape in its text, which one
+# scan of the text rules out for nearly every record.
+_ESCAPED_UNSTORABLE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def storable(text: str) -> str:
+    """``text`` with each character no column can hold replaced by U+FFFD."""
+    return _UNSTORABLE.sub(REPLACEMENT, text)
+
+
+def _storable_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with unstorable characters replaced in every value the record's parse gave
+    (not ``raw``, the record's own text, which holds them as escapes). The event's attrs
+    say how many were replaced, so that a U+FFFD is not taken for what the producer wrote."""
+    replaced = 0
+
+    def clean(value: Any) -> Any:
+        nonlocal replaced
+        if isinstance(value, str):
+            text, n = _UNSTORABLE.subn(REPLACEMENT, value)
+            replaced += n
+            return text
+        if isinstance(value, dict):
+            return {clean(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    out = {k: v if k == "raw" else clean(v) for k, v in row.items()}
+    if replaced:
+        out["attrs"] = {**out["attrs"], "replaced_characters": replaced}
+    return out
+
+
 def dedupe_key(event: NormalizedEvent, raw_sha: str) -> str:
     """The producer's event id when it has one, else the raw content's hash."""
     if event.source_event_id:
@@ -346,7 +386,7 @@ def event_row(
     batch: IngestBatch, event: NormalizedEvent, record: RawRecord, matcher: Matcher
 ) -> dict[str, Any]:
     raw_sha = hashlib.sha256(record.text.encode("utf-8")).hexdigest()
-    return {
+    row = {
         "source_id": batch.source_id,
         "batch_id": batch.pk,
         "dedupe_key": dedupe_key(event, raw_sha),
@@ -382,6 +422,7 @@ def event_row(
         # Not an event column: how this record ranks against others of its key, if it can.
         "precedence": precedence(event.source_kind, event.attrs, raw_sha),
     }
+    return _storable_row(row) if _ESCAPED_UNSTORABLE.search(record.text) else row
 
 
 class _Sink:

@@ -9,11 +9,11 @@ import pytest
 from django.utils import timezone
 
 from forensics.ingest import services
-from forensics.ingest.models import Event, IngestBatch, PersonalDataRule
+from forensics.ingest.models import Event, IngestBatch, PersonalDataRule, QuarantinedRecord
 from forensics.ingest.personal_data import reflag_events
 from forensics.ingest.tasks import sweep_batches
 from tests.conftest import SAMPLES
-from tests.ingest.helpers import ct_record, records_file
+from tests.ingest.helpers import ct_record, jsonl, records_file
 
 pytestmark = pytest.mark.django_db
 
@@ -219,3 +219,31 @@ def test_the_same_records_from_another_export_are_the_same_events(
     assert again.duplicates == again.received
     assert Event.objects.count() == events
     assert again.detected_format == first.detected_format
+
+
+def test_characters_no_column_can_hold_are_replaced_and_counted(source):
+    # JSON escapes them (json.dumps writes \u0000 and \udc00); PostgreSQL refuses NUL in
+    # text and jsonb, and an unpaired surrogate cannot be encoded at all.
+    records = [
+        ct_record(1, userAgent="Mozilla/5.0 \udc00x"),  # a truncated UTF-16 string
+        ct_record(2, errorCode="AccessDenied", errorMessage="denied for a\x00b"),
+        ct_record(3, requestParameters={"bucketName": "hr\x00payroll", "key\x00": "k"}),
+        ct_record(4),
+    ]
+    batch = services.run_batch(accept(source, records).pk)
+    assert (batch.received, batch.stored, batch.duplicates, batch.quarantined) == (4, 4, 0, 0)
+    by_n = {int(e.source_event_id[-1]): e for e in Event.objects.all()}
+    assert by_n[1].user_agent == "Mozilla/5.0 \ufffdx"
+    assert "\\udc00" in by_n[1].raw  # the record's own text keeps its escape
+    assert "a\ufffdb" in str(by_n[2].attrs)
+    assert by_n[3].resource == "s3://hr\ufffdpayroll"
+    assert [by_n[n].attrs.get("replaced_characters") for n in (1, 2, 3, 4)] == [1, 1, 1, None]
+
+
+def test_a_quarantined_record_holding_a_nul_is_kept_as_shown(source):
+    content = jsonl([ct_record(1)]) + b'{"eventID": "x\x00y"\n' + jsonl([ct_record(3)])
+    batch = services.accept(source, io.BytesIO(content), filename="t.jsonl", via="api")
+    batch = services.run_batch(batch.pk)
+    assert (batch.received, batch.stored, batch.quarantined) == (3, 2, 1)
+    (bad,) = QuarantinedRecord.objects.all()
+    assert bad.raw == '{"eventID": "x\ufffdy"' and bad.position.startswith("line 2")
