@@ -23,7 +23,7 @@ from typing import IO, Any
 import orjson
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -140,7 +140,38 @@ def run_batches(batch_ids: Sequence[int], progress: Progress | None = None) -> l
     alone, each would cost a dozen round trips for a few dozen records. Here their rows go
     to the store in chunks of INGEST_BATCH_ROWS whichever file they came from, and every
     batch still gets its own exact counts. Safe to run again, like ``run_batch``.
+
+    A value the database refuses (DataError) fails the file that holds it with the
+    database's reason, not the other files of the group: those are then run one by one.
+    Without this the batches stayed running, and the sweeper would retry them for ever.
     """
+    try:
+        return _run_batches(batch_ids, progress)
+    except DataError as exc:
+        ids = list(dict.fromkeys(batch_ids))
+        if len(ids) > 1:
+            return [run_batches([pk], progress)[0] for pk in ids]
+        return [_refused(ids[0], exc)]
+
+
+def _refused(batch_id: int, exc: DataError) -> IngestBatch:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    now = timezone.now()
+    IngestBatch.objects.filter(pk=batch_id).update(
+        status=IngestBatch.FAILED,
+        error=storable(
+            f"the database refused a record of this file: {reason}. Records stored before "
+            "it are kept; once the cause is fixed, running the file again counts them as "
+            "its own."
+        ),
+        finished_at=now,
+        touched_at=now,
+    )
+    log.error("batch %s failed: the database refused a record: %s", batch_id, reason)
+    return IngestBatch.objects.get(pk=batch_id)
+
+
+def _run_batches(batch_ids: Sequence[int], progress: Progress | None) -> list[IngestBatch]:
     batches = _start(batch_ids)
     sink = _Sink(settings.INGEST_BATCH_ROWS)
     errors: dict[int, str] = {}

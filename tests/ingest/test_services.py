@@ -247,3 +247,29 @@ def test_a_quarantined_record_holding_a_nul_is_kept_as_shown(source):
     assert (batch.received, batch.stored, batch.quarantined) == (3, 2, 1)
     (bad,) = QuarantinedRecord.objects.all()
     assert bad.raw == '{"eventID": "x\ufffdy"' and bad.position.startswith("line 2")
+
+
+def test_a_value_the_database_refuses_fails_its_own_file_and_no_other(source, monkeypatch):
+    from django.db import DataError
+
+    from forensics.core import bulk
+
+    insert = bulk.insert
+
+    def refusing(cursor, model, columns, rows):
+        rows = list(rows)
+        if any("refuse-me" in str(row) for row in rows):
+            raise DataError("invalid byte sequence for encoding")
+        return insert(cursor, model, columns, rows)
+
+    monkeypatch.setattr(bulk, "insert", refusing)
+    files = [
+        accept(source, [ct_record(1)], "a.json"),
+        accept(source, [ct_record(2, userAgent="refuse-me")], "b.json"),
+        accept(source, [ct_record(3)], "c.json"),
+    ]
+    a, b, c = services.run_batches([f.pk for f in files])
+    assert [(x.status, x.stored) for x in (a, c)] == [(IngestBatch.DONE, 1)] * 2
+    assert b.status == IngestBatch.FAILED
+    assert "refused a record of this file: invalid byte sequence" in b.error
+    assert Event.objects.count() == 2
