@@ -213,7 +213,11 @@ ATTR_KEYS: dict[str, str] = {
     "insight_duration_minutes": "insightContext.statistics.insightDuration, as text",
     "insight_baseline_duration_minutes": "insightContext.statistics.baselineDuration, as text",
     "insight_principals": "list: caller ARNs the Insight's attributions name as contributing",
-    "event_category": "CloudTrail eventCategory (Management, Data, Insight)",
+    "event_category": "CloudTrail eventCategory (Management, Data, Insight, NetworkActivity)",
+    # --- CloudTrail network activity (a VPC endpoint's view of a call) ---
+    "event_type": "CloudTrail eventType of a network activity event (AwsVpceEvent)",
+    "vpc_endpoint_id": "vpcEndpointId: the VPC endpoint the call went through",
+    "vpc_endpoint_account_id": "vpcEndpointAccountId: the account owning that endpoint",
     # --- Microsoft 365 unified audit log ---
     "workload": "Workload (SharePoint, OneDrive, Exchange, AzureActiveDirectory, ...)",
     "record_type": "RecordType, as recorded (a number, or its name)",
@@ -244,6 +248,9 @@ ATTR_KEYS: dict[str, str] = {
     "credential_uid": "actor.session.credential_uid",
     "invoked_by_app": "actor.app_name / actor.invoked_by",
     "idp_name": "actor.idp.name",
+    # --- any source, added when the event is stored ---
+    "replaced_characters": "how many NUL or unpaired surrogate characters in the record's "
+    "values were replaced by U+FFFD to be stored (the raw record keeps them), as text",
 }
 
 

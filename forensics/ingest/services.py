@@ -402,7 +402,7 @@ def _storable_row(row: dict[str, Any]) -> dict[str, Any]:
 
     out = {k: v if k == "raw" else clean(v) for k, v in row.items()}
     if replaced:
-        out["attrs"] = {**out["attrs"], "replaced_characters": replaced}
+        out["attrs"] = {**out["attrs"], "replaced_characters": str(replaced)}
     return out
 
 

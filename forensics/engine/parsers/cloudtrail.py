@@ -182,6 +182,15 @@ def _normalize(ev: dict[str, Any]) -> NormalizedEvent:
     _put(attrs, "error_message", _str(ev, "errorMessage") if error_code else error_message)
     if issue is not None:
         attrs.update(issue.attrs)
+    network = _str(ev, "eventCategory").lower() == _NETWORK_ACTIVITY
+    if network:
+        # What a VPC endpoint let through (or refused) on its way to the service, logged
+        # apart from the call's own management or data event: "success" is the endpoint
+        # policy's answer, not the service's, so it is not counted as the access itself.
+        _put(attrs, "event_category", _str(ev, "eventCategory"))
+        _put(attrs, "event_type", _str(ev, "eventType"))
+        _put(attrs, "vpc_endpoint_id", _str(ev, "vpcEndpointId"))
+        _put(attrs, "vpc_endpoint_account_id", _account(ev, "vpcEndpointAccountId"))
 
     mfa = actor.mfa
     if mfa is None and service in calls.SIGNIN_SERVICES:
@@ -190,7 +199,7 @@ def _normalize(ev: dict[str, Any]) -> NormalizedEvent:
         source_kind=PARSER.kind,
         source_event_id=_str(ev, "eventID"),
         event_time=event_time,
-        category=_category(ev, service, name, issue),
+        category=OTHER if network else _category(ev, service, name, issue),
         action=f"{service}:{name}",
         outcome=outcome,
         actor_principal=actor.principal,
@@ -211,6 +220,9 @@ def _normalize(ev: dict[str, Any]) -> NormalizedEvent:
         mfa=mfa,
         attrs=attrs,
     )
+
+
+_NETWORK_ACTIVITY = "networkactivity"
 
 
 def not_a_log(record: Any) -> str:
@@ -354,6 +366,10 @@ def _actor(ev: dict[str, Any]) -> _Actor:
             itype, principal_id, user_name, invoked_by, behalf_user
         )
         kind = calls.ACTOR_KINDS.get(itype) or _kind_from_arn(arn)
+        if not principal and not itype and invoked_by:
+            # A service event (AwsServiceEvent) may name nothing but the service that acted:
+            # {"accountId": ..., "invokedBy": "AWS Internal"} for a KMS key rotation.
+            principal, kind = invoked_by, "service"
 
     attrs: dict[str, Any] = {}
     _put(attrs, "identity_type", itype)

@@ -404,6 +404,13 @@ class GcpAuditParser:
     def _parse(self, record: dict[str, Any]) -> NormalizedEvent:
         if not opt_dict(record, "protoPayload"):
             raise RecordError("required field 'protoPayload' is missing or empty")
+        payload_type = opt_str(record, "protoPayload.@type")
+        if payload_type and payload_type != AUDIT_LOG_TYPE:
+            # Another log's entry in the same export (a request log, an application's own
+            # payload): its status and principal do not mean what an audit log's do.
+            raise RecordError(
+                f"protoPayload.@type is {payload_type!r}, not an audit log entry ({AUDIT_LOG_TYPE})"
+            )
         event_time = parse_time(get(record, "timestamp"), "timestamp")
         # Objects read below by path must be objects: a wrong type fails here, named.
         opt_dict(record, "protoPayload.authenticationInfo")

@@ -12,7 +12,9 @@ from forensics.engine.model import (
     ACTOR_KINDS,
     ATTR_KEYS,
     CATEGORIES,
+    DATA_ACCESS,
     HOP_METHODS,
+    OTHER,
     NormalizedEvent,
     RecordError,
 )
@@ -736,3 +738,49 @@ def test_lookup_events_output_normalizes_like_the_delivered_records() -> None:
     assert len(looked_up) == 2
     for event in looked_up:
         assert event == delivered[event.source_event_id]
+
+
+def test_a_service_event_naming_only_the_invoking_service_has_it_as_actor() -> None:
+    # The shape AWS documents for service events such as a KMS key rotation.
+    event = PARSER.parse(
+        record(
+            userIdentity={"accountId": "111122223333", "invokedBy": "AWS Internal"},
+            eventSource="kms.amazonaws.com",
+            eventName="RotateKey",
+            eventType="AwsServiceEvent",
+            sourceIPAddress=None,
+            userAgent=None,
+        )
+    )
+    assert (event.actor_principal, event.actor_kind) == ("AWS Internal", "service")
+    assert event.actor_account == "111122223333" and event.credential_used == ""
+
+
+def test_a_network_activity_event_is_the_endpoints_answer_not_the_access() -> None:
+    through = {
+        "eventType": "AwsVpceEvent",
+        "eventCategory": "NetworkActivity",
+        "vpcEndpointId": "vpce-03e53a4bcdef01234",
+        "vpcEndpointAccountId": "111122223333",
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "GetObject",
+        "resources": [{"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::hr-payroll/a.csv"}],
+    }
+    allowed = PARSER.parse(record(**through))
+    denied = PARSER.parse(
+        record(
+            **through,
+            errorCode="VpceAccessDenied",
+            errorMessage="The request was denied due to a VPC endpoint policy",
+        )
+    )
+    data = PARSER.parse(record(**{**through, "eventType": "AwsApiCall", "eventCategory": "Data"}))
+    assert data.category == DATA_ACCESS
+    assert (allowed.category, allowed.outcome, denied.outcome) == (OTHER, "success", "failure")
+    assert allowed.action == "s3:GetObject" and allowed.resource == data.resource
+    assert {k: allowed.attrs[k] for k in ("event_category", "event_type", "vpc_endpoint_id")} == {
+        "event_category": "NetworkActivity",
+        "event_type": "AwsVpceEvent",
+        "vpc_endpoint_id": "vpce-03e53a4bcdef01234",
+    }
+    assert "event_category" not in data.attrs

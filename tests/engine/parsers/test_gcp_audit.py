@@ -456,3 +456,15 @@ def test_entries_published_to_pubsub_read_as_the_sink_writes_them() -> None:
     pushed = [GCP.parse(r) for r in sample_records("gcp_audit", "pubsub_push.jsonl")]
     sunk = [GCP.parse(r) for r in sample_records("gcp_audit", "cloudaudit_sink.jsonl")][:3]
     assert pushed == sunk
+
+
+def test_an_entry_of_another_log_in_the_same_export_is_refused_by_its_type() -> None:
+    # gcloud logging read returns every log the filter matched: an App Engine request log
+    # carries a status and a principal that mean nothing an audit log's would.
+    entry = _entry(status={"code": 403}, methodName="GET")
+    entry["protoPayload"]["@type"] = "type.googleapis.com/google.appengine.logging.v1.RequestLog"
+    with pytest.raises(RecordError, match=r"protoPayload\.@type is .*RequestLog.*not an audit"):
+        PARSER.parse(entry)
+    untyped = _entry(methodName="storage.objects.get")
+    del untyped["protoPayload"]["@type"]
+    assert PARSER.parse(untyped).action == "storage.objects.get"
