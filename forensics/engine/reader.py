@@ -18,7 +18,10 @@ Security Lake's OCSF tables) is read a batch of rows at a time.
 
 ``iter_records`` yields every record with its exact text, so the raw original can be kept,
 and turns what cannot be read into an error record instead of an exception: the caller
-quarantines it and goes on.
+quarantines it and goes on. Nothing is dropped silently: an error record names its place
+and the bytes it stands for (offsets in the gunzipped text), reading resumes at the next
+record where that can be found reliably, and where it cannot the error says from which byte
+the rest of the file was not read.
 """
 
 from __future__ import annotations
@@ -26,16 +29,29 @@ from __future__ import annotations
 import base64
 import codecs
 import io
-import json
 import re
 from collections.abc import Iterator
 from typing import IO, Any
 
 import orjson
 
+from forensics.engine.jsontext import (
+    DECODER,
+    GZIP_MAGIC,
+    SHOWN_CHARS,
+    WS,
+    Buffer,
+    Failure,
+    chunks,
+    gzip_inside,
+    loads,
+    rest_not_read,
+    skip_bad_element,
+    skip_bad_object,
+    skip_blank,
+)
 from forensics.engine.streams import (
     CHUNK_CHARS,
-    MAX_RECORD_CHARS,
     ByteSource,
     Prepend,
     RawRecord,
@@ -45,8 +61,6 @@ from forensics.engine.tabular import PARQUET_MAGIC, csv_header, csv_records, par
 
 WRAPPER_KEYS = ("Records", "records", "value")
 _WRAPPER_START = re.compile(r'\A\s*\{\s*"Records"\s*:\s*\[')
-_WS = " \t\r\n"
-_decoder = json.JSONDecoder()
 
 
 def iter_records(stream: IO[bytes]) -> Iterator[RawRecord]:
@@ -89,128 +103,24 @@ def _records(stream: IO[bytes]) -> Iterator[RawRecord]:
         return
     src = ByteSource(Prepend(head, stream))
     first = src.read_bytes(CHUNK_CHARS)
+    offset = 0  # bytes before ``first``: a UTF-8 byte order mark
     if first.startswith(codecs.BOM_UTF8):
         first = first[len(codecs.BOM_UTF8) :]
+        offset = len(codecs.BOM_UTF8)
+    if src.gzipped and first.startswith(GZIP_MAGIC):
+        yield RawRecord(1, "byte 0", "", None, gzip_inside(0))
+        return
     stripped = first.lstrip()
     if not stripped:
         if src.failure:
             yield RawRecord(1, "byte 0", "", None, src.failure)
         return
     if stripped[:1] == b"[" or _WRAPPER_START.match(first[:256].decode("utf-8", "replace")):
-        yield from _array_records(src, first)
+        yield from _array_records(src, first, offset)
         return
-    yield from _line_records(src, first)
+    yield from _line_records(src, first, offset)
 
 
-def _chunks(src: ByteSource, first: bytes) -> Iterator[str]:
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    data = first
-    while data:
-        try:
-            yield decoder.decode(data)
-        except UnicodeDecodeError as exc:
-            src.failure = src.failure or f"invalid UTF-8 near byte {src.bytes_read}: {exc.reason}"
-            return
-        data = src.read_bytes(CHUNK_CHARS)
-    yield decoder.decode(b"", final=True)
-
-
-class _Buffer:
-    """A sliding window of decoded text over a chunk iterator."""
-
-    def __init__(self, chunks: Iterator[str]) -> None:
-        self._chunks = chunks
-        self.text = ""
-        self.pos = 0
-        self.eof = False
-        self.broken = False  # set when a fatal error ended the record array
-
-    def more(self) -> bool:
-        if self.eof:
-            return False
-        try:
-            piece = next(self._chunks)
-        except StopIteration:
-            self.eof = True
-            return False
-        self.text = self.text[self.pos :] + piece
-        self.pos = 0
-        return True
-
-    def skip_ws(self) -> str:
-        """Advance past white space; return the next character or "" at the end."""
-        while True:
-            while self.pos < len(self.text) and self.text[self.pos] in _WS:
-                self.pos += 1
-            if self.pos < len(self.text):
-                return self.text[self.pos]
-            if not self.more():
-                return ""
-
-    def decode_value(self) -> tuple[Any, str] | str:
-        """Decode the JSON value at pos, reading more as needed; an error message on failure."""
-        if self.text.startswith("{", self.pos):
-            found = self._decode_object_quickly()
-            if found is not None:
-                return found
-        while True:
-            try:
-                obj, end = _decoder.raw_decode(self.text, self.pos)
-            except json.JSONDecodeError as exc:
-                if len(self.text) - self.pos > MAX_RECORD_CHARS:
-                    return f"record larger than {MAX_RECORD_CHARS} characters"
-                if not self.more():
-                    return f"invalid JSON: {exc.msg} at column {exc.pos - self.pos + 1}"
-                continue
-            text = self.text[self.pos : end]
-            self.pos = end
-            return obj, text
-
-    def _decode_object_quickly(self) -> tuple[Any, str] | None:
-        """An array element object found by its likely end and checked by orjson, or None.
-
-        An element of a record array ends at a "}" followed by "," and "{", or by "]". Such
-        a sequence can also sit inside the element (an array of objects, or a string), but
-        then the text up to it is not one complete JSON object and orjson refuses it, so an
-        accepted text is exactly the element. This is several times faster than the
-        standard decoder, which stays the fallback (values orjson refuses, records that
-        need more input, or too many false ends).
-        """
-        start = search = self.pos
-        for _ in range(_QUICK_TRIES):
-            m = _ELEMENT_END.search(self.text, search)
-            if m is None:
-                return None
-            end = m.start() + 1
-            text = self.text[start:end]
-            try:
-                obj = loads(text)
-            except ValueError:
-                search = end
-                continue
-            self.pos = end
-            return obj, text
-        return None
-
-
-def loads(text: str) -> Any:
-    """orjson's decoding, except where it would lose a value.
-
-    orjson turns integers wider than 64 bits into floats; an identifier written as a long
-    number must keep every digit, so such texts go to the standard decoder. Raises
-    ValueError (both decoders' errors derive from it) on invalid JSON.
-    """
-    # A byte table maps digits to "0" and everything else to " ": one fast C pass, then a
-    # substring search (a regular expression costs ten times as much per record).
-    if _NINETEEN_DIGITS in text.encode("utf-8", "surrogatepass").translate(_DIGIT_TABLE):
-        return json.loads(text)
-    return orjson.loads(text)
-
-
-_DIGIT_TABLE = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
-_NINETEEN_DIGITS = b"0" * 19  # 2**63 has 19 digits
-_ELEMENT_END = re.compile(r"\}\s*(?:,\s*\{|\])")
-_QUICK_TRIES = 6
 # CloudWatch Logs: the arrays of log events, the members beside them in a page of
 # ``filter-log-events`` / ``get-log-events`` output, what a subscription's delivery check
 # says, and the timestamp before each event on a line of an export to S3 (matched on the
@@ -236,14 +146,18 @@ _LAKE_RESULTS_KEYS = frozenset(
         "ResponseMetadata",
     }
 )
+_LOOKUP_EVENTS_KEYS = frozenset({"Events", "NextToken", "ResponseMetadata"})
+_OKTA_EVENT_HOOK = "com.okta.event_hook"
 _ARRAY_OPEN = re.compile(r'\s*(\[|\{\s*"Records"\s*:\s*\[)')
 
 
-def _array_records(src: ByteSource, first: bytes) -> Iterator[RawRecord]:
-    """Records of a top-level array, or of one or more ``{"Records": [...]}`` objects."""
-    buf = _Buffer(_chunks(src, first))
+def _array_records(src: ByteSource, first: bytes, offset: int = 0) -> Iterator[RawRecord]:
+    """Records of one or more top-level arrays (API pages appended to one file), or of one or
+    more ``{"Records": [...]}`` objects."""
+    buf = Buffer(chunks(src, first, offset), offset)
     buf.more()
     index = 0
+    expected = "expected a JSON array of records"
     while True:
         while len(buf.text) - buf.pos < 64 and buf.more():
             pass
@@ -251,13 +165,8 @@ def _array_records(src: ByteSource, first: bytes) -> Iterator[RawRecord]:
         if not m:
             index += 1
             snippet = buf.text[buf.pos : buf.pos + 200]
-            yield RawRecord(
-                index,
-                f"record {index}",
-                snippet,
-                None,
-                src.failure or "expected a JSON array of records",
-            )
+            reason = src.failure or f"{expected}{rest_not_read(buf.byte_at(buf.pos))}"
+            yield RawRecord(index, f"record {index}", snippet, None, reason)
             return
         wrapped = m.group(1) != "["
         buf.pos = m.end()
@@ -269,35 +178,26 @@ def _array_records(src: ByteSource, first: bytes) -> Iterator[RawRecord]:
         if wrapped:
             if buf.skip_ws() != "}":
                 index += 1
+                reason = "unexpected content after the Records array"
                 yield RawRecord(
                     index,
                     f"record {index}",
                     buf.text[buf.pos : buf.pos + 200],
                     None,
-                    src.failure or "unexpected content after the Records array",
+                    src.failure or f"{reason}{rest_not_read(buf.byte_at(buf.pos))}",
                 )
                 return
             buf.pos += 1
-        nxt = buf.skip_ws()
-        if not nxt:
+        if not buf.skip_ws():
             if src.failure:
                 index += 1
                 yield RawRecord(index, f"record {index}", "", None, src.failure)
             return
-        if not wrapped:
-            index += 1
-            yield RawRecord(
-                index,
-                f"record {index}",
-                buf.text[buf.pos : buf.pos + 200],
-                None,
-                "unexpected content after the record array",
-            )
-            return
+        expected = "unexpected content after the record array"
 
 
 def _array_elements(
-    buf: _Buffer,
+    buf: Buffer,
     index: int,
     src: ByteSource,
     columns: list[str] | None = None,
@@ -310,35 +210,43 @@ def _array_elements(
     an object by column name. With ``cells``, they are rows of one-column objects.
     """
     expect_value = True
+    last = ""  # the last element read: how this array's elements start
+    found: tuple[Any, str] | None = None  # the element reading resumed at, after a bad one
     while True:
-        ch = buf.skip_ws()
-        if not ch:
-            index += 1
-            yield RawRecord(
-                index,
-                f"record {index}",
-                "",
-                None,
-                src.failure or "file ends before the record array is closed",
-            )
-            buf.broken = True
-            return
-        if ch == "]":
-            buf.pos += 1
-            return
-        if ch == "," and not expect_value:
-            buf.pos += 1
-            expect_value = True
-            continue
-        start = buf.pos
-        result = buf.decode_value()
+        if found is not None:
+            result: tuple[Any, str] | Failure = found
+            found = None
+        else:
+            ch = buf.skip_ws()
+            if not ch:
+                index += 1
+                yield RawRecord(
+                    index,
+                    f"record {index}",
+                    "",
+                    None,
+                    src.failure or "file ends before the record array is closed",
+                )
+                buf.broken = True
+                return
+            if ch == "]":
+                buf.pos += 1
+                return
+            if ch == "," and not expect_value:
+                buf.pos += 1
+                expect_value = True
+                continue
+            result = buf.decode_value()
         index += 1
-        if isinstance(result, str):
-            rest = buf.text[start : start + 2000]
-            yield RawRecord(index, f"record {index}", rest, None, src.failure or result)
-            buf.broken = True
-            return
+        if isinstance(result, Failure):
+            text, reason, found = skip_bad_element(buf, result, last, src)
+            yield RawRecord(index, f"record {index}", text, None, reason)
+            if buf.broken:
+                return
+            expect_value = False
+            continue
         obj, text = result
+        last = text
         expect_value = False
         if columns is not None:
             if isinstance(obj, list) and len(obj) == len(columns):
@@ -361,20 +269,26 @@ def _array_elements(
             yield RawRecord(index, f"record {index}", text, None, "record is not a JSON object")
 
 
-def _member_array_start(text: str, key: str) -> int:
-    """Index just after the "[" of top-level member ``key`` in a JSON object text, or -1."""
+def _member_array_start(text: str, *path: str) -> int:
+    """Index just after the "[" of the member at ``path`` (names of nested members, from the
+    top level) in a JSON object text, or -1."""
     pos = text.index("{") + 1
     while True:
-        while text[pos] in _WS or text[pos] == ",":
+        while text[pos] in WS or text[pos] == ",":
             pos += 1
         if text[pos] == "}":
             return -1
-        name, pos = _decoder.raw_decode(text, pos)
-        while text[pos] in _WS or text[pos] == ":":
+        name, pos = DECODER.raw_decode(text, pos)
+        while text[pos] in WS or text[pos] == ":":
             pos += 1
-        if name == key and text[pos] == "[":
-            return pos + 1
-        _value, pos = _decoder.raw_decode(text, pos)
+        if name == path[0]:
+            if len(path) == 1 and text[pos] == "[":
+                return pos + 1
+            if len(path) > 1 and text[pos] == "{":
+                path = path[1:]
+                pos += 1
+                continue
+        _value, pos = DECODER.raw_decode(text, pos)
 
 
 def _contained_records(
@@ -386,6 +300,8 @@ def _contained_records(
         return _query_rows(text, obj, index, prefix)
     if _is_lake_results(obj):
         return _lake_rows(text, index, prefix)
+    if obj.get("eventType") == _OKTA_EVENT_HOOK and _is_okta_event_hook(obj):
+        return _hook_events(text, index, prefix)
     key = _wrapper_key(obj)
     return None if key is None else _wrapped_records(text, key, index, prefix)
 
@@ -407,7 +323,7 @@ def _is_query_response(obj: dict[str, Any]) -> bool:
 def _query_rows(text: str, obj: dict[str, Any], index: int, prefix: str) -> Iterator[RawRecord]:
     """Each row of each table of a query response, as an object by column name; its text is
     the row's own (the column names are in the response, kept whole with the file)."""
-    buf = _Buffer(iter(()))
+    buf = Buffer(iter(()))
     buf.text = text
     buf.pos = _member_array_start(text, "tables")
     for number, table in enumerate(obj["tables"], 1):
@@ -415,9 +331,9 @@ def _query_rows(text: str, obj: dict[str, Any], index: int, prefix: str) -> Iter
             buf.pos += 1
             buf.skip_ws()
         start = buf.pos
-        _value, buf.pos = _decoder.raw_decode(text, start)
+        _value, buf.pos = DECODER.raw_decode(text, start)
         table_text = text[start : buf.pos]
-        rows = _Buffer(iter(()))
+        rows = Buffer(iter(()))
         rows.text = table_text
         rows.pos = _member_array_start(table_text, "rows")
         columns = [c["name"] for c in table["columns"]]
@@ -437,7 +353,7 @@ def _is_lake_results(obj: dict[str, Any]) -> bool:
 def _lake_rows(text: str, index: int, prefix: str) -> Iterator[RawRecord]:
     """Each row of a Lake query's results: an array of one-column objects, read as one object
     by column name (``SELECT eventJson ...`` gives the record as text); its text is the row's."""
-    buf = _Buffer(iter(()))
+    buf = Buffer(iter(()))
     buf.text = text
     buf.pos = _member_array_start(text, "QueryResultRows")
     for rec in _array_elements(buf, index, _StringSource(text), cells=True):
@@ -458,9 +374,26 @@ def _merged_cells(row: Any) -> dict[str, Any] | None:
     return merged
 
 
+def _is_okta_event_hook(obj: dict[str, Any]) -> bool:
+    """An Okta event hook request body: {"eventType": "com.okta.event_hook", ...,
+    "data": {"events": [...]}}, the events being System Log events."""
+    data = obj.get("data")
+    return isinstance(data, dict) and isinstance(data.get("events"), list)
+
+
+def _hook_events(text: str, index: int, prefix: str) -> Iterator[RawRecord]:
+    """Each event an Okta event hook delivered, with its own text."""
+    buf = Buffer(iter(()))
+    buf.text = text
+    buf.pos = _member_array_start(text, "data", "events")
+    for rec in _array_elements(buf, index, _StringSource(text)):
+        position = f"{prefix}, event {rec.index - index}"
+        yield RawRecord(rec.index, position, rec.text, rec.data, rec.error)
+
+
 def _wrapped_records(text: str, key: str, index: int, prefix: str) -> Iterator[RawRecord]:
     """The records of an in-memory wrapper object, each with its exact text."""
-    buf = _Buffer(iter(()))
+    buf = Buffer(iter(()))
     buf.text = text
     buf.pos = _member_array_start(text, key)
     log_events = key in _LOG_EVENT_KEYS
@@ -486,7 +419,7 @@ def _log_event_message(event: dict[str, Any]) -> tuple[dict[str, Any] | None, st
     return None, "CloudWatch Logs event whose message is not a JSON object"
 
 
-def _line_records(src: ByteSource, first: bytes) -> Iterator[RawRecord]:
+def _line_records(src: ByteSource, first: bytes, offset: int = 0) -> Iterator[RawRecord]:
     """JSON Lines; falls back to concatenated pretty-printed objects when lines are not JSON."""
     nl = first.find(b"\n")
     first_line = first if nl < 0 else first[: nl + 1]
@@ -500,7 +433,7 @@ def _line_records(src: ByteSource, first: bytes) -> Iterator[RawRecord]:
         if header is not None:
             yield from csv_records(src, first, header)
         else:
-            yield from _concatenated_records(src, first)
+            yield from _concatenated_records(src, first, offset)
         return
     index = 0
     line_no = 0
@@ -547,63 +480,83 @@ def _line_records(src: ByteSource, first: bytes) -> Iterator[RawRecord]:
         yield RawRecord(index, f"line {line_no + 1}", "", None, src.failure)
 
 
-def _concatenated_records(src: ByteSource, first: bytes) -> Iterator[RawRecord]:
-    """One or more pretty-printed JSON objects one after the other."""
-    chunks = _chunks(src, first)
-    buf = "".join(_take_all(chunks, src))
-    pos = 0
+def _concatenated_records(src: ByteSource, first: bytes, offset: int = 0) -> Iterator[RawRecord]:
+    """Objects one after another: pretty-printed, written with no separator (Firehose), or
+    JSON Lines whose first line is not a whole object.
+
+    Read a chunk at a time. A stretch that cannot be read becomes one error record, and
+    reading goes on at the next "{" that starts a line or follows a "}".
+    """
+    buf = Buffer(chunks(src, first, offset), offset)
     index = 0
+    line = 1  # the line of buf.pos, counted as the text goes by
+    nl_text, nl = "", -1  # where the next line break is, for the text last searched
     while True:
-        while pos < len(buf) and buf[pos] in _WS:
-            pos += 1
-        if pos >= len(buf):
+        ch, line = skip_blank(buf, line)
+        if not ch:
             if src.failure:
-                yield RawRecord(index + 1, f"record {index + 1}", "", None, src.failure)
+                yield RawRecord(index + 1, f"line {line}", "", None, src.failure)
             return
-        line = buf.count("\n", 0, pos) + 1
-        try:
-            obj, end = _decoder.raw_decode(buf, pos)
-        except json.JSONDecodeError as exc:
+        # A line that is one whole object is read by orjson; the rest by the standard decoder.
+        text, pos = buf.text, buf.pos
+        if nl_text is not text or (0 <= nl < pos):
+            nl_text, nl = text, text.find("\n", pos)
+        result: tuple[Any, str] | Failure | None = None
+        if nl > pos:
+            candidate = text[pos:nl].rstrip(WS)
+            try:
+                result = loads(candidate), candidate
+                buf.pos = pos + len(candidate)
+            except ValueError:
+                result = None
+        if result is None:
+            result = buf.decode_value(quick=False)
+        if isinstance(result, Failure):
             index += 1
-            err_line = buf.count("\n", 0, exc.pos) + 1
-            reason = src.failure or f"invalid JSON: {exc.msg} at line {err_line}"
-            yield RawRecord(index, f"line {line}", buf[pos : pos + 2000], None, reason)
-            return
-        text = buf[pos:end]
-        pos = end
+            if result.kind == "cut" and src.failure:  # the input broke off inside it
+                shown = buf.text[buf.pos : buf.pos + SHOWN_CHARS]
+                yield RawRecord(index, f"line {line}", shown, None, src.failure)
+                return
+            if result.kind == "large":
+                reason = result.message
+            else:
+                err_line = line + buf.text.count("\n", buf.pos, buf.pos + result.offset)
+                reason = f"invalid JSON: {result.message} at line {err_line}"
+            record, line = skip_bad_object(buf, reason, result.kind == "cut", index, line)
+            yield record
+            continue
+        obj, text = result
+        if not isinstance(obj, dict | list):
+            # A string or number is no record, but a piece of one (a line cut at its start).
+            buf.pos -= len(text)
+            index += 1
+            reason = "record is not a JSON object"
+            record, line = skip_bad_object(buf, reason, False, index, line)
+            yield record
+            continue
+        at_line = line
+        line += text.count("\n")
         if not isinstance(obj, dict):
             index += 1
-            yield RawRecord(index, f"line {line}", text, None, "record is not a JSON object")
+            yield RawRecord(index, f"line {at_line}", text, None, "record is not a JSON object")
             continue
-        contained = _contained_records(text, obj, index, f"line {line}")
+        contained = _contained_records(text, obj, index, f"line {at_line}")
         if contained is None:
             index += 1
-            yield RawRecord(index, f"line {line}", text, obj)
+            yield RawRecord(index, f"line {at_line}", text, obj)
             continue
         for sub in contained:
             index = sub.index
             yield sub
 
 
-def _take_all(chunks: Iterator[str], src: ByteSource) -> Iterator[str]:
-    total = 0
-    try:
-        for piece in chunks:
-            total += len(piece)
-            if total > MAX_RECORD_CHARS * 8:
-                src.failure = "pretty-printed document too large to read; use JSON Lines"
-                return
-            yield piece
-    except UnicodeDecodeError as exc:
-        src.failure = src.failure or f"invalid UTF-8 near byte {src.bytes_read}: {exc.reason}"
-
-
 def _is_lookup_events(obj: dict[str, Any]) -> bool:
     """CloudTrail LookupEvents output (`aws cloudtrail lookup-events`): {"Events": [...],
-    "NextToken": ...}, each entry carrying the full record as a "CloudTrailEvent" string.
-    "Events" is too common a word to unwrap on its own, so the entries must look the part."""
+    "NextToken": ...}, with "ResponseMetadata" when a boto3 response was saved whole; each
+    entry carries the full record as a "CloudTrailEvent" string. "Events" is too common a
+    word to unwrap on its own, so the entries must look the part."""
     events = obj.get("Events")
-    if not isinstance(events, list) or not set(obj) <= {"Events", "NextToken"}:
+    if not isinstance(events, list) or not set(obj) <= _LOOKUP_EVENTS_KEYS:
         return False
     return not events or (isinstance(events[0], dict) and "CloudTrailEvent" in events[0])
 

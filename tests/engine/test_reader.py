@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 from pathlib import Path
 
 import pytest
 
-from forensics.engine import reader
+from forensics.engine import jsontext, reader
 from forensics.engine.reader import iter_records
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -78,7 +79,10 @@ def test_a_truncated_array_reports_the_broken_record():
 
 def test_trailing_garbage_after_an_array_is_reported_not_dropped():
     recs = read(b'[{"a":1}] junk')
-    assert recs[-1].error == "unexpected content after the record array"
+    assert recs[-1].error == (
+        "unexpected content after the record array; the rest of the file, from byte 10,"
+        " was not read"
+    )
 
 
 def test_an_empty_file_has_no_records():
@@ -123,7 +127,7 @@ TRICKY_ELEMENTS = [
 def test_array_elements_are_read_exactly_whichever_decoder_finds_them(wrapper, monkeypatch):
     text = wrapper % ",\n ".join(TRICKY_ELEMENTS)
     quick = list(iter_records(io.BytesIO(text.encode())))
-    monkeypatch.setattr(reader, "_QUICK_TRIES", 0)
+    monkeypatch.setattr(jsontext, "_QUICK_TRIES", 0)
     standard = list(iter_records(io.BytesIO(text.encode())))
     assert [r.text for r in quick] == TRICKY_ELEMENTS
     assert [(r.text, r.data, r.error) for r in quick] == [
@@ -134,7 +138,7 @@ def test_array_elements_are_read_exactly_whichever_decoder_finds_them(wrapper, m
 def test_every_sample_file_reads_the_same_with_either_decoder(monkeypatch):
     samples = sorted(p for p in SAMPLES.rglob("*") if p.is_file())
     quick = {p: list(iter_records(io.BytesIO(p.read_bytes()))) for p in samples}
-    monkeypatch.setattr(reader, "_QUICK_TRIES", 0)
+    monkeypatch.setattr(jsontext, "_QUICK_TRIES", 0)
     for path in samples:
         assert quick[path] == list(iter_records(io.BytesIO(path.read_bytes()))), path
 
@@ -380,3 +384,184 @@ def test_a_pubsub_message_carries_its_record_in_base64_data():
     # A record merely having a "message" member is left as it is.
     (plain,) = read(b'{"message": {"data": "x"}, "level": "info"}')
     assert plain.data == {"message": {"data": "x"}, "level": "info"}
+
+
+# --- a bad record, and what comes after it ------------------------------------------------
+
+
+@pytest.mark.parametrize("wrapper", ['{"Records": [%s]}', "[%s]"])
+def test_a_broken_array_element_is_one_error_record_and_reading_resumes_after_it(wrapper):
+    # The second record was cut short and the third written straight after it (as in a
+    # damaged copy); "é" makes byte and character offsets differ.
+    elements = [
+        '{"eventVersion": "1.08", "n": 1, "who": "é"}',
+        '{"eventVersion": "1.08", "n": 2, "resources": [{"x": 1}, {"x": 2}], "src": "s3.amaz',
+        '{"eventVersion": "1.08", "n": 3}',
+        '{"eventVersion": "1.08", "n": 4}',
+    ]
+    data = (wrapper % ",".join(elements).replace("amaz,", "amaz")).encode()
+    recs = read(data)
+
+    assert [r.data and r.data["n"] for r in recs] == [1, None, 3, 4]
+    bad = recs[1]
+    assert bad.position == "record 2"
+    start, resumed = data.index(b'{"eventVersion": "1.08", "n": 2'), data.index(b'{"eventV', 100)
+    assert bad.error.endswith(f"(bytes {start} to {resumed} skipped)")
+    assert bad.text == elements[1]
+    assert [r.index for r in recs] == [1, 2, 3, 4]
+
+
+def test_when_no_later_record_can_be_found_the_error_says_the_rest_was_not_read():
+    recs = read(b'[{"a": 1}, {"b": nope}, {"c": 3}]')
+    assert recs[0].data == {"a": 1}
+    (bad,) = recs[1:]
+    assert bad.error == (
+        "invalid JSON: Expecting value at column 7; no later record could be found;"
+        " the rest of the file, from byte 11, was not read"
+    )
+
+
+@pytest.mark.parametrize("where", [0, 1])
+def test_a_record_over_the_size_limit_is_skipped_and_the_next_one_read(where, monkeypatch):
+    monkeypatch.setattr(reader, "CHUNK_CHARS", 64)
+    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 64)
+    monkeypatch.setattr(jsontext, "MAX_RECORD_CHARS", 1000)
+    big = '{"n": 0, "doc": {"s": "%s", "list": [{"a": "]}"}, [1, 2]]}}' % ('x\\"}' * 500)
+    elements = ['{"n": 1}', '{"n": 2}']
+    elements.insert(where, big)
+    data = ('{"Records": [' + ", ".join(elements) + "]}").encode()
+    recs = read(data)
+
+    assert [r.data and r.data["n"] for r in recs] == [
+        *([None] if where == 0 else [1]),
+        *([1, 2] if where == 0 else [None, 2]),
+    ]
+    bad = recs[where]
+    start = data.index(b'{"n": 0')
+    end = start + len(big)
+    assert bad.error == f"record larger than 1000 characters (bytes {start} to {end} skipped)"
+    assert len(bad.text) > 1000 and big.startswith(bad.text)  # what was read of it
+
+
+def test_it_reads_json_arrays_written_one_after_another():
+    recs = read(b'[{"n": 1}, {"n": 2}]\n[{"n": 3}][]{"Records": [{"n": 4}]}\n')
+    assert [r.data for r in recs] == [{"n": 1}, {"n": 2}, {"n": 3}, {"n": 4}]
+    assert [r.position for r in recs] == [f"record {n}" for n in (1, 2, 3, 4)]
+
+
+def test_json_lines_with_a_cut_first_line_skip_each_bad_line_and_go_on():
+    data = (
+        b'"cut":"off","n":0}\n'
+        b'{"n": 1}\n'
+        b"\n"
+        b"{not json}\n"
+        b'{"n": 2, "pretty": {\n  "a": 1\n}}\n'
+        b'{"n": 3, "s": "raw\tcontrol\n'
+        b'{"n": 4}\n'
+    )
+    recs = read(data)
+    assert [(r.position, r.data and r.data["n"]) for r in recs] == [
+        ("line 1", None),
+        ("line 2", 1),
+        ("line 4", None),
+        ("line 5", 2),
+        ("line 8", None),
+        ("line 9", 4),
+    ]
+    assert recs[0].text == '"cut":"off","n":0}\n'
+    assert recs[2].error == (
+        "invalid JSON: Expecting property name enclosed in double quotes at line 4"
+        f" (bytes {data.index(b'{not')} to {data.index(b'{not') + 11} skipped)"
+    )
+    assert recs[4].error.startswith("invalid JSON: Invalid control character at line 8 ")
+
+
+def test_objects_written_with_no_separator_stream_past_a_bad_one(monkeypatch):
+    # Only the record size is limited: a file of objects larger than any whole-file limit
+    # streams through, and a bad object in it costs only itself.
+    monkeypatch.setattr(reader, "CHUNK_CHARS", 256)
+    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 256)
+    monkeypatch.setattr(jsontext, "MAX_RECORD_CHARS", 1000)
+    objects = [b'{"n": %d, "pad": "%s"}' % (n, b"p" * 50) for n in range(2000)]
+    objects[700] = b'{"n": 700, "pad": }'
+    recs = read(b"".join(objects))
+
+    assert len(recs) == 2000
+    assert [r.index for r in recs] == list(range(1, 2001))
+    assert recs[700].data is None and recs[700].error.startswith("invalid JSON")
+    assert [r.data["n"] for r in recs if r.data] == [n for n in range(2000) if n != 700]
+
+
+def test_pretty_printed_objects_keep_their_line_numbers_across_chunks(monkeypatch):
+    monkeypatch.setattr(reader, "CHUNK_CHARS", 16)
+    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 16)
+    data = b"".join(b'{\n  "n": %d,\n  "s": "\xc3\xa9"\n}\n\n' % n for n in range(50))
+    recs = read(data)
+    assert [r.position for r in recs] == [f"line {1 + 5 * n}" for n in range(50)]
+    assert [r.data for r in recs] == [{"n": n, "s": "é"} for n in range(50)]
+
+
+# --- wrappers ------------------------------------------------------------------------------
+
+
+def test_it_unwraps_the_events_of_okta_event_hook_deliveries():
+    def delivery(event_id: str, uuids: list[str]) -> str:
+        events = [{"uuid": u, "eventType": "user.session.start"} for u in uuids]
+        return json.dumps(
+            {
+                "eventType": "com.okta.event_hook",
+                "eventTypeVersion": "1.0",
+                "cloudEventsVersion": "0.1",
+                "source": "https://example.okta.com/api/v1/eventHooks/whoql0HfiLGPWc8Hb0g7",
+                "eventId": event_id,
+                "data": {"events": events},
+                "eventTime": "2024-05-14T09:15:10.000Z",
+                "contentType": "application/json",
+            }
+        )
+
+    recs = read((delivery("d1", ["a", "b"]) + "\n" + delivery("d2", ["c"]) + "\n").encode())
+    assert [r.data["uuid"] for r in recs] == ["a", "b", "c"]
+    assert [r.position for r in recs] == ["line 1, event 1", "line 1, event 2", "line 2, event 1"]
+    assert recs[0].text == '{"uuid": "a", "eventType": "user.session.start"}'
+    assert all(not r.error for r in recs)
+    # An Okta System Log event is not a delivery, whatever its data holds.
+    (event,) = read(b'{"eventType": "user.session.start", "data": {"events": []}}\n')
+    assert event.data["eventType"] == "user.session.start"
+
+
+def test_it_unwraps_lookup_events_saved_from_a_boto3_response():
+    body = (
+        b'{"Events": [{"EventId": "e1", "CloudTrailEvent": "{}"}], "NextToken": "t",'
+        b' "ResponseMetadata": {"RequestId": "r", "HTTPStatusCode": 200, "RetryAttempts": 0}}'
+    )
+    (rec,) = read(body)
+    assert rec.data == {"EventId": "e1", "CloudTrailEvent": "{}"}
+
+
+# --- encodings -----------------------------------------------------------------------------
+
+
+def test_a_utf16_file_is_named_as_such():
+    (rec,) = read('[{"a": 1}]'.encode("utf-16"))
+    assert rec.error == (
+        "invalid UTF-8 at byte 0: the file is UTF-16 (it starts with a UTF-16 byte order mark);"
+        " save it as UTF-8"
+    )
+
+
+def test_gzip_inside_gzip_is_named_as_such():
+    (rec,) = read(gzip.compress(gzip.compress(b'[{"a": 1}]')))
+    assert rec.error.startswith("gzip inside gzip at byte 0")
+
+
+def test_invalid_utf8_is_reported_at_its_own_byte_after_every_record_before_it():
+    body = b",".join(b'{"n": %d, "pad": "%s"}' % (n, b"x" * 100) for n in range(20_000))
+    bad_at = 1 + len(body) + 9
+    data = b"[" + body + b', {"n": "\xff"}]'
+    recs = read(data)
+    assert data[bad_at] == 0xFF
+    assert [r.data["n"] for r in recs[:-1]] == list(range(20_000))
+    assert recs[-1].error == (
+        f"invalid UTF-8 at byte {bad_at} (invalid start byte); the rest of the file was not read"
+    )

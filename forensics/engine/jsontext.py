@@ -1,0 +1,396 @@
+"""The decoded text of a log file a window at a time, the JSON values read from it, and the
+ways past what cannot be read.
+
+``Buffer`` slides over a file's text chunk by chunk, knowing each position's byte offset in
+the (gunzipped) file, so that an error can say exactly which bytes it stands for. When a
+value cannot be read, the ``skip_*`` functions move past it, to the next record where that
+can be found reliably; where it cannot, the reason says from which byte the rest of the file
+was not read. The readers of each file shape (``reader``) are built on these.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from forensics.engine.streams import CHUNK_CHARS, MAX_RECORD_CHARS, ByteSource, RawRecord
+
+WS = " \t\r\n"
+GZIP_MAGIC = b"\x1f\x8b"
+DECODER = json.JSONDecoder()
+_LARGE_VALUE = CHUNK_CHARS // 2
+_STRUCTURAL = re.compile(r'[{}\[\]",:]')
+
+
+def chunks(src: ByteSource, first: bytes, offset: int = 0) -> Iterator[tuple[str, int]]:
+    """The file's text a chunk at a time, each with the number of bytes it was decoded from.
+
+    Invalid UTF-8 ends the text: what comes before the bad byte is still handed out, and
+    ``src.failure`` says where the bad byte is (``offset`` bytes precede ``first``).
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    data = first
+    fed = offset  # bytes handed to the decoder so far
+    final = False
+    while True:
+        held = decoder.getstate()[0]  # the start of a character cut by the last chunk's end
+        try:
+            piece = decoder.decode(data, final=final)
+        except UnicodeDecodeError as exc:
+            pending = held + data
+            at = fed - len(held) + exc.start
+            failure = _encoding_failure(pending, exc.start, at, exc.reason, src.gzipped)
+            good = exc.start - 1 if failure.startswith("gzip") else exc.start
+            if good > 0:
+                yield pending[:good].decode("utf-8"), good
+            src.failure = src.failure or failure
+            return
+        fed += len(data)
+        yield piece, len(held) + len(data) - len(decoder.getstate()[0])
+        if final:
+            return
+        data = src.read_bytes(CHUNK_CHARS)
+        final = not data
+
+
+def _encoding_failure(data: bytes, bad: int, at: int, reason: str, gzipped: bool) -> str:
+    """Why the text ends at ``data[bad]`` (byte ``at`` of the file), saying what the bytes
+    look like when that is plain."""
+    if at == 0 and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return (
+            "invalid UTF-8 at byte 0: the file is UTF-16 (it starts with a UTF-16 byte order"
+            " mark); save it as UTF-8"
+        )
+    if bad and data[bad - 1 : bad + 1] == GZIP_MAGIC:  # 0x1f is ASCII: 0x8b is the bad byte
+        if gzipped:
+            return gzip_inside(at - 1)
+        return f"gzip data at byte {at - 1}, inside the file" + rest_not_read(at - 1)
+    return f"invalid UTF-8 at byte {at} ({reason}); the rest of the file was not read"
+
+
+def gzip_inside(at: int) -> str:
+    return f"gzip inside gzip at byte {at}: the file was compressed twice; decompress it once"
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why the value at a buffer's position could not be read."""
+
+    kind: str  # "invalid" JSON, too "large" to hold, or "cut" short by the end of the input
+    message: str  # the decoder's message, or what is too large
+    offset: int  # where the decoder stopped, in characters from the value's start
+
+    def reason(self) -> str:
+        if self.kind == "large":
+            return self.message
+        return f"invalid JSON: {self.message} at column {self.offset + 1}"
+
+
+class Buffer:
+    """A sliding window of decoded text over a chunk iterator."""
+
+    def __init__(self, chunks: Iterator[tuple[str, int]], offset: int = 0) -> None:
+        self._chunks = chunks
+        self.text = ""
+        self.pos = 0
+        self.eof = False
+        self.broken = False  # set when a fatal error ended the record array
+        self.base_chars = 0  # characters of the file before ``text``
+        self.base_bytes = offset  # bytes of the file before ``text``
+        self._text_bytes = 0
+
+    def more(self, want: int = 1) -> bool:
+        """Read on: at least one chunk, and on until ``want`` characters are unread or the
+        input ends; False when there was nothing more."""
+        if self.eof:
+            return False
+        pieces: list[str] = []
+        nbytes = 0
+        unread = len(self.text) - self.pos
+        while unread < want or not pieces:
+            try:
+                piece, n = next(self._chunks)
+            except StopIteration:
+                self.eof = True
+                break
+            pieces.append(piece)
+            nbytes += n
+            unread += len(piece)
+        if not pieces:
+            return False
+        rest = self.text[self.pos :]
+        # Only the kept tail is measured, not the dropped text: on the fast path it is short.
+        rest_bytes = len(rest) if rest.isascii() else len(rest.encode("utf-8"))
+        self.base_chars += self.pos
+        self.base_bytes += self._text_bytes - rest_bytes
+        self.text = rest + pieces[0] if len(pieces) == 1 else "".join([rest, *pieces])
+        self._text_bytes = rest_bytes + nbytes
+        self.pos = 0
+        return True
+
+    def byte_at(self, pos: int) -> int:
+        """The file's byte offset of ``text[pos]`` (after gunzipping)."""
+        head = self.text[:pos]
+        return self.base_bytes + (len(head) if head.isascii() else len(head.encode("utf-8")))
+
+    def skip_ws(self) -> str:
+        """Advance past white space; return the next character or "" at the end."""
+        while True:
+            while self.pos < len(self.text) and self.text[self.pos] in WS:
+                self.pos += 1
+            if self.pos < len(self.text):
+                return self.text[self.pos]
+            if not self.more():
+                return ""
+
+    def decode_value(self, quick: bool = True) -> tuple[Any, str] | Failure:
+        """Decode the JSON value at pos, reading more as needed; on failure pos stays at the
+        value's start (the text before it may have been dropped)."""
+        if quick and self.text.startswith("{", self.pos):
+            found = self._decode_object_quickly()
+            if found is not None:
+                return found
+        while True:
+            try:
+                obj, end = DECODER.raw_decode(self.text, self.pos)
+            except json.JSONDecodeError as exc:
+                offset = exc.pos - self.pos
+                message = exc.msg.removesuffix(" at")  # "Invalid control character at"
+                # A value cut by the end of the text fails in an unterminated string or in
+                # what follows its last bracket, quote, comma or colon; any other error is
+                # in the value itself, and reading on would only read a bad record whole.
+                cut = message.startswith("Unterminated string") or not _STRUCTURAL.search(
+                    self.text, exc.pos
+                )
+                if not cut:
+                    return Failure("invalid", message, offset)
+                unread = len(self.text) - self.pos
+                if unread > MAX_RECORD_CHARS:
+                    return Failure(
+                        "large", f"record larger than {MAX_RECORD_CHARS} characters", offset
+                    )
+                # Each try parses the value from its start: a value already this large (one
+                # pretty-printed wrapper object, say) reads on to its size limit at once.
+                if not self.more(MAX_RECORD_CHARS + 1 if unread >= _LARGE_VALUE else 1):
+                    return Failure("cut", message, offset)
+                continue
+            text = self.text[self.pos : end]
+            self.pos = end
+            return obj, text
+
+    def _decode_object_quickly(self) -> tuple[Any, str] | None:
+        """An array element object found by its likely end and checked by orjson, or None.
+
+        An element of a record array ends at a "}" followed by "," and "{", or by "]". Such
+        a sequence can also sit inside the element (an array of objects, or a string), but
+        then the text up to it is not one complete JSON object and orjson refuses it, so an
+        accepted text is exactly the element. This is several times faster than the
+        standard decoder, which stays the fallback (values orjson refuses, records that
+        need more input, or too many false ends).
+        """
+        start = search = self.pos
+        for _ in range(_QUICK_TRIES):
+            m = _ELEMENT_END.search(self.text, search)
+            if m is None:
+                return None
+            end = m.start() + 1
+            text = self.text[start:end]
+            try:
+                obj = loads(text)
+            except ValueError:
+                search = end
+                continue
+            self.pos = end
+            return obj, text
+        return None
+
+
+def loads(text: str) -> Any:
+    """orjson's decoding, except where it would lose a value.
+
+    orjson turns integers wider than 64 bits into floats; an identifier written as a long
+    number must keep every digit, so such texts go to the standard decoder. Raises
+    ValueError (both decoders' errors derive from it) on invalid JSON.
+    """
+    # A byte table maps digits to "0" and everything else to " ": one fast C pass, then a
+    # substring search (a regular expression costs ten times as much per record).
+    if _NINETEEN_DIGITS in text.encode("utf-8", "surrogatepass").translate(_DIGIT_TABLE):
+        return json.loads(text)
+    return orjson.loads(text)
+
+
+_DIGIT_TABLE = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_NINETEEN_DIGITS = b"0" * 19  # 2**63 has 19 digits
+_ELEMENT_END = re.compile(r"\}\s*(?:,\s*\{|\])")
+_QUICK_TRIES = 6
+
+
+def rest_not_read(at: int) -> str:
+    return f"; the rest of the file, from byte {at}, was not read"
+
+
+# What an error record shows of the text it stands for.
+SHOWN_CHARS = 1 << 16
+_FIRST_NAME = re.compile(r'\{\s*("(?:[^"\\]|\\.)*")\s*:')
+_SKIP_TOKEN = re.compile(r'["{}\[\]]')
+_STRING_BODY = re.compile(r'(?:[^"\\]++|\\.)*+', re.S)
+
+
+def skip_bad_element(
+    buf: Buffer, failure: Failure, last: str, src: ByteSource
+) -> tuple[str, str, tuple[Any, str] | None]:
+    """Move past an array element that cannot be read: its text as shown, the reason, and
+    the next element when reading resumed at one; sets ``buf.broken`` when it cannot.
+
+    A large element is skipped by its brackets (strings aside), which ends it exactly. After
+    invalid JSON the brackets cannot be trusted, so reading resumes at the next object that
+    starts with the same member name as this element or the one before (a producer writes its
+    records alike), reads whole and is followed by "," or "]"; without one, the rest of the
+    file is reported as not read.
+    """
+    start = buf.pos
+    shown = buf.text[start : start + SHOWN_CHARS]
+    start_char = buf.base_chars + start
+    at = buf.byte_at(start)
+    reason = failure.reason()
+    if failure.kind == "cut" and src.failure:
+        buf.broken = True
+        return shown, src.failure, None
+    if failure.kind == "large":
+        if _skip_value(buf):
+            skipped = buf.base_chars + buf.pos - start_char
+            return shown[:skipped], f"{reason} (bytes {at} to {buf.byte_at(buf.pos)} skipped)", None
+        buf.broken = True
+        return shown, src.failure or f"{reason}; the file ends inside it (from byte {at})", None
+    names = {m.group(1) for t in (shown, last) if (m := _FIRST_NAME.match(t))}
+    if names:
+        found = _next_sibling(buf, names)
+        if found is not None:
+            resumed_char, resumed_byte, element = found
+            reason += f" (bytes {at} to {resumed_byte} skipped)"
+            return shown[: resumed_char - start_char], reason, element
+    buf.broken = True
+    if failure.kind == "cut":
+        return shown, f"{reason}; the file ends inside this record", None
+    return shown, reason + "; no later record could be found" + rest_not_read(at), None
+
+
+def _next_sibling(buf: Buffer, names: set[str]) -> tuple[int, int, tuple[Any, str]] | None:
+    """The next array element after pos that starts with one of ``names``, reads whole and is
+    followed by "," or "]" or the end: its character and byte offsets and the element."""
+    alternatives = "|".join(re.escape(n) for n in names)
+    start = re.compile(rf"\{{\s*(?:{alternatives})\s*:")
+    keep = 1024 + max(len(n) for n in names)  # a start cut by the end of the text
+    search = buf.pos + 1
+    while True:
+        m = start.search(buf.text, search)
+        if m is None:
+            buf.pos = max(search, len(buf.text) - keep)
+            if not buf.more():
+                return None
+            search = 0
+            continue
+        buf.pos = m.start()
+        char, byte = buf.base_chars + buf.pos, buf.byte_at(buf.pos)
+        result = buf.decode_value()
+        if isinstance(result, Failure):
+            search = buf.pos + 1
+        elif isinstance(result[0], dict) and buf.skip_ws() in (",", "]", ""):
+            return char, byte, result
+        else:
+            search = buf.pos
+
+
+def _skip_value(buf: Buffer) -> bool:
+    """Move pos past the JSON value at pos by its brackets, streaming; False at the end."""
+    depth = 0
+    in_string = False
+    while True:
+        text, pos = buf.text, buf.pos
+        while True:
+            if in_string:
+                end = _STRING_BODY.match(text, pos).end()  # type: ignore[union-attr]
+                if end >= len(text) or text[end] != '"':
+                    pos = end  # the text ends inside the string (maybe after a backslash)
+                    break
+                pos = end + 1
+                in_string = False
+                if depth == 0:
+                    buf.pos = pos
+                    return True
+                continue
+            m = _SKIP_TOKEN.search(text, pos)
+            if m is None:
+                pos = len(text)
+                break
+            pos = m.end()
+            c = m.group()
+            if c == '"':
+                in_string = True
+            elif c in "{[":
+                depth += 1
+            else:
+                depth -= 1
+                if depth <= 0:
+                    buf.pos = pos
+                    return True
+        buf.pos = pos
+        if not buf.more():
+            return False
+
+
+_WS_RUN = re.compile(r"[ \t\r\n]*")
+_NEXT_OBJECT = re.compile(r"(?<=[\n}])\{")
+
+
+def skip_blank(buf: Buffer, line: int) -> tuple[str, int]:
+    """Advance past white space, counting lines; the next character ("" at the end)."""
+    while True:
+        text, pos = buf.text, buf.pos
+        end = _WS_RUN.match(text, pos).end()  # type: ignore[union-attr]
+        line += text.count("\n", pos, end)
+        buf.pos = end
+        if end < len(text):
+            return text[end], line
+        if not buf.more():
+            return "", line
+
+
+def skip_bad_object(
+    buf: Buffer, reason: str, cut: bool, index: int, line: int
+) -> tuple[RawRecord, int]:
+    """The error record for the stretch from pos (on ``line``) to the next object or the end,
+    and the line reading resumes at; pos is left there. ``cut``: the end of the file cut
+    the stretch's first value short."""
+    start = buf.pos
+    shown = buf.text[start : start + SHOWN_CHARS]
+    start_char, at = buf.base_chars + start, buf.byte_at(start)
+    resumed = line
+    counted, search = start, start + 1  # lines are counted up to ``counted``
+    while True:
+        m = _NEXT_OBJECT.search(buf.text, search)
+        if m is not None:
+            resumed += buf.text.count("\n", counted, m.start())
+            buf.pos = m.start()
+            reason += f" (bytes {at} to {buf.byte_at(buf.pos)} skipped)"
+            break
+        end = len(buf.text)
+        resumed += buf.text.count("\n", counted, end)
+        buf.pos = max(buf.pos, end - 1)  # keep the character a "{" may follow
+        kept = end - buf.pos
+        if not buf.more():
+            buf.pos = len(buf.text)
+            if cut:
+                reason += "; the file ends inside this record"
+            else:
+                reason += "; no later record could be found" + rest_not_read(at)
+            break
+        counted = search = kept
+    skipped = buf.base_chars + buf.pos - start_char
+    return RawRecord(index, f"line {line}", shown[:skipped], None, reason), resumed
