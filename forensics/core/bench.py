@@ -127,7 +127,7 @@ def _sample_rows(root: Path, limit: int) -> list[dict[str, Any]]:
     from forensics.engine.reader import iter_records
     from forensics.ingest.models import IngestBatch
     from forensics.ingest.personal_data import load_matcher
-    from forensics.ingest.services import event_row
+    from forensics.ingest.rows import event_row
 
     batch = IngestBatch.objects.first()
     matcher = load_matcher()
@@ -170,7 +170,7 @@ def measure_copy(rows: list[dict[str, Any]]) -> float | None:
 
     from forensics.core import bulk
     from forensics.ingest.models import Event
-    from forensics.ingest.services import insert_columns, staged_rows
+    from forensics.ingest.rows import insert_columns, staged_rows
 
     tuples = list(staged_rows(rows))
     staging = bulk.Staging("bench_copy", Event, insert_columns())

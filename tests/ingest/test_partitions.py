@@ -17,7 +17,7 @@ from forensics.cases.models import Case, CaseEvent
 from forensics.engine.parsers import get_parser
 from forensics.engine.reader import RawRecord
 from forensics.identities.services import correlate_all
-from forensics.ingest import partitions, services
+from forensics.ingest import partitions, rows, services
 from forensics.ingest.models import Attribution, Event, EventKey, IngestBatch, Source
 from forensics.ingest.personal_data import load_matcher
 from tests.conftest import SAMPLES
@@ -64,7 +64,7 @@ def row(batch: IngestBatch, record: dict[str, Any]) -> dict[str, Any]:
     """The row ingest would store for a CloudTrail record."""
     raw = RawRecord(index=1, position="record 1", text=json.dumps(record), data=record)
     event = get_parser("cloudtrail").parse(record)
-    return services.event_row(batch, event, raw, load_matcher())
+    return rows.event_row(batch, event, raw, load_matcher())
 
 
 def waiting_on_a_lock(pid: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
 import json
@@ -172,7 +173,7 @@ def test_of_two_different_records_of_one_stage_the_greater_hash_is_kept(source, 
     complete = json.loads(LINES[EXEC_RC])
     other = dict(complete, annotations={"authorization.k8s.io/decision": "allow"})
     texts = [json.dumps(complete), json.dumps(other)]
-    kept = max(texts, key=lambda t: services.hashlib.sha256(t.encode()).hexdigest())
+    kept = max(texts, key=lambda t: hashlib.sha256(t.encode()).hexdigest())
     for n, order in enumerate([texts, texts[::-1]]):
         src = fresh_source(n)
         for i, text in enumerate(order):
@@ -251,7 +252,7 @@ def test_values_only_the_replaced_record_carried_are_sent_to_correlation(
         record = dict(complete, annotations={**complete["annotations"]})
         record["annotations"]["authentication.kubernetes.io/issued-credential-id"] = jti
         texts.append(json.dumps(record))
-    by_hash = sorted(texts, key=lambda t: services.hashlib.sha256(t.encode()).hexdigest())
+    by_hash = sorted(texts, key=lambda t: hashlib.sha256(t.encode()).hexdigest())
     for n, text in enumerate(by_hash):
         (tmp_path / f"{n}.log").write_text(text + "\n")
         with django_capture_on_commit_callbacks(execute=True):
