@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Trunc
 
 WIDTH, HEIGHT = 900, 110
@@ -92,23 +90,21 @@ def step(moment: datetime, kind: str) -> datetime:
     return moment + dict((k, d) for k, d, _ in UNITS)[kind]
 
 
-def histogram(qs: QuerySet[Any], start: datetime, end: datetime) -> Histogram:
-    """Bars of events (and personal-data events) per bucket between ``start`` and ``end``."""
+def bucket(kind: str) -> Trunc:
+    """The start of each event's bucket of ``kind``, in UTC, as the database computes it."""
+    return Trunc("event_time", kind, tzinfo=UTC)
+
+
+def draw(counts: dict[datetime, tuple[int, int]], start: datetime, end: datetime) -> Histogram:
+    """The bars for ``counts`` (events and personal-data events by the start of their bucket,
+    the bucket chosen by ``choose_unit(start, end)``); buckets outside the span are left out."""
     kind = choose_unit(start, end)
-    rows = (
-        qs.filter(event_time__gte=floor(start, kind), event_time__lte=end)
-        .order_by()
-        .annotate(bucket=Trunc("event_time", kind, tzinfo=UTC))
-        .values("bucket")
-        .annotate(n=Count("id"), pd=Count("id", filter=Q(personal_data=True)))
-    )
-    counts = {floor(r["bucket"], kind): (r["n"], r["pd"]) for r in rows}
     slots = []
     moment = floor(start, kind)
     while moment <= end:
         slots.append(moment)
         moment = step(moment, kind)
-    peak = max((n for n, _ in counts.values()), default=0)
+    peak = max((counts.get(slot, (0, 0))[0] for slot in slots), default=0)
     width = WIDTH / max(len(slots), 1)
     bars = []
     for i, slot in enumerate(slots):

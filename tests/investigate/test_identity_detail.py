@@ -100,6 +100,39 @@ def test_it_draws_an_activity_histogram_as_inline_svg(reader, alice):
     assert "events per hour" in html
 
 
+def test_a_chain_over_several_hours_is_one_row_and_its_events_fill_their_bars(reader, alice):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    b = f.batch()
+    label = "alice@corp.example → sso → Support"
+    for minutes in (0, 70, 71, 200):
+        f.event(
+            batch=b,
+            origin=alice,
+            chain_label=label,
+            credential_used="ASIACCC",
+            event_time=f.T0 + timedelta(minutes=minutes),
+            personal_data=minutes == 70,
+        )
+    with CaptureQueriesContext(connection) as queries:
+        html = reader.get(reverse("identity_detail", args=[alice.pk])).content.decode()
+    summary = html[html.index("Sessions and credential chains") : html.index("<h2>Timeline")]
+    (row,) = re.findall(r"<tr><td>(.*?)</tr>", summary, re.S)
+    assert ">4</a>" in row and '<span class="badge pd">1</span>' in row
+    assert "2026-03-02 09:12:00" in row and "2026-03-02 12:32:00" in row  # first, last
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    titles = re.findall(r"<title>([^<]+)</title>", svg)
+    assert "2026-03-02 09:00: 1 event, 0 personal data" in titles
+    assert "2026-03-02 10:00: 2 events, 1 personal data" in titles
+    assert "2026-03-02 12:00: 1 event, 0 personal data" in titles
+    # The chains and the bars come from one pass over the identity's events.
+    grouped = [q["sql"] for q in queries if "GROUP BY" in q["sql"]]
+    bucketed = [sql for sql in grouped if '"bucket"' in sql]
+    assert len(bucketed) == 1 and "chain_label" in bucketed[0]
+    assert not [sql for sql in grouped if "chain_label" in sql and sql not in bucketed]
+
+
 def test_a_histogram_bar_links_to_its_own_time_range(reader, alice):
     f.event(origin=alice, event_time=f.T0)
     html = reader.get(reverse("identity_detail", args=[alice.pk]), {"status": "pending"}).content
