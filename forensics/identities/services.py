@@ -43,6 +43,7 @@ from forensics.ingest.models import (
     STATUS_AMBIGUOUS,
     STATUS_PENDING,
     STATUS_UNATTRIBUTED,
+    UNCORRELATED,
     Attribution,
     Event,
     EventWait,
@@ -636,7 +637,7 @@ def correlate_all(
     n shares of the chains, so n processes correlating the store never wait on one chain."""
     qs = Event.objects.all()
     if only_uncorrelated:
-        qs = qs.filter(attribution__isnull=True)
+        qs = qs.filter(UNCORRELATED)
     listed = qs.values_list("pk", *CHAIN_COLUMNS, "event_time")
     rows = (
         bulk.plain_rows(listed, chunk=4 * CHUNK)
@@ -647,10 +648,18 @@ def correlate_all(
 
 
 def expire_pending() -> Summary:
-    """Pending events older than the grace period are correlated again (→ missing_issuer)."""
+    """Pending events older than the grace period are correlated again (→ missing_issuer).
+
+    So are events never correlated, once their batch has been stored for the grace period:
+    the correlation their ingest enqueued was lost (a broker restart, an ingest run with
+    CORRELATE_AFTER_INGEST off). A batch stored more recently is left to its own task.
+    """
     cutoff = timezone.now() - timedelta(minutes=settings.CORRELATION_GRACE_MINUTES)
     ids = (
-        Event.objects.with_status(STATUS_PENDING)
+        Event.objects.filter(
+            Q(attribution__status=STATUS_PENDING)
+            | (UNCORRELATED & Q(batch__finished_at__lt=cutoff))
+        )
         .filter(event_time__lt=cutoff)
         .values_list("pk", flat=True)
     )

@@ -152,17 +152,23 @@ class EventKey(models.Model):
         return self.dedupe_key
 
 
+# An event without an attribution (never correlated). Stated on the attribution's own
+# non-null column: "attribution__isnull" would test the event's id, the relation's local
+# column, which is never null, and so match nothing.
+UNCORRELATED = Q(attribution__status__isnull=True)
+
+
 def status_is(*statuses: str) -> Q:
     """Events whose attribution has one of these statuses; pending takes in the events never
     correlated, which have none."""
     match = Q(attribution__status__in=statuses)
-    return match | Q(attribution__isnull=True) if STATUS_PENDING in statuses else match
+    return match | UNCORRELATED if STATUS_PENDING in statuses else match
 
 
 def status_is_not(*statuses: str) -> Q:
     """Events whose attribution has none of these statuses."""
-    match = Q(attribution__isnull=False) & ~Q(attribution__status__in=statuses)
-    return match if STATUS_PENDING in statuses else match | Q(attribution__isnull=True)
+    match = ~UNCORRELATED & ~Q(attribution__status__in=statuses)
+    return match if STATUS_PENDING in statuses else match | UNCORRELATED
 
 
 def joins_attribution(qs: models.QuerySet[Event]) -> bool:

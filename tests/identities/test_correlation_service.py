@@ -209,6 +209,40 @@ def test_correlate_command_prints_a_summary(source):
     assert out.getvalue().startswith("correlated 3: attributed 3")
 
 
+def test_correlate_command_without_all_takes_the_events_never_correlated(source, settings):
+    settings.CORRELATE_AFTER_INGEST = False
+    ingest(source, SAML)
+    assert not Attribution.objects.exists()
+    assert Event.objects.with_status("pending").count() == 3
+    out = StringIO()
+    call_command("correlate", stdout=out)
+    assert out.getvalue().startswith("correlated 3: attributed 3")
+    assert not Event.objects.with_status("pending").exists()
+    out = StringIO()
+    call_command("correlate", stdout=out)
+    assert out.getvalue().startswith("correlated 0")
+
+
+def test_the_grace_sweep_also_settles_events_never_correlated(source, settings):
+    # An event whose correlation never ran (its task lost with a worker) is pending too,
+    # and the sweep must not pass it over for having no result at all.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from forensics.identities import services
+    from forensics.ingest.models import IngestBatch
+
+    settings.CORRELATE_AFTER_INGEST = False
+    settings.CORRELATION_GRACE_MINUTES = 60
+    ingest(source, SAML)
+    # Stored just now: its own correlation may still be queued.
+    assert services.expire_pending().events == 0
+    IngestBatch.objects.update(finished_at=timezone.now() - timedelta(minutes=61))
+    assert services.expire_pending().events == 3
+    assert Event.objects.with_status("attributed").count() == 3
+
+
 def test_correlate_command_shares_add_up_to_the_whole_store(source):
     from django.core.management.base import CommandError
 

@@ -220,6 +220,19 @@ def _trace_order(html: str) -> list[int]:
     return list(dict.fromkeys(found))
 
 
+def test_the_pending_filter_takes_in_events_never_correlated(reader):
+    b = f.batch()
+    never = f.event(batch=b)  # no attribution yet
+    waiting = f.event(batch=b, status="pending", reason="")
+    f.event(batch=b, status="attributed", origin=f.identity())
+    f.event(batch=b, status="unattributed", reason="anonymous")
+    assert _trace_links(reader.get(URL, {"status": "pending"}).content.decode()) == {
+        never.pk,
+        waiting.pk,
+    }
+    assert Event.objects.with_status("pending").count() == 2
+
+
 def test_it_sorts_by_status_with_never_correlated_events_as_pending(reader):
     b = f.batch()
     unattributed = f.event(batch=b, status="unattributed", reason="anonymous")
