@@ -206,6 +206,9 @@ CORRELATION_LOCK_BUCKETS = envint("CORRELATION_LOCK_BUCKETS", 256)  # per lock k
 # A finished batch enqueues correlation of its events; the benchmark turns this off to
 # measure ingest alone.
 CORRELATE_AFTER_INGEST = envbool("CORRELATE_AFTER_INGEST", True)
+# The home page's counts read every event: they are kept this long (or 20 times what the
+# count took, if longer) and then counted again in the background.
+OVERVIEW_MAX_AGE_SECONDS = envint("OVERVIEW_MAX_AGE_SECONDS", 60)
 
 # Celery. Without REDIS_URL the same task code runs in-process (eager), said once at start.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -224,6 +227,7 @@ CELERY_TASK_ROUTES = {
     "forensics.ingest.tasks.*": {"queue": "ingest"},
     "forensics.identities.tasks.*": {"queue": "correlate"},
     "forensics.evidence.tasks.*": {"queue": "exports"},
+    "forensics.core.tasks.*": {"queue": "exports"},
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-batches": {

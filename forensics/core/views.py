@@ -3,12 +3,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max
+from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from forensics.audit.services import record_access, ref
+from forensics.core import overview
 from forensics.core.roles import AUDITOR, INVESTIGATOR, has_role
 from forensics.ingest.models import (
     STATUS_AMBIGUOUS,
@@ -43,19 +44,8 @@ class SourceState:
 
 def home(request: HttpRequest) -> HttpResponse:
     """Counts that matter, recent personal-data accesses and the state of each source."""
-    # One pass over the events for every count on the page.
-    counts = (
-        Event.objects.order_by()
-        .values_list("attribution__status", "personal_data")
-        .annotate(n=Count("*"))
-    )
-    by_status: dict[str, int] = {}
-    personal = 0
-    for status, personal_data, n in counts:
-        status = status or STATUS_PENDING  # never correlated
-        by_status[status] = by_status.get(status, 0) + n
-        personal += n if personal_data else 0
-    total = sum(by_status.values())
+    counts = overview.current()
+    by_status = counts.statuses
     reads = has_role(request.user, INVESTIGATOR, AUDITOR)
     recent = (
         list(
@@ -67,13 +57,14 @@ def home(request: HttpRequest) -> HttpResponse:
         else []
     )
     context = {
-        "total": total,
+        "counts": counts,
+        "total": counts.total,
         "shares": [
-            (s, by_status.get(s, 0), _share(by_status.get(s, 0), total))
+            (s, by_status.get(s, 0), _share(by_status.get(s, 0), counts.total))
             for s in (STATUS_ATTRIBUTED, STATUS_AMBIGUOUS, STATUS_UNATTRIBUTED, STATUS_PENDING)
         ],
         "queue": by_status.get(STATUS_UNATTRIBUTED, 0) + by_status.get(STATUS_AMBIGUOUS, 0),
-        "personal": personal,
+        "personal": counts.personal,
         "sources": _source_states(),
         "recent": recent,
         "recent_batches": IngestBatch.objects.select_related("source")[:5],
