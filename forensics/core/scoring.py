@@ -54,12 +54,17 @@ def score_estate(expected_file: Path) -> Score:
 def _score_chunk(lines: list[dict], score: Score) -> None:
     if not lines:
         return
-    keys = {f"{e['source_kind']}:{e['source_event_id']}": e for e in lines}
+    # By the producer's own id, not the store's key: that also says what the id is unique
+    # within (a GCP entry's project and time).
+    keys = {(e["source_kind"], e["source_event_id"]): e for e in lines}
     rows = {
-        key: (status or STATUS_PENDING, origin_id)
-        for key, status, origin_id in Event.objects.filter(dedupe_key__in=list(keys)).values_list(
-            "dedupe_key", "attribution__status", "attribution__origin_id"
+        (kind, event_id): (status or STATUS_PENDING, origin_id)
+        for kind, event_id, status, origin_id in Event.objects.filter(
+            source_event_id__in=list({event_id for _, event_id in keys})
+        ).values_list(
+            "source_kind", "source_event_id", "attribution__status", "attribution__origin_id"
         )
+        if (kind, event_id) in keys
     }
     origin_ids = {o for _, o in rows.values() if o is not None}
     aliases: dict[int, set[str]] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 # Event categories (SPEC "Store").
@@ -256,6 +256,26 @@ ATTR_KEYS: dict[str, str] = {
 
 class RecordError(ValueError):
     """A record that cannot be normalized; the message names the offending field."""
+
+
+def scoped_event_id(event: NormalizedEvent) -> str:
+    """The producer's event id with what it is unique within, where that is narrower than
+    the producer ("" when the event has no id).
+
+    Google documents a log entry's ``insertId`` as unique only among the entries of one
+    project with the same timestamp: two projects' entries may share one. Its id is
+    qualified by the project (``resource.labels.project_id``, the event's account) and the
+    entry's timestamp, so neither is taken for a duplicate of the other.
+    """
+    if not event.source_event_id:
+        return ""
+    if event.source_kind == "gcp_audit":
+        return gcp_scoped_id(event.source_event_id, event.actor_account, event.event_time)
+    return event.source_event_id
+
+
+def gcp_scoped_id(insert_id: str, project: str, when: datetime) -> str:
+    return f"{insert_id}@{project}/{when.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}"
 
 
 # Namespaces of identity aliases: how one human or workload is named in each system. An

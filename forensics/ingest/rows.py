@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from forensics.core import bulk
-from forensics.engine.model import NormalizedEvent
+from forensics.engine.model import NormalizedEvent, scoped_event_id
 from forensics.engine.precedence import precedence
 from forensics.engine.reader import RawRecord
 from forensics.ingest.models import Event, IngestBatch
@@ -56,9 +56,10 @@ def _storable_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def dedupe_key(event: NormalizedEvent, raw_sha: str) -> str:
-    """The producer's event id when it has one, else the raw content's hash."""
-    if event.source_event_id:
-        return f"{event.source_kind}:{event.source_event_id}"[:300]
+    """The producer's event id (with what it is unique within) when it has one, else the raw
+    content's hash."""
+    if event_id := scoped_event_id(event):
+        return f"{event.source_kind}:{event_id}"[:300]
     return f"{event.source_kind}:sha256:{raw_sha}"
 
 
