@@ -263,6 +263,8 @@ def measure_pages(samples: int, rng: random.Random) -> dict[str, dict[str, float
     out = {
         # It serves its last count of the events; the count is timed apart (run()).
         "home": page_times(client, ["/"] * samples),
+        # The personal-data lens's list: its first page, most recently accessed first.
+        "resources": page_times(client, ["/resources/"] * samples),
         "explorer": page_times(client, explorer),
         "timeline": page_times(client, timelines),
         "queue": page_times(client, queue),
@@ -549,6 +551,8 @@ def run(
             ("queue", "queue_p95_ms"),
             ("resource", "resource_p95_ms"),
             ("search", "search_p95_ms"),
+            ("resources", "resources_p95_ms"),
+            ("home", "home_p95_ms"),
         ):
             if name in pages:
                 result[key] = pages[name]["p95"]
@@ -593,7 +597,16 @@ def table(result: dict[str, Any]) -> Iterator[str]:
     yield f"{'correlation (events/s)':<34}{fmt(result['correlate_eps'])}"
     yield from _by_workers(result.get("correlate_eps_by_workers", {}), fmt)
     pages = result.get("pages", {})
-    for name in ("explorer", "timeline", "trace", "queue", "resource", "search", "home"):
+    for name in (
+        "explorer",
+        "timeline",
+        "trace",
+        "queue",
+        "resource",
+        "search",
+        "resources",
+        "home",
+    ):
         p = pages.get(name)
         if p:
             yield f"{name + ' p50 / p95 (ms)':<34}{p['p50']:.1f} / {p['p95']:.1f}"

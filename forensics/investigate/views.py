@@ -29,7 +29,7 @@ from forensics.ingest.models import (
     joins_attribution,
     status_is_not,
 )
-from forensics.investigate import narrative
+from forensics.investigate import narrative, resources
 from forensics.investigate import search as finder
 from forensics.investigate.explore import (
     event_results,
@@ -44,7 +44,6 @@ from forensics.investigate.tables import IdentityTable
 READERS = (INVESTIGATOR, AUDITOR)
 TIMELINE_GROUPS = 20
 RESOURCES_PER_PAGE = 50
-TOP_ORIGINS = 3
 
 
 @role_required(*READERS)
@@ -171,23 +170,8 @@ def resource_list(request: HttpRequest) -> HttpResponse:
         request.GET or None, queryset=Event.objects.filter(personal_data=True)
     )
     qs = filtered(filterset)
-    summary = (
-        qs.order_by()
-        .values("resource")
-        .annotate(
-            n=Count("id"),
-            identities=Count("attribution__origin", distinct=True),
-            unattributed=Count("id", filter=status_is_not(STATUS_ATTRIBUTED)),
-            last=Max("event_time"),
-        )
-        .order_by("-last", "resource")
-    )
-    page = Paginator(summary, RESOURCES_PER_PAGE).get_page(request.GET.get("page"))
-    rows = list(page)
-    top = _top_origins(qs, [r["resource"] for r in rows])
-    for row in rows:
-        row["top"] = top.get(row["resource"], [])
-        row["share"] = row["unattributed"] / row["n"] if row["n"] else 0.0
+    page = resources.page(qs, RESOURCES_PER_PAGE, after=request.GET.get("after"))
+    rows = resources.summaries(qs, page.resources)
     record_access(request, refs=[ref("resource", r["resource"]) for r in rows], personal_data=True)
     context = {"filterset": filterset, "page": page, "rows": rows}
     template = partial_template(request, "investigate/resource_list.html")
@@ -391,27 +375,3 @@ def _page_groups(rows: list[Event]) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-def _top_origins(qs: Any, resources: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """For each resource, the identities that accessed it most (one query for the page)."""
-    if not resources:
-        return {}
-    rows = (
-        qs.touching(*resources)
-        .filter(attribution__origin__isnull=False)
-        .order_by()
-        .values(
-            "resource",
-            origin_id=F("attribution__origin_id"),
-            origin_name=F("attribution__origin__name"),
-        )
-        .annotate(n=Count("id"))
-        .order_by("-n")
-    )
-    top: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        bucket = top.setdefault(row["resource"], [])
-        if len(bucket) < TOP_ORIGINS:
-            bucket.append(row)
-    return top

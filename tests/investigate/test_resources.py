@@ -154,3 +154,69 @@ def test_a_page_of_a_timeline_or_the_queue_is_read_off_an_attribution_index(acce
             plan = "\n".join(row[-1] for row in cursor.fetchall())
             # Ties of one time are put in id order as they come ("RIGHT PART"): no full sort.
             assert "TEMP B-TREE FOR ORDER BY" not in plan and index in plan, plan
+
+
+def _all_pages(qs, per_page):
+    from forensics.investigate import resources
+
+    pages, after = [], None
+    for _ in range(100):  # a cursor that led back would otherwise page forever
+        page = resources.page(qs, per_page, after=after)
+        pages.append(page.resources)
+        if page.next_cursor is None:
+            return pages
+        after = page.next_cursor
+    raise AssertionError("the pages never ended")
+
+
+def test_pages_of_resources_follow_each_other_by_last_access_without_gaps(monkeypatch):
+    import random
+    from datetime import timedelta
+
+    from django.db.models import Max
+
+    from forensics.investigate import resources
+
+    # A short walk, so that pages need it deepened and cursors land inside hot resources.
+    monkeypatch.setattr(resources, "FIRST_WALK", 2)
+    rng = random.Random(5)
+    b = f.batch()
+    names = [f"s3://customer-docs/{n:03d}/passport.pdf" for n in range(23)]
+    for _ in range(90):
+        # A few hot resources take most accesses; several share a last-access time.
+        name = names[min(int(rng.expovariate(0.25)), len(names) - 1)]
+        f.event(batch=b, resource=name, event_time=f.T0 + timedelta(minutes=rng.randrange(40)))
+    f.event(batch=b, resource="s3://public-assets/logo.png", personal_data=False)
+    qs = Event.objects.filter(personal_data=True)
+    expected = sorted(
+        qs.values("resource").annotate(last=Max("event_time")).values_list("resource", "last"),
+        key=lambda r: (-r[1].timestamp(), r[0]),
+    )
+    pages = _all_pages(qs, per_page=4)
+    assert [r for page in pages for r in page] == expected
+    assert all(len(page) == 4 for page in pages[:-1])
+    # A filter applies to the walk and to what earlier pages showed alike.
+    since = f.T0 + timedelta(minutes=20)
+    later = qs.filter(event_time__gte=since)
+    expected = sorted(
+        later.values("resource").annotate(last=Max("event_time")).values_list("resource", "last"),
+        key=lambda r: (-r[1].timestamp(), r[0]),
+    )
+    assert [r for page in _all_pages(later, per_page=3) for r in page] == expected
+
+
+def test_the_list_pages_through_resources_with_a_cursor(reader, monkeypatch):
+    from datetime import timedelta
+
+    from forensics.investigate import views
+
+    monkeypatch.setattr(views, "RESOURCES_PER_PAGE", 2)
+    b = f.batch()
+    for n in range(3):
+        f.event(batch=b, resource=f"s3://hr/{n}.csv", event_time=f.T0 + timedelta(minutes=n))
+    html = reader.get(reverse("resource_list")).content.decode()
+    assert "s3%3A//hr/2.csv" in html and "s3%3A//hr/1.csv" in html and "hr/0.csv" not in html
+    after = re.search(r'href="/resources/\?after=([^"&]+)"', html).group(1)
+    html = reader.get(reverse("resource_list"), {"after": after}).content.decode()
+    assert "s3%3A//hr/0.csv" in html and "hr/1.csv" not in html and "most recent" in html
+    assert "accessed earlier →" not in html
