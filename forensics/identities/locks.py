@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from django.conf import settings
@@ -38,6 +39,7 @@ T = TypeVar("T")
 # database who take (small number, n) locks do not collide with these.
 EVENT_LOCKS = 0x666F0001
 KEY_LOCKS = 0x666F0002
+SWEEP_LOCK = (0x666F0003, 0)
 DEADLOCK_RETRIES = 5
 DEADLOCK = "40P01"
 
@@ -103,3 +105,22 @@ def retrying(work: Callable[[], T]) -> T:
                 raise
             log.warning("correlation: deadlock resolved, running again (%d)", attempt)
             attempt += 1
+
+
+@contextmanager
+def sole_sweeper() -> Iterator[bool]:
+    """Whether this worker may run the grace-period sweep: one at a time, never waited for
+    (beat queues one every few minutes, and a large backlog takes longer). The lock is the
+    connection's, so a worker that dies releases it with its connection."""
+    if not keyed():
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", list(SWEEP_LOCK))
+        mine = bool(cursor.fetchone()[0])
+    try:
+        yield mine
+    finally:
+        if mine:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", list(SWEEP_LOCK))

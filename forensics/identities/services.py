@@ -52,6 +52,7 @@ from forensics.ingest.models import (
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 CHUNK = 5000
+SWEEP_SLICE = 50_000  # events the grace-period sweep correlates together
 
 ENGINE_FIELDS = [f.name for f in dataclasses.fields(NormalizedEvent)]
 EVIDENCE_ORDER = {"exact": 0, "asserted": 1, "inferred": 2}
@@ -653,17 +654,25 @@ def expire_pending() -> Summary:
     So are events never correlated, once their batch has been stored for the grace period:
     the correlation their ingest enqueued was lost (a broker restart, an ingest run with
     CORRELATE_AFTER_INGEST off). A batch stored more recently is left to its own task.
+    They are taken in slices of SWEEP_SLICE, so a backlog of millions is never held at
+    once, and by one sweeper at a time.
     """
-    cutoff = timezone.now() - timedelta(minutes=settings.CORRELATION_GRACE_MINUTES)
-    ids = (
-        Event.objects.filter(
+    summary = Summary()
+    with locks.sole_sweeper() as mine:
+        if not mine:
+            return summary
+        cutoff = timezone.now() - timedelta(minutes=settings.CORRELATION_GRACE_MINUTES)
+        due = Event.objects.filter(
             Q(attribution__status=STATUS_PENDING)
             | (UNCORRELATED & Q(batch__finished_at__lt=cutoff))
-        )
-        .filter(event_time__lt=cutoff)
-        .values_list("pk", flat=True)
-    )
-    return correlate_ids(ids)
+        ).filter(event_time__lt=cutoff)
+        last = 0
+        while ids := list(
+            due.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:SWEEP_SLICE]
+        ):
+            last = ids[-1]
+            correlate_ids(ids, summary=summary)
+    return summary
 
 
 def identities_changed(identity_ids: Iterable[int]) -> Summary:

@@ -223,7 +223,7 @@ def test_correlate_command_without_all_takes_the_events_never_correlated(source,
     assert out.getvalue().startswith("correlated 0")
 
 
-def test_the_grace_sweep_also_settles_events_never_correlated(source, settings):
+def test_the_grace_sweep_also_settles_events_never_correlated(source, settings, monkeypatch):
     # An event whose correlation never ran (its task lost with a worker) is pending too,
     # and the sweep must not pass it over for having no result at all.
     from datetime import timedelta
@@ -239,6 +239,7 @@ def test_the_grace_sweep_also_settles_events_never_correlated(source, settings):
     # Stored just now: its own correlation may still be queued.
     assert services.expire_pending().events == 0
     IngestBatch.objects.update(finished_at=timezone.now() - timedelta(minutes=61))
+    monkeypatch.setattr(services, "SWEEP_SLICE", 2)  # a backlog is taken a slice at a time
     assert services.expire_pending().events == 3
     assert Event.objects.with_status("attributed").count() == 3
 

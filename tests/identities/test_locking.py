@@ -409,3 +409,34 @@ def test_a_transaction_aborted_to_end_a_deadlock_runs_again():
         w.finish()
     # PostgreSQL aborted one of the two; it ran again once the other had committed.
     assert sorted(attempts) in (["a", "a", "b"], ["a", "b", "b"])
+
+
+@postgres_only
+def test_one_grace_period_sweep_runs_at_a_time(ingest_sample, settings):
+    settings.CORRELATE_AFTER_INGEST = False
+    ingest_sample("cloudtrail/saml_role_chain.json")
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from forensics.ingest.models import IngestBatch
+
+    IngestBatch.objects.update(finished_at=timezone.now() - timedelta(days=1))
+    holder = Worker("sweeper", lambda: None)
+    held, release = threading.Event(), threading.Event()
+
+    def sweep_and_wait():
+        with locks.sole_sweeper() as mine:
+            held.set()
+            assert release.wait(TIMEOUT)
+            return mine
+
+    holder.work = sweep_and_wait
+    holder.start()
+    assert held.wait(TIMEOUT)
+    try:
+        assert services.expire_pending().events == 0  # another sweeper is at work
+    finally:
+        release.set()
+    assert holder.finish() is True
+    assert services.expire_pending().events == 3
