@@ -19,8 +19,10 @@ from forensics.ingest.models import STATUS_ATTRIBUTED, Event
 from forensics.investigate.paging import decode_cursor, encode_cursor
 
 TOP_ORIGINS = 3  # the most frequent origins named per resource
-# Accesses read in the first step of the walk; each further step reads four times as many.
+# Accesses read in the first step of the walk; each further step reads four times as many,
+# up to LONGEST_WALK, past which the accesses are grouped by resource instead.
 FIRST_WALK = 2000
+LONGEST_WALK = 200_000
 Resource = tuple[str, datetime]  # a resource and its last access
 
 
@@ -49,6 +51,8 @@ def page(qs: QuerySet[Event], per_page: int, after: str | None = None) -> Resour
     shown_before: dict[str, bool] = {}
     depth = FIRST_WALK
     while True:
+        if depth > LONGEST_WALK:
+            return _grouped(qs, per_page, cursor)
         rows = list(walk.values_list("resource", "event_time")[:depth])
         whole = len(rows) < depth
         found: dict[str, datetime] = {}
@@ -61,15 +65,34 @@ def page(qs: QuerySet[Event], per_page: int, after: str | None = None) -> Resour
                 if len(chosen) > per_page:
                     break
         if len(chosen) > per_page or whole:
-            more = len(chosen) > per_page
-            chosen = chosen[:per_page]
-            last = chosen[-1] if chosen else None
-            return ResourcePage(
-                chosen,
-                encode_cursor([last[1], last[0]]) if more and last else None,
-                cursor is None,
-            )
+            return _page_of(chosen, per_page, cursor)
         depth *= 4
+
+
+def _grouped(qs: QuerySet[Event], per_page: int, cursor: list[Any] | None) -> ResourcePage:
+    """The same page from every access grouped by resource: for few resources with many
+    accesses each, a walk would read nearly all of them one by one."""
+    grouped = (
+        qs.exclude(resource="")
+        .order_by()
+        .values("resource")
+        .annotate(last=Max("event_time"))
+        .order_by("-last", "resource")
+    )
+    if cursor is not None:
+        grouped = grouped.filter(Q(last__lt=cursor[0]) | Q(last=cursor[0], resource__gt=cursor[1]))
+    rows = list(grouped.values_list("resource", "last")[: per_page + 1])
+    return _page_of(rows, per_page, cursor)
+
+
+def _page_of(found: list[Resource], per_page: int, cursor: list[Any] | None) -> ResourcePage:
+    """The first ``per_page`` of ``found``, and a cursor when there are more."""
+    chosen = found[:per_page]
+    more = len(found) > per_page and bool(chosen)
+    last = chosen[-1] if chosen else None
+    return ResourcePage(
+        chosen, encode_cursor([last[1], last[0]]) if more and last else None, cursor is None
+    )
 
 
 def _shown_before(

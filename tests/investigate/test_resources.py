@@ -169,7 +169,10 @@ def _all_pages(qs, per_page):
     raise AssertionError("the pages never ended")
 
 
-def test_pages_of_resources_follow_each_other_by_last_access_without_gaps(monkeypatch):
+@pytest.mark.parametrize("longest_walk", [10**6, 8], ids=["walked", "grouped-when-too-long"])
+def test_pages_of_resources_follow_each_other_by_last_access_without_gaps(
+    monkeypatch, longest_walk
+):
     import random
     from datetime import timedelta
 
@@ -177,8 +180,10 @@ def test_pages_of_resources_follow_each_other_by_last_access_without_gaps(monkey
 
     from forensics.investigate import resources
 
-    # A short walk, so that pages need it deepened and cursors land inside hot resources.
+    # A short walk, so that pages need it deepened and cursors land inside hot resources;
+    # and one cut short, so that pages come from the grouped query, alone or after a walk.
     monkeypatch.setattr(resources, "FIRST_WALK", 2)
+    monkeypatch.setattr(resources, "LONGEST_WALK", longest_walk)
     rng = random.Random(5)
     b = f.batch()
     names = [f"s3://customer-docs/{n:03d}/passport.pdf" for n in range(23)]
