@@ -40,13 +40,22 @@ def _rekey(apps, old_key, new_key):
                 "dedupe_key", flat=True
             )
         )
+        kept = {}
         for pk, (old, new) in moves.items():
             if new in taken:  # only when going back: two projects' entries shared an id
                 continue
             taken.add(new)
-            Event.objects.filter(pk=pk).update(dedupe_key=new)
-            EventKey.objects.filter(dedupe_key=old).delete()
-            EventKey.objects.create(dedupe_key=new)
+            kept[pk] = (old, new)
+        moves = kept
+        if not moves:
+            continue
+        Event.objects.bulk_update(
+            [Event(pk=pk, dedupe_key=new) for pk, (_, new) in moves.items()],
+            ["dedupe_key"],
+            batch_size=500,
+        )
+        EventKey.objects.filter(dedupe_key__in=[old for old, _ in moves.values()]).delete()
+        EventKey.objects.bulk_create([EventKey(dedupe_key=new) for _, new in moves.values()])
 
 
 def forward(apps, schema_editor):
