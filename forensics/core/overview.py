@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 SINGLETON = 1
 # A recount that has not finished after this long is taken for lost (its worker died).
 RECOUNT_TIMEOUT = timedelta(minutes=30)
+# A store counted this fast is counted afresh for every view: its page is always current.
+LIVE_COUNT_SECONDS = 0.05
 
 
 def count() -> Overview:
@@ -60,10 +62,11 @@ def is_stale(overview: Overview) -> bool:
 
 
 def current() -> Overview:
-    """The last count. The first is counted here; a stale one is served while a recount is
-    queued (in embedded mode the recount runs here, and its figures are served)."""
+    """The last count. The first is counted here, and so is every count of a store small
+    enough to count in LIVE_COUNT_SECONDS; a stale one is served while a recount is queued
+    (in embedded mode the recount runs here, and its figures are served)."""
     overview = Overview.objects.filter(pk=SINGLETON).first()
-    if overview is None:
+    if overview is None or overview.seconds < LIVE_COUNT_SECONDS:
         return count()
     if is_stale(overview) and _claim_recount():
         from forensics.core.tasks import recount_overview

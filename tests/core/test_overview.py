@@ -16,6 +16,12 @@ from tests.investigate import factories as f
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _large_store(monkeypatch):
+    # A test store counts in microseconds, which a live page would count on every view.
+    monkeypatch.setattr(overview, "LIVE_COUNT_SECONDS", 0)
+
+
 def _age(seconds: float) -> None:
     Overview.objects.update(counted_at=timezone.now() - timedelta(seconds=seconds))
 
@@ -96,3 +102,10 @@ def test_the_recount_task_counts_again():
         f"{Overview.objects.get().seconds:.1f} s"
     )
     assert Overview.objects.get().total == 1
+
+
+def test_a_store_counted_in_a_blink_is_counted_for_every_view(monkeypatch):
+    monkeypatch.setattr(overview, "LIVE_COUNT_SECONDS", 60)
+    overview.count()
+    f.event()
+    assert overview.current().total == 1  # however recent the last count
