@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 CHUNK = 5000
 SWEEP_SLICE = 50_000  # events the grace-period sweep correlates together
+LOST_LOOKBACK = timedelta(days=1)  # how far back the sweep looks for lost correlations
 
 ENGINE_FIELDS = [f.name for f in dataclasses.fields(NormalizedEvent)]
 EVIDENCE_ORDER = {"exact": 0, "asserted": 1, "inferred": 2}
@@ -651,27 +652,31 @@ def correlate_all(
 def expire_pending() -> Summary:
     """Pending events older than the grace period are correlated again (→ missing_issuer).
 
-    So are events never correlated, once their batch has been stored for the grace period:
-    the correlation their ingest enqueued was lost (a broker restart, an ingest run with
-    CORRELATE_AFTER_INGEST off). A batch stored more recently is left to its own task.
-    They are taken in slices of SWEEP_SLICE, so a backlog of millions is never held at
-    once, and by one sweeper at a time.
+    So are events never correlated whose batch was stored between one and LOST_LOOKBACK
+    past the grace period: the correlation their ingest enqueued was lost (a broker
+    restart). Older ones are left to ``manage.py correlate``, so that each sweep reads the
+    pending attributions and the recent batches through their indexes, not every event.
+    They are taken in slices of SWEEP_SLICE, and by one sweeper at a time.
     """
     summary = Summary()
     with locks.sole_sweeper() as mine:
         if not mine:
             return summary
         cutoff = timezone.now() - timedelta(minutes=settings.CORRELATION_GRACE_MINUTES)
-        due = Event.objects.filter(
-            Q(attribution__status=STATUS_PENDING)
-            | (UNCORRELATED & Q(batch__finished_at__lt=cutoff))
-        ).filter(event_time__lt=cutoff)
-        last = 0
-        while ids := list(
-            due.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:SWEEP_SLICE]
-        ):
-            last = ids[-1]
-            correlate_ids(ids, summary=summary)
+        waiting = Attribution.objects.filter(
+            status=STATUS_PENDING, event_time__lt=cutoff
+        ).values_list("event_id", flat=True)
+        lost = Event.objects.filter(
+            UNCORRELATED,
+            batch__finished_at__gte=cutoff - LOST_LOOKBACK,
+            batch__finished_at__lt=cutoff,
+            event_time__lt=cutoff,
+        ).values_list("pk", flat=True)
+        for due, key in ((waiting, "event_id"), (lost, "pk")):
+            last = 0
+            while ids := list(due.filter(**{f"{key}__gt": last}).order_by(key)[:SWEEP_SLICE]):
+                last = ids[-1]
+                correlate_ids(ids, summary=summary)
     return summary
 
 

@@ -238,6 +238,9 @@ def test_the_grace_sweep_also_settles_events_never_correlated(source, settings, 
     ingest(source, SAML)
     # Stored just now: its own correlation may still be queued.
     assert services.expire_pending().events == 0
+    # Stored before the sweep's look-back: left to "manage.py correlate".
+    IngestBatch.objects.update(finished_at=timezone.now() - timedelta(days=1, minutes=61))
+    assert services.expire_pending().events == 0
     IngestBatch.objects.update(finished_at=timezone.now() - timedelta(minutes=61))
     monkeypatch.setattr(services, "SWEEP_SLICE", 2)  # a backlog is taken a slice at a time
     assert services.expire_pending().events == 3
