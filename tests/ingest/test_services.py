@@ -273,3 +273,17 @@ def test_a_value_the_database_refuses_fails_its_own_file_and_no_other(source, mo
     assert b.status == IngestBatch.FAILED
     assert "refused a record of this file: invalid byte sequence" in b.error
     assert Event.objects.count() == 2
+
+
+def test_a_batch_or_source_with_stored_events_cannot_be_deleted(source):
+    # The event table's references carry no database constraint (it would be checked for
+    # every stored event); Django's PROTECT keeps the provenance of every event instead.
+    from django.db.models import ProtectedError
+
+    batch = accept(source, [ct_record(1)])
+    services.run_batch(batch.pk)
+    with pytest.raises(ProtectedError):
+        IngestBatch.objects.get(pk=batch.pk).delete()
+    with pytest.raises(ProtectedError):
+        source.delete()
+    assert Event.objects.filter(batch_id=batch.pk, source_id=source.pk).count() == 1
