@@ -126,5 +126,8 @@ def log_files(out_dir: Path) -> list[Path]:
         for p in Path(out_dir).rglob("*")
         if p.is_file() and p.name not in {EXPECTED_FILE, DIRECTORY_FILE}
     )
-    late = [p for p in files if "late" in p.relative_to(out_dir).parts]
-    return [p for p in files if p not in late] + late
+    on_time: list[Path] = []
+    late: list[Path] = []
+    for p in files:
+        (late if "late" in p.relative_to(out_dir).parts else on_time).append(p)
+    return on_time + late
