@@ -11,6 +11,7 @@ was not read. The readers of each file shape (``reader``) are built on these.
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -104,6 +105,17 @@ class Buffer:
         self.base_chars = 0  # characters of the file before ``text``
         self.base_bytes = offset  # bytes of the file before ``text``
         self._text_bytes = 0
+        self._last_length = 0  # of the last element found quickly
+        self._alike_misses = 0  # consecutive times that search found no element
+        self._long_numbers = False  # whether text holds a run of 19 digits
+
+    @classmethod
+    def over(cls, text: str) -> Buffer:
+        """A buffer over all of ``text`` (a container record already read)."""
+        buf = cls(iter(()))
+        buf.text = text
+        buf._long_numbers = has_long_digit_run(text)
+        return buf
 
     def more(self, want: int = 1) -> bool:
         """Read on: at least one chunk, and on until ``want`` characters are unread or the
@@ -132,7 +144,13 @@ class Buffer:
         self.text = rest + pieces[0] if len(pieces) == 1 else "".join([rest, *pieces])
         self._text_bytes = rest_bytes + nbytes
         self.pos = 0
+        # One pass over the text read instead of one per element (see ``loads``).
+        self._long_numbers = has_long_digit_run(self.text)
         return True
+
+    def _loads(self, text: str) -> Any:
+        """``loads`` of a piece of ``self.text``."""
+        return loads(text) if self._long_numbers else orjson.loads(text)
 
     def byte_at(self, pos: int) -> int:
         """The file's byte offset of ``text[pos]`` (after gunzipping)."""
@@ -195,6 +213,9 @@ class Buffer:
         need more input, or too many false ends).
         """
         start = search = self.pos
+        found = self._decode_at_next_alike(start)
+        if found is not None:
+            return found
         for _ in range(_QUICK_TRIES):
             m = _ELEMENT_END.search(self.text, search)
             if m is None:
@@ -202,13 +223,56 @@ class Buffer:
             end = m.start() + 1
             text = self.text[start:end]
             try:
-                obj = loads(text)
+                obj = self._loads(text)
             except ValueError:
                 search = end
                 continue
             self.pos = end
+            self._last_length = end - start
             return obj, text
         return None
+
+    def _decode_at_next_alike(self, start: int) -> tuple[Any, str] | None:
+        """The element at ``start`` ended where the next one starts with the same member name.
+
+        A producer writes its records alike, while an array of objects inside a record (a
+        CloudTrail event's ``resources``) ends at "}]" or starts its objects with other names:
+        each such false end costs the generic search a failed decode. The search is limited
+        to a few times the last element's length, and stops for the buffer once it keeps
+        missing (records that do not start alike)."""
+        if self._alike_misses >= _ALIKE_GIVE_UP:
+            return None
+        name = _FIRST_NAME.match(self.text, start)
+        if name is None:
+            self._alike_misses += 1
+            return None
+        pattern = _next_alike(name.group(1))
+        window = max(_ALIKE_MIN_WINDOW, 4 * self._last_length)
+        m = pattern.search(self.text, start, start + window)
+        if m is None:
+            self._alike_misses += 1
+            return None
+        end = m.start() + 1
+        text = self.text[start:end]
+        try:
+            obj = self._loads(text)
+        except ValueError:
+            self._alike_misses += 1
+            return None
+        self._alike_misses = 0
+        self._last_length = end - start
+        self.pos = end
+        return obj, text
+
+
+@functools.lru_cache(maxsize=64)
+def _next_alike(name: str) -> re.Pattern[str]:
+    """An element's end followed by the start of one whose first member is ``name``."""
+    return re.compile(r"\}\s*,\s*\{\s*" + re.escape(name) + r"\s*:")
+
+
+_ALIKE_MIN_WINDOW = 1 << 14
+_ALIKE_GIVE_UP = 8
 
 
 def loads(text: str) -> Any:
@@ -220,9 +284,14 @@ def loads(text: str) -> Any:
     """
     # A byte table maps digits to "0" and everything else to " ": one fast C pass, then a
     # substring search (a regular expression costs ten times as much per record).
-    if _NINETEEN_DIGITS in text.encode("utf-8", "surrogatepass").translate(_DIGIT_TABLE):
+    if has_long_digit_run(text):
         return json.loads(text)
     return orjson.loads(text)
+
+
+def has_long_digit_run(text: str) -> bool:
+    """Whether ``text`` holds 19 digits in a row (a number orjson might not keep whole)."""
+    return _NINETEEN_DIGITS in text.encode("utf-8", "surrogatepass").translate(_DIGIT_TABLE)
 
 
 _DIGIT_TABLE = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))

@@ -323,8 +323,7 @@ def _is_query_response(obj: dict[str, Any]) -> bool:
 def _query_rows(text: str, obj: dict[str, Any], index: int, prefix: str) -> Iterator[RawRecord]:
     """Each row of each table of a query response, as an object by column name; its text is
     the row's own (the column names are in the response, kept whole with the file)."""
-    buf = Buffer(iter(()))
-    buf.text = text
+    buf = Buffer.over(text)
     buf.pos = _member_array_start(text, "tables")
     for number, table in enumerate(obj["tables"], 1):
         if buf.skip_ws() == ",":
@@ -333,8 +332,7 @@ def _query_rows(text: str, obj: dict[str, Any], index: int, prefix: str) -> Iter
         start = buf.pos
         _value, buf.pos = DECODER.raw_decode(text, start)
         table_text = text[start : buf.pos]
-        rows = Buffer(iter(()))
-        rows.text = table_text
+        rows = Buffer.over(table_text)
         rows.pos = _member_array_start(table_text, "rows")
         columns = [c["name"] for c in table["columns"]]
         before = index
@@ -353,8 +351,7 @@ def _is_lake_results(obj: dict[str, Any]) -> bool:
 def _lake_rows(text: str, index: int, prefix: str) -> Iterator[RawRecord]:
     """Each row of a Lake query's results: an array of one-column objects, read as one object
     by column name (``SELECT eventJson ...`` gives the record as text); its text is the row's."""
-    buf = Buffer(iter(()))
-    buf.text = text
+    buf = Buffer.over(text)
     buf.pos = _member_array_start(text, "QueryResultRows")
     for rec in _array_elements(buf, index, _StringSource(text), cells=True):
         yield RawRecord(
@@ -383,8 +380,7 @@ def _is_okta_event_hook(obj: dict[str, Any]) -> bool:
 
 def _hook_events(text: str, index: int, prefix: str) -> Iterator[RawRecord]:
     """Each event an Okta event hook delivered, with its own text."""
-    buf = Buffer(iter(()))
-    buf.text = text
+    buf = Buffer.over(text)
     buf.pos = _member_array_start(text, "data", "events")
     for rec in _array_elements(buf, index, _StringSource(text)):
         position = f"{prefix}, event {rec.index - index}"
@@ -393,8 +389,7 @@ def _hook_events(text: str, index: int, prefix: str) -> Iterator[RawRecord]:
 
 def _wrapped_records(text: str, key: str, index: int, prefix: str) -> Iterator[RawRecord]:
     """The records of an in-memory wrapper object, each with its exact text."""
-    buf = Buffer(iter(()))
-    buf.text = text
+    buf = Buffer.over(text)
     buf.pos = _member_array_start(text, key)
     log_events = key in _LOG_EVENT_KEYS
     for rec in _array_elements(buf, index, _StringSource(text)):

@@ -127,7 +127,7 @@ TRICKY_ELEMENTS = [
 def test_array_elements_are_read_exactly_whichever_decoder_finds_them(wrapper, monkeypatch):
     text = wrapper % ",\n ".join(TRICKY_ELEMENTS)
     quick = list(iter_records(io.BytesIO(text.encode())))
-    monkeypatch.setattr(jsontext, "_QUICK_TRIES", 0)
+    only_standard(monkeypatch)
     standard = list(iter_records(io.BytesIO(text.encode())))
     assert [r.text for r in quick] == TRICKY_ELEMENTS
     assert [(r.text, r.data, r.error) for r in quick] == [
@@ -135,16 +135,50 @@ def test_array_elements_are_read_exactly_whichever_decoder_finds_them(wrapper, m
     ]
 
 
+def only_standard(monkeypatch):
+    """Turn both quick searches off: every element goes to the standard decoder."""
+    monkeypatch.setattr(jsontext, "_ALIKE_GIVE_UP", 0)
+    monkeypatch.setattr(jsontext, "_QUICK_TRIES", 0)
+
+
+# Records that start alike, with false ends that look like the next record's start.
+ALIKE_ELEMENTS = [
+    '{"eventVersion": "1", "resources": [{"eventVersion": "x"}, {"eventVersion": "y"}], "n": 1}',
+    '{"eventVersion": "2", "note": "},{\\"eventVersion\\": 3}", "n": 2}',
+    '{"eventVersion": "3", "big": 123456789012345678901234567890}',
+    '{"eventVersion" : "4", "inf": Infinity}',
+    '{"other": 5, "nested": [{"eventVersion": 0}]}',
+    '{"eventVersion": "6", "tail": [{"a": 1}]}',
+    '{"eventVersion": "7"}',
+]
+
+
+@pytest.mark.parametrize("wrapper", ['{"Records": [%s]}', "[%s]", "[\n  %s\n]"])
+def test_elements_found_by_their_alike_successor_are_read_exactly(wrapper, monkeypatch):
+    text = wrapper % ",\n ".join(ALIKE_ELEMENTS * 20)
+    quick = list(iter_records(io.BytesIO(text.encode())))
+    only_standard(monkeypatch)
+    standard = list(iter_records(io.BytesIO(text.encode())))
+    assert [r.text for r in quick] == ALIKE_ELEMENTS * 20
+    assert quick == standard
+    assert quick[2].data["big"] == 123456789012345678901234567890
+
+
 def test_every_sample_file_reads_the_same_with_either_decoder(monkeypatch):
     samples = sorted(p for p in SAMPLES.rglob("*") if p.is_file())
     quick = {p: list(iter_records(io.BytesIO(p.read_bytes()))) for p in samples}
-    monkeypatch.setattr(jsontext, "_QUICK_TRIES", 0)
+    only_standard(monkeypatch)
     for path in samples:
         assert quick[path] == list(iter_records(io.BytesIO(path.read_bytes()))), path
 
 
 def test_an_integer_wider_than_64_bits_keeps_every_digit_in_json_lines():
     (rec,) = read(b'{"id": 123456789012345678901, "n": 1}\n')
+    assert rec.data == {"id": 123456789012345678901, "n": 1}
+
+
+def test_an_integer_wider_than_64_bits_keeps_every_digit_in_a_wrapper_on_one_line():
+    (rec,) = read(b'{"value": [{"id": 123456789012345678901, "n": 1}]}\n')
     assert rec.data == {"id": 123456789012345678901, "n": 1}
 
 
