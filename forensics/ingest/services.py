@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from forensics.core import bulk
+from forensics.engine.collection import spaced_collections
 from forensics.engine.correlation import arrival_keys
 from forensics.engine.model import NormalizedEvent, RecordError
 from forensics.engine.parsers import (
@@ -143,7 +144,8 @@ def run_batches(batch_ids: Sequence[int], progress: Progress | None = None) -> l
     Without this the batches stayed running, and the sweeper would retry them for ever.
     """
     try:
-        return _run_batches(batch_ids, progress)
+        with spaced_collections():
+            return _run_batches(batch_ids, progress)
     except DataError as exc:
         ids = list(dict.fromkeys(batch_ids))
         if len(ids) > 1:
