@@ -587,11 +587,13 @@ def _claim(cursor: Any, keys: list[str]) -> set[str]:
         # A key claimed by a concurrent, uncommitted insert makes ON CONFLICT wait for it
         # and then skip the key if it committed. Claiming in key order makes concurrent
         # ingests take those waits in one order, so they cannot deadlock.
+        # The keys go as one JSON text: psycopg dumps a list parameter value by value in
+        # Python, five times slower than orjson.
         cursor.execute(
             f"INSERT INTO {key_table} (dedupe_key) "  # noqa: S608
-            "SELECT k FROM unnest(%s::text[]) AS k ORDER BY k "
+            "SELECT k FROM json_array_elements_text(%s::json) AS k ORDER BY k "
             "ON CONFLICT DO NOTHING RETURNING dedupe_key",
-            [keys],
+            [orjson.dumps(keys).decode()],
         )
     else:
         # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT.
@@ -616,11 +618,11 @@ def _claim_ranked(cursor: Any, rows: list[dict[str, Any]]) -> tuple[set[str], se
         # one carries this transaction's. C collation compares the texts byte by byte.
         cursor.execute(
             f"INSERT INTO {key_table} AS k (dedupe_key, precedence) "  # noqa: S608
-            "SELECT * FROM unnest(%s::text[], %s::text[]) ORDER BY 1 "
+            "SELECT r->>0, r->>1 FROM json_array_elements(%s::json) AS r ORDER BY 1 "
             "ON CONFLICT (dedupe_key) DO UPDATE SET precedence = excluded.precedence "
             'WHERE k.precedence COLLATE "C" < excluded.precedence '
             "RETURNING k.dedupe_key, k.xmax = 0",
-            [[k for k, _ in pairs], [p for _, p in pairs]],
+            [orjson.dumps(pairs).decode()],
         )
         returned = cursor.fetchall()
         return {k for k, new in returned if new}, {k for k, new in returned if not new}
