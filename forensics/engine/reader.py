@@ -63,9 +63,13 @@ WRAPPER_KEYS = ("Records", "records", "value")
 _WRAPPER_START = re.compile(r'\A\s*\{\s*"Records"\s*:\s*\[')
 
 
-def iter_records(stream: IO[bytes]) -> Iterator[RawRecord]:
-    """Yield every record of a log file, in file order, never raising on bad content."""
-    for record in _records(stream):
+def iter_records(stream: IO[bytes], first_read: int = CHUNK_CHARS) -> Iterator[RawRecord]:
+    """Yield every record of a log file, in file order, never raising on bad content.
+
+    ``first_read`` is how many bytes are read before the first record is looked at (more
+    are read as a record needs them): a caller that wants only the first records, to see
+    what the file holds, spares reading and decoding most of a small file twice."""
+    for record in _records(stream, first_read):
         data = record.data
         message = data.get("message") if data is not None else None
         if data is not None and isinstance(message, dict) and _is_pubsub(data, message):
@@ -96,13 +100,13 @@ def _pubsub_record(record: RawRecord, message: dict[str, Any]) -> RawRecord:
     return RawRecord(record.index, record.position, record.text, decoded)
 
 
-def _records(stream: IO[bytes]) -> Iterator[RawRecord]:
+def _records(stream: IO[bytes], first_read: int) -> Iterator[RawRecord]:
     head = stream.read(len(PARQUET_MAGIC))
     if head == PARQUET_MAGIC:
         yield from parquet_records(stream)
         return
     src = ByteSource(Prepend(head, stream))
-    first = src.read_bytes(CHUNK_CHARS)
+    first = src.read_bytes(first_read)
     offset = 0  # bytes before ``first``: a UTF-8 byte order mark
     if first.startswith(codecs.BOM_UTF8):
         first = first[len(codecs.BOM_UTF8) :]

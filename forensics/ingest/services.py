@@ -53,6 +53,9 @@ from forensics.ingest.rows import event_row, insert_columns, outranks, staged_ro
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 SNIFF_RECORDS = 20
+# Bytes read before the first record is looked at: most records fit, and most files are
+# small enough that reading a whole chunk ahead would read them twice.
+SNIFF_BYTES = 1 << 14
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,8 @@ def sniff_format(path: Path, requested: str = Source.AUTO) -> str:
     # are small enough that reading 20 records ahead would read a good part of them twice.
     with open(path, "rb") as fh:
         try:
-            return detect(readable(itertools.islice(iter_records(fh), SNIFF_RECORDS))).kind
+            head = iter_records(fh, first_read=SNIFF_BYTES)
+            return detect(readable(itertools.islice(head, SNIFF_RECORDS))).kind
         except NoRecords:
             if errors:  # records, and none of them readable
                 raise UnknownFormat(f"no record could be read: {errors[0]}") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -287,3 +288,20 @@ def test_a_batch_or_source_with_stored_events_cannot_be_deleted(source):
     with pytest.raises(ProtectedError):
         source.delete()
     assert Event.objects.filter(batch_id=batch.pk, source_id=source.pk).count() == 1
+
+
+@pytest.mark.parametrize("shape", ["records", "array", "lines", "pretty lines"])
+def test_a_first_record_longer_than_the_format_check_reads_is_still_recognized(source, shape):
+    # Only the first SNIFF_BYTES are read before the first record is looked at.
+    big = ct_record(1, requestParameters={"pad": "x" * (4 * services.SNIFF_BYTES)})
+    records = [big, ct_record(2)]
+    body = {
+        "records": records_file(records),
+        "array": json.dumps(records).encode(),
+        "lines": jsonl(records),
+        "pretty lines": b"\n".join(json.dumps(r, indent=2).encode() for r in records),
+    }[shape]
+    batch = services.accept(source, io.BytesIO(body), filename="big.json", via="api")
+    assert batch.detected_format == "cloudtrail"
+    done = services.run_batch(batch.pk)
+    assert (done.received, done.stored, done.quarantined) == (2, 2, 0)
