@@ -63,12 +63,12 @@ WRAPPER_KEYS = ("Records", "records", "value")
 _WRAPPER_START = re.compile(r'\A\s*\{\s*"Records"\s*:\s*\[')
 
 
-def iter_records(stream: IO[bytes], first_read: int = CHUNK_CHARS) -> Iterator[RawRecord]:
+def iter_records(stream: IO[bytes], first_read: int = 0) -> Iterator[RawRecord]:
     """Yield every record of a log file, in file order, never raising on bad content.
 
     ``first_read`` is how many bytes are read before the first record is looked at (more
-    are read as a record needs them): a caller that wants only the first records, to see
-    what the file holds, spares reading and decoding most of a small file twice."""
+    are read as a record needs them; 0: a chunk): a caller that wants only the first
+    records, to see what the file holds, spares reading and decoding a small file twice."""
     for record in _records(stream, first_read):
         data = record.data
         message = data.get("message") if data is not None else None
@@ -106,7 +106,7 @@ def _records(stream: IO[bytes], first_read: int) -> Iterator[RawRecord]:
         yield from parquet_records(stream)
         return
     src = ByteSource(Prepend(head, stream))
-    first = src.read_bytes(first_read)
+    first = src.read_bytes(first_read or CHUNK_CHARS)
     offset = 0  # bytes before ``first``: a UTF-8 byte order mark
     if first.startswith(codecs.BOM_UTF8):
         first = first[len(codecs.BOM_UTF8) :]
