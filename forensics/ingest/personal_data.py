@@ -14,18 +14,22 @@ from forensics.ingest.models import Event, PersonalDataRule
 Progress = Callable[[int, int, str], None]
 
 
+# Where a rule's expression is tried on a resource.
+Finder = Callable[[str], "re.Match[str] | None"]
+
+
 @dataclass(frozen=True)
 class Matcher:
     """Matches (source kind, resource) against the enabled rules."""
 
-    by_kind: dict[str, list[re.Pattern[str]]]
-    any_kind: list[re.Pattern[str]]
+    by_kind: dict[str, list[Finder]]
+    any_kind: list[Finder]
 
     def __call__(self, source_kind: str, resource: str) -> bool:
         if not resource:
             return False
-        return any(p.search(resource) for p in self.any_kind) or any(
-            p.search(resource) for p in self.by_kind.get(source_kind, ())
+        return any(find(resource) for find in self.any_kind) or any(
+            find(resource) for find in self.by_kind.get(source_kind, ())
         )
 
     @property
@@ -42,16 +46,28 @@ def compile_rule(rule: PersonalDataRule) -> re.Pattern[str]:
     return re.compile(fnmatch.translate(rule.pattern))
 
 
+def finder(rule: PersonalDataRule) -> Finder:
+    """How a rule's expression is tried: searched anywhere in the resource, except a glob
+    that starts with "*", which is matched at the start only. Such a glob matches at some
+    position exactly when it matches at the first (its "*" takes any prefix), but searching
+    tries every position, each scanning to the end: on a resource of a hundred characters
+    that costs twenty times the match."""
+    pattern = compile_rule(rule)
+    if rule.pattern_type == PersonalDataRule.GLOB and rule.pattern.startswith("*"):
+        return pattern.match
+    return pattern.search
+
+
 def load_matcher(rules: Iterable[PersonalDataRule] | None = None) -> Matcher:
     rules = PersonalDataRule.objects.filter(enabled=True) if rules is None else rules
-    by_kind: dict[str, list[re.Pattern[str]]] = {}
-    any_kind: list[re.Pattern[str]] = []
+    by_kind: dict[str, list[Finder]] = {}
+    any_kind: list[Finder] = []
     for rule in rules:
-        pattern = compile_rule(rule)
+        find = finder(rule)
         if rule.source_kind:
-            by_kind.setdefault(rule.source_kind, []).append(pattern)
+            by_kind.setdefault(rule.source_kind, []).append(find)
         else:
-            any_kind.append(pattern)
+            any_kind.append(find)
     return Matcher(by_kind, any_kind)
 
 
