@@ -63,11 +63,6 @@ def chunks(src: ByteSource, first: bytes, offset: int = 0) -> Iterator[tuple[str
 def _encoding_failure(data: bytes, bad: int, at: int, reason: str, gzipped: bool) -> str:
     """Why the text ends at ``data[bad]`` (byte ``at`` of the file), saying what the bytes
     look like when that is plain."""
-    if at == 0 and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return (
-            "invalid UTF-8 at byte 0: the file is UTF-16 (it starts with a UTF-16 byte order"
-            " mark); save it as UTF-8"
-        )
     if bad and data[bad - 1 : bad + 1] == GZIP_MAGIC:  # 0x1f is ASCII: 0x8b is the bad byte
         if gzipped:
             return gzip_inside(at - 1)

@@ -3,6 +3,7 @@ each reader yields: its place, its exact text and what it holds."""
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import zlib
@@ -26,7 +27,8 @@ class RawRecord:
 
 
 class ByteSource:
-    """Decoded text from a binary stream, gunzipping when the stream is gzip."""
+    """The bytes of a binary stream, gunzipped when the stream is gzip, and as UTF-8 when
+    they are UTF-16 or UTF-32 text that says so with a byte order mark."""
 
     def __init__(self, stream: IO[bytes] | io.RawIOBase) -> None:
         head = stream.read(2) or b""
@@ -35,16 +37,44 @@ class ByteSource:
         self.raw: Any = gzip.GzipFile(fileobj=rest) if self.gzipped else rest
         self.bytes_read = 0
         self.failure = ""
+        self.encoding = ""  # the text's encoding when it is read as UTF-8 from another
+        self._started = False
+
+    def _start(self) -> None:
+        """Look for a UTF-16 or UTF-32 byte order mark (Windows PowerShell writes UTF-16
+        when it redirects or saves output) and read such text as UTF-8 from then on."""
+        self._started = True
+        head = b""
+        while len(head) < 4:
+            data = self.raw.read(4 - len(head))
+            if not data:
+                break
+            head += data
+        for mark, encoding in _BYTE_ORDER_MARKS:
+            if head.startswith(mark):
+                self.encoding = encoding
+                self.raw = Utf8Text(Prepend(head[len(mark) :], self.raw), encoding, len(mark))
+                return
+        self.raw = Prepend(head, self.raw)
 
     def read_bytes(self, n: int) -> bytes:
         if self.failure:
             return b""
         parts: list[bytes] = []
         got = 0
+        try:
+            if not self._started:
+                self._start()
+        except (EOFError, OSError, zlib.error) as exc:
+            self.failure = f"truncated or corrupt gzip stream after 0 bytes: {exc}"
+            return b""
         read1 = getattr(self.raw, "read1", self.raw.read)
         while got < n:
             try:
                 data = read1(n - got)
+            except TextDecodingError as exc:
+                self.failure = str(exc)
+                break
             except (EOFError, OSError, zlib.error) as exc:
                 self.failure = (
                     f"truncated or corrupt gzip stream after {self.bytes_read + got} bytes: {exc}"
@@ -56,6 +86,82 @@ class ByteSource:
             got += len(data)
         self.bytes_read += got
         return b"".join(parts)
+
+
+# Longest first: UTF-32's little-endian mark begins with UTF-16's.
+_BYTE_ORDER_MARKS = [
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+]
+_TEXT_READ = 1 << 16
+
+
+class TextDecodingError(ValueError):
+    """The text is not valid in the encoding its byte order mark names."""
+
+
+def _escaped_surrogates(exc: UnicodeError) -> tuple[str, int]:
+    """Write an unpaired surrogate as the JSON escape that stands for it."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    bad = exc.object[exc.start : exc.end]
+    return "".join(f"\\u{ord(c):04x}" for c in bad), exc.end
+
+
+codecs.register_error("forensics.json-escape", _escaped_surrogates)
+
+
+class Utf8Text:
+    """UTF-16 or UTF-32 text read as UTF-8, a piece at a time.
+
+    An unpaired surrogate (a string cut short by a .NET or Java producer) has no UTF-8
+    form: it is written as its JSON escape, which is what it stands for inside a JSON
+    string (and invalid JSON anywhere else, as it was). Text that ends inside a character
+    raises TextDecodingError once everything before it was handed out.
+    """
+
+    def __init__(self, raw: Any, encoding: str, offset: int) -> None:
+        self._read = getattr(raw, "read1", raw.read)
+        self._name = encoding.upper().removesuffix("-LE").removesuffix("-BE")
+        self._decoder = codecs.getincrementaldecoder(encoding)("surrogatepass")
+        self._out = b""
+        self._ended = False
+        self._decoded = offset  # bytes of the file decoded so far (its mark included)
+        self._error: Exception | None = None
+
+    def read(self, n: int = -1) -> bytes:
+        while (n < 0 or len(self._out) < n) and not self._ended:
+            try:
+                data = self._read(_TEXT_READ)
+            except (EOFError, OSError, zlib.error) as exc:
+                if not self._out:
+                    raise
+                self._ended, self._error = True, exc  # the text before it goes out first
+                break
+            held = len(self._decoder.getstate()[0])  # the start of a character cut short
+            try:
+                text = self._decoder.decode(data, final=not data)
+            except UnicodeDecodeError as exc:
+                self._ended = True
+                at = self._decoded - held + exc.start
+                reason = "the file ends inside a character" if not data else exc.reason
+                self._error = TextDecodingError(
+                    f"invalid {self._name} at byte {at} ({reason}); the rest of the file"
+                    " was not read"
+                )
+                break
+            self._decoded += len(data)
+            self._out += text.encode("utf-8", "forensics.json-escape")
+            self._ended = not data
+        if not self._out and self._error is not None:
+            raise self._error
+        if n < 0:
+            out, self._out = self._out, b""
+        else:
+            out, self._out = self._out[:n], self._out[n:]
+        return out
 
 
 class Prepend(io.RawIOBase):
@@ -77,6 +183,13 @@ class Prepend(io.RawIOBase):
         data = self._stream.read(len(b))
         b[: len(data)] = data
         return len(data)
+
+    def read1(self, size: int = -1) -> bytes:
+        """At most ``size`` bytes with at most one read of the stream (a gzip stream cut
+        short then hands out what it decompressed before failing on the next read)."""
+        if self._head:
+            return self.read(min(size, len(self._head)) if size >= 0 else len(self._head))
+        return getattr(self._stream, "read1", self._stream.read)(size)
 
     def read(self, size: int = -1) -> bytes:
         if size is None or size < 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import json
@@ -576,12 +577,72 @@ def test_it_unwraps_lookup_events_saved_from_a_boto3_response():
 # --- encodings -----------------------------------------------------------------------------
 
 
-def test_a_utf16_file_is_named_as_such():
-    (rec,) = read('[{"a": 1}]'.encode("utf-16"))
-    assert rec.error == (
-        "invalid UTF-8 at byte 0: the file is UTF-16 (it starts with a UTF-16 byte order mark);"
-        " save it as UTF-8"
+UNICODE_RECORDS = ['{"user": "Zoë", "n": 1}', '{"note": "😀 \\u00e9", "n": 2}']
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+@pytest.mark.parametrize("shape", ["array", "lines", "csv"])
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_a_file_in_utf16_or_utf32_with_a_byte_order_mark_is_read(encoding, shape, gzipped):
+    # Windows PowerShell writes UTF-16 when it redirects output (> file) or runs Out-File.
+    text = {
+        "array": "[\r\n" + ",\r\n".join(UNICODE_RECORDS) + "\r\n]",
+        "lines": "\r\n".join(UNICODE_RECORDS) + "\r\n",
+        "csv": "CreationDate,AuditData\r\n"
+        + "".join(f'2026-10-05,"{r.replace(chr(34), 2 * chr(34))}"\r\n' for r in UNICODE_RECORDS),
+    }[shape]
+    mark = "\ufeff".encode(encoding)
+    data = mark + text.encode(encoding)
+    recs = read(gzip.compress(data) if gzipped else data)
+    assert [r.error for r in recs] == ["", ""]
+    if shape == "csv":
+        assert [r.data["AuditData"] for r in recs] == UNICODE_RECORDS
+    else:
+        assert [r.text for r in recs] == UNICODE_RECORDS
+        assert [r.data["n"] for r in recs] == [1, 2]
+        assert recs[1].data["note"] == "😀 é"
+
+
+def test_a_utf16_file_read_across_many_chunks_keeps_every_character():
+    records = [f'{{"n": {n}, "who": "Zoë-{n}", "pad": "{"😀" * 200}"}}' for n in range(3000)]
+    recs = read(("[" + ",".join(records) + "]").encode("utf-16"))
+    assert [r.text for r in recs] == records
+
+
+def test_an_unpaired_surrogate_in_utf16_text_is_read_as_its_escape():
+    # A string cut short inside a surrogate pair, as .NET producers write them.
+    data = codecs.BOM_UTF16_LE + '{"a": "x'.encode("utf-16-le") + b"\x3d\xd8"
+    data += '", "n": 1}\n{"n": 2}\n'.encode("utf-16-le")
+    recs = read(data)
+    assert recs[0].text == '{"a": "x\\ud83d", "n": 1}'
+    assert recs[0].data == {"a": "x\ud83d", "n": 1}
+    assert recs[1].data == {"n": 2}
+
+
+def test_utf16_text_that_ends_inside_a_character_says_where_after_the_records_before_it():
+    data = '[{"a": 1}, {"b": 2}]'.encode("utf-16") + b"\x00"
+    recs = read(data)
+    assert [r.data for r in recs[:2]] == [{"a": 1}, {"b": 2}]
+    assert recs[2].error == (
+        f"invalid UTF-16 at byte {len(data) - 1} (the file ends inside a character);"
+        " the rest of the file was not read"
     )
+
+
+def test_a_truncated_gzip_of_utf16_text_keeps_the_records_before_the_break():
+    full = gzip.compress(
+        b"".join(b'{"n": %d}\n' % i for i in range(5000)).decode().encode("utf-16")
+    )
+    recs = read(full[: len(full) - 40])
+    good = [r for r in recs if not r.error]
+    assert len(good) > 1000
+    assert [r.data["n"] for r in good] == list(range(len(good)))
+    assert "truncated or corrupt gzip" in recs[-1].error
+
+
+def test_a_utf32_mark_is_not_taken_for_a_utf16_one():
+    (rec,) = read('{"a": 1}\n'.encode("utf-32"))  # FF FE 00 00: UTF-16's mark, then NUL
+    assert rec.data == {"a": 1}
 
 
 def test_gzip_inside_gzip_is_named_as_such():
