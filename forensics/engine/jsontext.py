@@ -136,11 +136,16 @@ class Buffer:
         rest_bytes = len(rest) if rest.isascii() else len(rest.encode("utf-8"))
         self.base_chars += self.pos
         self.base_bytes += self._text_bytes - rest_bytes
-        self.text = rest + pieces[0] if len(pieces) == 1 else "".join([rest, *pieces])
+        new = pieces[0] if len(pieces) == 1 else "".join(pieces)
+        self.text = rest + new
         self._text_bytes = rest_bytes + nbytes
         self.pos = 0
-        # One pass over the text read instead of one per element (see ``loads``).
-        self._long_numbers = has_long_digit_run(self.text)
+        # One pass over the text read instead of one per element (see ``loads``): the new
+        # text with the end of the kept text (a run may straddle them), and the kept text
+        # again only if it may hold one.
+        self._long_numbers = has_long_digit_run(rest[-_RUN:] + new[:_RUN]) or (
+            has_long_digit_run(new) or (self._long_numbers and has_long_digit_run(rest))
+        )
         return True
 
     def _loads(self, text: str) -> Any:
@@ -285,12 +290,29 @@ def loads(text: str) -> Any:
 
 
 def has_long_digit_run(text: str) -> bool:
-    """Whether ``text`` holds 19 digits in a row (a number orjson might not keep whole)."""
-    return _NINETEEN_DIGITS in text.encode("utf-8", "surrogatepass").translate(_DIGIT_TABLE)
+    """Whether ``text`` holds 19 digits in a row (a number orjson might not keep whole).
+
+    A container record is looked at twice, when it is decoded and when its records are
+    read from its text: the last answer is kept for the same text object."""
+    last = _last_run_check
+    if text is last[0]:
+        return last[1]
+    found = _NINETEEN_DIGITS in text.encode("utf-8", "surrogatepass").translate(_DIGIT_TABLE)
+    _remember_run_check(text, found)
+    return found
+
+
+def _remember_run_check(text: str, found: bool) -> None:
+    global _last_run_check
+    _last_run_check = (text, found)  # one tuple: a reader sees a text with its own answer
+
+
+_last_run_check: tuple[str | None, bool] = (None, False)
 
 
 _DIGIT_TABLE = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
 _NINETEEN_DIGITS = b"0" * 19  # 2**63 has 19 digits
+_RUN = len(_NINETEEN_DIGITS)
 _ELEMENT_END = re.compile(r"\}\s*(?:,\s*\{|\])")
 _QUICK_TRIES = 6
 

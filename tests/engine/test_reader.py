@@ -660,3 +660,13 @@ def test_invalid_utf8_is_reported_at_its_own_byte_after_every_record_before_it()
     assert recs[-1].error == (
         f"invalid UTF-8 at byte {bad_at} (invalid start byte); the rest of the file was not read"
     )
+
+
+def test_a_wide_integer_cut_by_a_chunk_boundary_keeps_every_digit(monkeypatch):
+    # Records longer than a chunk, each with one 20-digit number: many numbers are cut in
+    # two by a chunk's end, neither part being 19 digits long.
+    monkeypatch.setattr(reader, "CHUNK_CHARS", 64)
+    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 64)
+    records = [f'{{"p": "{"x" * (60 + n)}", "id": {10**19 + n}}}' for n in range(64)]
+    recs = read(("[" + ", ".join(records) + "]").encode())
+    assert [r.data["id"] for r in recs] == [10**19 + n for n in range(64)]
