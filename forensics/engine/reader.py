@@ -503,11 +503,14 @@ def _concatenated_records(src: ByteSource, first: bytes, offset: int = 0) -> Ite
         result: tuple[Any, str] | Failure | None = None
         if nl > pos:
             candidate = text[pos:nl].rstrip(WS)
-            try:
-                result = loads(candidate), candidate
-                buf.pos = pos + len(candidate)
-            except ValueError:
-                result = None
+            if candidate == "{":  # pretty-printed, as an export or a saved API response
+                result = buf.decode_pretty_object()
+            else:
+                try:
+                    result = loads(candidate), candidate
+                    buf.pos = pos + len(candidate)
+                except ValueError:
+                    result = None
         if result is None:
             result = buf.decode_value(quick=False)
         if isinstance(result, Failure):

@@ -670,3 +670,21 @@ def test_a_wide_integer_cut_by_a_chunk_boundary_keeps_every_digit(monkeypatch):
     records = [f'{{"p": "{"x" * (60 + n)}", "id": {10**19 + n}}}' for n in range(64)]
     recs = read(("[" + ", ".join(records) + "]").encode())
     assert [r.data["id"] for r in recs] == [10**19 + n for n in range(64)]
+
+
+def test_pretty_printed_objects_one_after_another_read_the_same_with_either_decoder(monkeypatch):
+    # As `jq '.Records[]'` prints them, or PowerShell's ConvertTo-Json (CRLF, 4 spaces).
+    records = [
+        {"eventID": "a", "nested": {"list": [{"x": 1}, {"y": "}\n{"}]}, "n": 1},
+        {"eventID": "b", "big": 123456789012345678901234567890, "text": "line\nbreak }"},
+        {"eventID": "c", "empty": {}, "n": 3},
+    ]
+    for newline, indent in (("\n", 2), ("\r\n", 4)):
+        text = newline.join(json.dumps(r, indent=indent).replace("\n", newline) for r in records)
+        quick = read((text + newline).encode())
+        only_standard(monkeypatch)
+        standard = read((text + newline).encode())
+        monkeypatch.undo()
+        assert quick == standard
+        assert [r.data for r in quick] == records
+        assert [r.position for r in quick] == [r.position for r in standard]
