@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from typing import Any
+
+from forensics.engine.values import record_type
 
 # Event categories (SPEC "Store").
 AUTHENTICATION = "authentication"
@@ -59,7 +61,7 @@ HOP_METHODS = (
 EVIDENCE_KINDS = ("exact", "asserted", "inferred")
 
 
-@dataclass(frozen=True, slots=True)
+@record_type
 class NormalizedEvent:
     """One log record in the common shape. Empty string means "the log does not say".
 

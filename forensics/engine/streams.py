@@ -8,14 +8,15 @@ import gzip
 import io
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import IO, Any
+
+from forensics.engine.values import record_type
 
 CHUNK_CHARS = 1 << 20
 MAX_RECORD_CHARS = 32 << 20  # a single record larger than this is quarantined, not buffered
 
 
-@dataclass(frozen=True, slots=True)
+@record_type
 class RawRecord:
     """One record as read: its place in the file, its exact text, and the parsed object."""
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from forensics.engine.correlation.facts import attr, clean
 from forensics.engine.correlation.index import EngineEvent
 from forensics.engine.model import NormalizedEvent
+from forensics.engine.values import record_type
 
 _TYPES = {
     "iamuser": "IAMUser",
@@ -32,7 +31,7 @@ _TYPES_BY_KIND = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record_type
 class AwsActor:
     """The AWS principal a record says acted, however the record is shaped."""
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field, fields
 
 from forensics.engine.correlation.facts import attr, clean
 from forensics.engine.model import NormalizedEvent
+from forensics.engine.values import record_type
 
 
-@dataclass(frozen=True, slots=True)
+@record_type
 class EngineEvent:
     """A normalized event with our stable key for it."""
 

@@ -9,7 +9,7 @@ This module reads both as the record carries them and never fills a gap with a g
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import orjson
@@ -44,6 +44,7 @@ from forensics.engine.parsers.common import (
     opt_str,
     req_str,
 )
+from forensics.engine.values import record_type
 
 _SERVICE_SUFFIXES = (".amazonaws.com.cn", ".amazonaws.com", ".api.aws")
 _ANONYMOUS = {"anonymous", "anonymous_principal"}
@@ -56,7 +57,7 @@ _API_VERSION_SUFFIX = re.compile(r"\d{8}(v\d+)?$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
-@dataclass(frozen=True, slots=True)
+@record_type
 class _Actor:
     principal: str
     kind: str
@@ -69,7 +70,7 @@ class _Actor:
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record_type
 class _Issue:
     method: str
     credential: str = ""
