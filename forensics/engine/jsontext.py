@@ -212,25 +212,8 @@ class Buffer:
         standard decoder, which stays the fallback (values orjson refuses, records that
         need more input, or too many false ends).
         """
-        start = search = self.pos
-        found = self._decode_at_next_alike(start)
-        if found is not None:
-            return found
-        for _ in range(_QUICK_TRIES):
-            m = _ELEMENT_END.search(self.text, search)
-            if m is None:
-                return None
-            end = m.start() + 1
-            text = self.text[start:end]
-            try:
-                obj = self._loads(text)
-            except ValueError:
-                search = end
-                continue
-            self.pos = end
-            self._last_length = end - start
-            return obj, text
-        return None
+        found = self._decode_at_next_alike(self.pos)
+        return found if found is not None else self._decode_to_an_end(_ELEMENT_END)
 
     def decode_pretty_object(self) -> tuple[Any, str] | None:
         """The pretty-printed object at pos (its "{" alone on its line), or None.
@@ -240,12 +223,17 @@ class Buffer:
         orjson checks the text up to it. This is several times faster than the standard
         decoder, which stays the fallback (a value cut by the end of the text read so far,
         a value orjson refuses, or one printed some other way)."""
+        return self._decode_to_an_end(_TOP_LEVEL_CLOSE)
+
+    def _decode_to_an_end(self, ends: re.Pattern[str]) -> tuple[Any, str] | None:
+        """The value at pos, ending at the "}" (group 1) of one of the next few matches of
+        ``ends`` where orjson accepts the text up to it; None when none does."""
         start = search = self.pos
         for _ in range(_QUICK_TRIES):
-            m = _TOP_LEVEL_CLOSE.search(self.text, search)
+            m = ends.search(self.text, search)
             if m is None:
                 return None
-            end = m.end()
+            end = m.end(1)
             text = self.text[start:end]
             try:
                 obj = self._loads(text)
@@ -253,6 +241,7 @@ class Buffer:
                 search = end
                 continue
             self.pos = end
+            self._last_length = end - start
             return obj, text
         return None
 
@@ -337,8 +326,8 @@ _last_run_check: tuple[str | None, bool] = (None, False)
 _DIGIT_TABLE = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
 _NINETEEN_DIGITS = b"0" * 19  # 2**63 has 19 digits
 _RUN = len(_NINETEEN_DIGITS)
-_ELEMENT_END = re.compile(r"\}\s*(?:,\s*\{|\])")
-_TOP_LEVEL_CLOSE = re.compile(r"\n\}")
+_ELEMENT_END = re.compile(r"(\})\s*(?:,\s*\{|\])")
+_TOP_LEVEL_CLOSE = re.compile(r"\n(\})")
 _QUICK_TRIES = 6
 
 
