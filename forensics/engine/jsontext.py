@@ -307,17 +307,13 @@ def has_long_digit_run(text: str) -> bool:
 
     A container record is looked at twice, when it is decoded and when its records are
     read from its text: the last answer is kept for the same text object."""
+    global _last_run_check
     last = _last_run_check
     if text is last[0]:
         return last[1]
     found = _NINETEEN_DIGITS in text.encode("utf-8", "surrogatepass").translate(_DIGIT_TABLE)
-    _remember_run_check(text, found)
-    return found
-
-
-def _remember_run_check(text: str, found: bool) -> None:
-    global _last_run_check
     _last_run_check = (text, found)  # one tuple: a reader sees a text with its own answer
+    return found
 
 
 _last_run_check: tuple[str | None, bool] = (None, False)

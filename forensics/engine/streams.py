@@ -38,7 +38,6 @@ class ByteSource:
         self.raw: Any = gzip.GzipFile(fileobj=rest) if self.gzipped else rest
         self.bytes_read = 0
         self.failure = ""
-        self.encoding = ""  # the text's encoding when it is read as UTF-8 from another
         self._started = False
 
     def _start(self) -> None:
@@ -53,7 +52,6 @@ class ByteSource:
             head += data
         for mark, encoding in _BYTE_ORDER_MARKS:
             if head.startswith(mark):
-                self.encoding = encoding
                 self.raw = Utf8Text(Prepend(head[len(mark) :], self.raw), encoding, len(mark))
                 return
         self.raw = Prepend(head, self.raw)
