@@ -25,6 +25,15 @@ class AnyOf(In):
             return super().as_sql(compiler, connection)  # a subquery: IN (SELECT ...)
         lhs, lhs_params = self.process_lhs(compiler, connection)
         field = self.lhs.output_field
+        db_type = field.db_type(connection)
+        if db_type in _INTEGER_TYPES:
+            # Written as one array literal: psycopg dumps a list value by value in Python,
+            # and event ids come by the thousand.
+            ids = [int(v) for v in dict.fromkeys(self.rhs) if v is not None]
+            if not ids:
+                raise EmptyResultSet
+            literal = "{" + ",".join(map(str, ids)) + "}"
+            return f"{lhs} = ANY(%s::{db_type}[])", [*lhs_params, literal]
         values = [
             field.get_db_prep_value(v, connection, prepared=True)
             for v in dict.fromkeys(self.rhs)
@@ -33,3 +42,6 @@ class AnyOf(In):
         if not values:
             raise EmptyResultSet
         return f"{lhs} = ANY(%s)", [*lhs_params, values]
+
+
+_INTEGER_TYPES = frozenset({"smallint", "integer", "bigint"})

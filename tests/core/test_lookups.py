@@ -49,3 +49,14 @@ def test_any_sends_one_parameter_on_postgresql(stored):
         assert "= ANY(" in sql and " IN (" not in sql
     else:
         assert " IN (" in sql
+
+
+def test_integer_ids_go_as_one_array_literal_and_find_what_in_finds(stored):
+    ids = [pk for pk, _ in stored]
+    given = [str(ids[0]), ids[-1], ids[-1], 10**15]  # digits as text, a repeat, one not there
+    with CaptureQueriesContext(connection) as queries:
+        found = set(Event.objects.filter(pk__any=given).values_list("pk", flat=True))
+    assert found == set(Event.objects.filter(pk__in=given).values_list("pk", flat=True))
+    assert found == {ids[0], ids[-1]}
+    if connection.vendor == "postgresql":
+        assert f"'{{{ids[0]},{ids[-1]},{10**15}}}'::bigint[]" in queries[0]["sql"]
