@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from forensics.core import bulk
+from forensics.core.lookups import integer_array
 from forensics.engine.correlation import (
     Alias,
     Directory,
@@ -429,7 +430,7 @@ def _first_results(cursor: Any, event_ids: list[int]) -> bool:
     """
     table = connection.ops.quote_name(Attribution._meta.db_table)
     if connection.vendor == "postgresql":
-        match, param = "event_id = ANY(%s)", event_ids
+        match, param = "event_id = ANY(%s::bigint[])", integer_array(event_ids)
     else:
         match, param = (
             "event_id IN (SELECT value FROM json_each(%s))",
