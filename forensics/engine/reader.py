@@ -597,7 +597,5 @@ class _StringSource(ByteSource):
     """A ByteSource over text already in memory (a wrapper object found on one line)."""
 
     def __init__(self, text: str) -> None:
-        self.gzipped = False
-        self.raw = io.BytesIO(b"")
-        self.bytes_read = 0
-        self.failure = ""
+        # Its text is read through a Buffer over it: the bytes it gives are none.
+        super().__init__(io.BytesIO(b""))
