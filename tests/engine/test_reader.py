@@ -662,6 +662,15 @@ def test_invalid_utf8_is_reported_at_its_own_byte_after_every_record_before_it()
     )
 
 
+def test_a_run_of_digits_cut_by_a_chunk_boundary_is_seen_by_the_quick_decoder():
+    # Neither piece holds 19 digits in a row; together they hold 22.
+    buf = jsontext.Buffer(iter([('{"id": 1234567890', 17), ("123456789012}", 13)]))
+    buf.more()
+    assert buf._loads('{"n": 1}') == {"n": 1}
+    buf.more()
+    assert buf._loads(buf.text) == {"id": 1234567890123456789012}
+
+
 def test_a_wide_integer_cut_by_a_chunk_boundary_keeps_every_digit(monkeypatch):
     # Records longer than a chunk, each with one 20-digit number: many numbers are cut in
     # two by a chunk's end, neither part being 19 digits long.
