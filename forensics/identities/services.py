@@ -30,6 +30,7 @@ from forensics.engine.correlation import (
     Directory,
     DirectoryIdentity,
     EngineEvent,
+    Hop,
     Lookups,
     MemoryIndex,
     arrival_keys,
@@ -229,8 +230,15 @@ def _rename_all(renamed: dict[int, tuple[str, str]]) -> None:
     """Give identities the logs named by an id (an object id, a GUID) the sign-in name the
     logs give them now, as if that log had come first. Only names the logs gave are changed:
     an imported or admin-given name stays, and so does one that changed meanwhile."""
-    for identity, (old, new) in sorted(renamed.items()):
-        Identity.objects.filter(pk=identity, origin=Identity.AUTO, name=old).update(name=new)
+    if not renamed:
+        return
+    # Mostly the names are the directory's own (an import gave them): one read finds the
+    # few the logs gave, so only those cost an update.
+    logged = Identity.objects.filter(pk__in=list(renamed), origin=Identity.AUTO)
+    for identity, name in sorted(logged.values_list("pk", "name")):
+        old, new = renamed[identity]
+        if name == old:
+            Identity.objects.filter(pk=identity, origin=Identity.AUTO, name=old).update(name=new)
 
 
 def _name_all(named: set[tuple[int, str, str]]) -> None:
@@ -320,22 +328,24 @@ def write_back(
     cache: dict[tuple[str, str], int] = {}
     named: set[tuple[int, str, str]] = set()
     renamed: dict[int, tuple[str, str]] = {}
+    # Events of one session share their verdict's objects (``resolve.finish``): what their
+    # rows hold alike is worked out once per origin and hops, and their wait keys once per
+    # pair of key tuples. ``results`` keeps those objects alive, so their ids stay theirs.
+    shared: dict[tuple[int, int], tuple[int | None, str, str, str]] = {}
+    wait_keys: dict[tuple[int, int], list[str]] = {}
     rows: list[tuple[Any, ...]] = []
     waits: list[tuple[int, str]] = []
     for att in results:
         pk = int(att.event_key)
-        evidence = max((h.evidence for h in att.hops), key=EVIDENCE_ORDER.__getitem__, default="")
-        hops = [
-            {
-                "principal": h.principal,
-                "credential": h.credential,
-                "method": h.method,
-                "evidence": h.evidence,
-                "via_event": h.via_event,
-            }
-            for h in att.hops
-        ]
-        origin_id = _origin_identity(att, cache, summary, named, renamed)
+        part = shared.get((id(att.origin), id(att.hops)))
+        if part is None:
+            part = shared[id(att.origin), id(att.hops)] = (
+                _origin_identity(att, cache, summary, named, renamed),
+                hops_json(att.hops),
+                max((h.evidence for h in att.hops), key=EVIDENCE_ORDER.__getitem__, default=""),
+                chain_label(att),
+            )
+        origin_id, hops, evidence, label = part
         rows.append(
             (
                 pk,
@@ -345,19 +355,40 @@ def write_back(
                 origin_id,
                 hops,
                 evidence,
-                chain_label(att),
+                label,
                 att.explanation or "",
                 now,
             )
         )
         # Everything the result was read from: an event that later issues or shares one of
         # these values may change it (a late issuer, a second issuer, a session start).
-        waits.extend((pk, k[:500]) for k in set(att.waiting_on) | set(att.depends_on))
+        keys = wait_keys.get((id(att.waiting_on), id(att.depends_on)))
+        if keys is None:
+            keys = wait_keys[id(att.waiting_on), id(att.depends_on)] = sorted(
+                {k[:500] for k in (*att.waiting_on, *att.depends_on)}
+            )
+        waits.extend((pk, k) for k in keys)
         summary.events += 1
         summary.add(att.status)
     _name_all(named)
     _rename_all(renamed)
     _store_results(rows, waits)
+
+
+def hops_json(hops: Sequence[Hop]) -> str:
+    """The hops as the attribution's ``hops`` column holds them (JSON text)."""
+    return orjson.dumps(
+        [
+            {
+                "principal": h.principal,
+                "credential": h.credential,
+                "method": h.method,
+                "evidence": h.evidence,
+                "via_event": h.via_event,
+            }
+            for h in hops
+        ]
+    ).decode()
 
 
 # The columns whose change is worth a write (not the time it was computed). The event's
@@ -370,7 +401,11 @@ def _store_results(rows: list[tuple[Any, ...]], waits: list[tuple[int, str]]) ->
     fields = [
         Attribution._meta.get_field("origin" if c == "origin_id" else c) for c in RESULT_COLUMNS
     ]
-    convert = bulk.converters(fields)
+    # The hops come as JSON text already (``write_back`` encodes them once per chain).
+    convert = [
+        bulk.unchanged if c == "hops" else conv
+        for c, conv in zip(RESULT_COLUMNS, bulk.converters(fields), strict=True)
+    ]
     results = bulk.Staging("attribution_staging", Attribution, RESULT_COLUMNS)
     wait_rows = bulk.Staging("event_wait_staging", EventWait, ["event_id", "key"])
     qn = connection.ops.quote_name

@@ -540,3 +540,38 @@ def test_a_name_an_admin_gave_is_kept_when_the_logs_name_the_identity_otherwise(
     named.refresh_from_db()
     assert named.name == "Alice (finance)"
     assert named.aliases.filter(namespace="email", value="alice@example.com").exists()
+
+
+def test_results_written_together_keep_their_own_origin_hops_and_waits():
+    """What results share (origin, hops, wait keys) is worked out once per shared object: an
+    empty hops tuple or an empty key tuple shared by unrelated results must not carry one
+    result's origin, label or waits over to another."""
+    from forensics.engine.correlation import Alias, Hop, Origin
+    from forensics.engine.correlation import Attribution as Result
+    from forensics.identities.services import Summary, write_back
+    from tests.investigate import factories
+
+    alice = Origin("human", "alice@corp.example", (Alias("email", "alice@corp.example"),))
+    bob = Origin("human", "bob@corp.example", (Alias("email", "bob@corp.example"),))
+    hop = Hop("arn:aws:iam::111122223333:role/Reader", "ASIAREADER", "assume-role", "exact", "9")
+    events = [factories.event() for _ in range(4)]
+    results = [
+        Result(str(events[0].pk), "attributed", None, alice, ()),
+        Result(str(events[1].pk), "attributed", None, bob, (), depends_on=("ASIAONE",)),
+        Result(str(events[2].pk), "attributed", None, bob, (hop,), waiting_on=("ASIATWO",)),
+        Result(str(events[3].pk), "unattributed", "unknown_principal", None, ()),
+    ]
+    summary = Summary()
+    write_back(results, summary, {str(e.pk): e.event_time for e in events})
+
+    stored = {a.event_id: a for a in Attribution.objects.select_related("origin")}
+    first, second, third, fourth = (stored[e.pk] for e in events)
+    assert (first.origin.name, first.chain_label, first.hops) == ("alice@corp.example",) * 2 + ([],)
+    assert (second.origin.name, second.chain_label) == ("bob@corp.example",) * 2
+    assert third.origin_id == second.origin_id
+    assert third.hops[0]["credential"] == "ASIAREADER" and third.evidence == "exact"
+    assert third.chain_label == "bob@corp.example → assume-role → Reader"
+    assert (fourth.origin, fourth.chain_label, fourth.hops) == (None, "", [])
+    waits = sorted(EventWait.objects.values_list("event_id", "key"))
+    assert waits == [(events[1].pk, "ASIAONE"), (events[2].pk, "ASIATWO")]
+    assert (summary.events, summary.attributed, summary.identities_created) == (4, 3, 2)
