@@ -420,7 +420,9 @@ def _store_results(rows: list[tuple[Any, ...]], waits: list[tuple[int, str]]) ->
     changed = " OR ".join(f"{table}.{qn(c)} {differs} excluded.{qn(c)}" for c in COMPARED_COLUMNS)
     assignments = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in RESULT_COLUMNS[1:])
 
-    def converted() -> Iterator[tuple[Any, ...]]:
+    def converted() -> Iterable[tuple[Any, ...]]:
+        if all(f is bulk.unchanged for f in convert):
+            return rows  # PostgreSQL takes every value as it is
         return (tuple(f(v) for f, v in zip(convert, row, strict=True)) for row in rows)
 
     with transaction.atomic(), connection.cursor() as cursor:
