@@ -303,7 +303,15 @@ def loads(text: str) -> Any:
 
 
 def has_long_digit_run(text: str) -> bool:
-    """Whether ``text`` holds 19 digits in a row (a number orjson might not keep whole).
+    """Whether ``text`` may hold an integer of 19 digits or more (one orjson might not keep
+    whole): a run of 19 digits that a number can start with.
+
+    A run inside a string (GCP's 21-digit unique ids, hex session ids) is no such number,
+    and is told by the character before it: a number starts after ``:``, ``,``, ``[``,
+    white space or a minus sign, never after a quote, a letter or other punctuation. A run
+    at the start of the text, whose left neighbour is not known, counts as a number.
+    (Digits after a decimal point or an exponent's ``e`` are a float's: both decoders give
+    the same float, and orjson refuses one too large for a float, as it does ``1e400``.)
 
     A container record is looked at twice, when it is decoded and when its records are
     read from its text: the last answer is kept for the same text object."""
@@ -311,12 +319,23 @@ def has_long_digit_run(text: str) -> bool:
     last = _last_run_check
     if text is last[0]:
         return last[1]
-    found = _NINETEEN_DIGITS in text.encode("utf-8", "surrogatepass").translate(_DIGIT_TABLE)
+    data = text.encode("utf-8", "surrogatepass")
+    digits = data.translate(_DIGIT_TABLE)
+    found = False
+    at = digits.find(_NINETEEN_DIGITS)
+    while at != -1:
+        start = digits.rfind(b" ", 0, at) + 1  # the run's first digit
+        if start == 0 or data[start - 1] in _NUMBER_LEADS:
+            found = True
+            break
+        after = digits.find(b" ", at + _RUN)  # the run's end
+        at = -1 if after == -1 else digits.find(_NINETEEN_DIGITS, after)
     _last_run_check = (text, found)  # one tuple: a reader sees a text with its own answer
     return found
 
 
 _last_run_check: tuple[str | None, bool] = (None, False)
+_NUMBER_LEADS = frozenset(b":,[ \t\r\n-")
 
 
 _DIGIT_TABLE = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))

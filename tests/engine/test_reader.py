@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forensics.engine import jsontext, reader
 from forensics.engine.reader import iter_records
@@ -697,3 +699,51 @@ def test_pretty_printed_objects_one_after_another_read_the_same_with_either_deco
         assert quick == standard
         assert [r.data for r in quick] == records
         assert [r.position for r in quick] == [r.position for r in standard]
+
+
+def test_a_run_of_digits_inside_a_string_is_not_taken_for_a_wide_number():
+    # GCP names service accounts by 21-digit unique ids, and session ids hold long runs of
+    # hex digits: in strings, they are left to orjson, which keeps strings whole.
+    for text in (
+        '{"unique_id":"377808655829615755329"}',
+        '{"samlId":"_dbe11be47041962990785621403d57eb"}',
+        '{"name":"projects/p/keys/12345678901234567890", "n": 12}',
+    ):
+        assert not jsontext.has_long_digit_run(text), text
+    # A number starts after ":", ",", "[", white space or "-", or where the text starts.
+    for text in (
+        '{"n":12345678901234567890}',
+        '{"n": 12345678901234567890}',
+        "[1,12345678901234567890]",
+        "[12345678901234567890]",
+        '{"n":\n\t12345678901234567890}',
+        '{"n":-12345678901234567890}',
+        "12345678901234567890",
+        '{"s":"abc12345678901234567890", "n": 12345678901234567890}',
+    ):
+        assert jsontext.has_long_digit_run(text), text
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+    | st.from_regex(r"[a-z_/-]{0,3}[0-9]{15,25}[a-z]{0,3}", fullmatch=True),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_JSON_VALUES, spaced=st.booleans(), indent=st.sampled_from([None, 1, "\t"]))
+def test_the_quick_decoder_reads_every_value_as_the_standard_one_does(value, spaced, indent):
+    separators = (", ", ": ") if spaced else (",", ":")
+    text = json.dumps(value, separators=separators, indent=indent)
+    decoded = jsontext.loads(text)
+    assert decoded == json.loads(text)
+    assert repr(decoded) == repr(json.loads(text))  # an int stays an int, digit for digit
