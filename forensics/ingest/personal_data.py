@@ -5,7 +5,8 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 from django.db import transaction
 
@@ -24,13 +25,25 @@ class Matcher:
 
     by_kind: dict[str, list[Finder]]
     any_kind: list[Finder]
+    # Logs name the same tables, buckets and endpoints over and over: answers are kept for
+    # up to MEMO_SIZE (kind, resource) pairs, then forgotten all at once.
+    _memo: dict[tuple[str, str], bool] = field(default_factory=dict, compare=False, repr=False)
+
+    MEMO_SIZE: ClassVar[int] = 1 << 16
 
     def __call__(self, source_kind: str, resource: str) -> bool:
         if not resource:
             return False
-        return any(find(resource) for find in self.any_kind) or any(
-            find(resource) for find in self.by_kind.get(source_kind, ())
-        )
+        key = (source_kind, resource)
+        found = self._memo.get(key)
+        if found is None:
+            found = any(find(resource) for find in self.any_kind) or any(
+                find(resource) for find in self.by_kind.get(source_kind, ())
+            )
+            if len(self._memo) >= self.MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
 
     @property
     def empty(self) -> bool:

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from forensics.ingest.models import PersonalDataRule
-from forensics.ingest.personal_data import compile_rule, finder, load_matcher
+from forensics.ingest.personal_data import Matcher, compile_rule, finder, load_matcher
 
 # Few characters, so that the texts often hold what the globs look for.
 ALPHABET = "ab/:*?.x-"
@@ -37,3 +37,17 @@ def test_a_glob_rule_for_one_kind_flags_only_that_kind():
     assert matcher("cloudtrail", resource)
     assert not matcher("gcp_audit", resource)
     assert not matcher("cloudtrail", "arn:aws:dynamodb:eu-west-1:111122223333:table/orders")
+
+
+def test_answers_kept_for_repeated_resources_stay_right_and_bounded(monkeypatch):
+    monkeypatch.setattr(Matcher, "MEMO_SIZE", 8)
+    rule = glob("*:table/customer-profiles*")
+    rule.source_kind = "cloudtrail"
+    matcher = load_matcher([rule])
+    flagged = "arn:aws:dynamodb:eu-west-1:111122223333:table/customer-profiles"
+    for n in range(50):
+        other = f"arn:aws:dynamodb:eu-west-1:111122223333:table/orders-{n}"
+        assert matcher("cloudtrail", flagged)
+        assert not matcher("gcp_audit", flagged)  # the same resource, from another kind
+        assert not matcher("cloudtrail", other)
+        assert len(matcher._memo) <= 8
