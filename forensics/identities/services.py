@@ -30,12 +30,12 @@ from forensics.engine.correlation import (
     Directory,
     DirectoryIdentity,
     EngineEvent,
-    Hop,
     Lookups,
     MemoryIndex,
     arrival_keys,
     attribute_all,
     close_over,
+    hops_json,
 )
 from forensics.engine.correlation import Attribution as EngineAttribution
 from forensics.engine.model import NormalizedEvent
@@ -341,7 +341,7 @@ def write_back(
         if part is None:
             part = shared[id(att.origin), id(att.hops)] = (
                 _origin_identity(att, cache, summary, named, renamed),
-                hops_json(att.hops),
+                orjson.dumps(hops_json(att.hops)).decode(),
                 max((h.evidence for h in att.hops), key=EVIDENCE_ORDER.__getitem__, default=""),
                 chain_label(att),
             )
@@ -373,22 +373,6 @@ def write_back(
     _name_all(named)
     _rename_all(renamed)
     _store_results(rows, waits)
-
-
-def hops_json(hops: Sequence[Hop]) -> str:
-    """The hops as the attribution's ``hops`` column holds them (JSON text)."""
-    return orjson.dumps(
-        [
-            {
-                "principal": h.principal,
-                "credential": h.credential,
-                "method": h.method,
-                "evidence": h.evidence,
-                "via_event": h.via_event,
-            }
-            for h in hops
-        ]
-    ).decode()
 
 
 # The columns whose change is worth a write (not the time it was computed). The event's

@@ -21,6 +21,7 @@ from forensics.engine.correlation.attribution import (
     Attribution,
     Hop,
     Origin,
+    hops_json,
     to_json,
 )
 from forensics.engine.correlation.closure import arrival_keys, close_over, lookups_for
@@ -54,6 +55,7 @@ __all__ = [
     "attribute",
     "attribute_all",
     "close_over",
+    "hops_json",
     "lookups_for",
     "to_json",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,14 +114,19 @@ def to_json(attribution: Attribution) -> dict[str, Any]:
         "status": attribution.status,
         "reason": attribution.reason,
         "origin": origin_json(attribution.origin) if attribution.origin else None,
-        "hops": [
-            {
-                "principal": hop.principal,
-                "credential": hop.credential,
-                "method": hop.method,
-                "evidence": hop.evidence,
-                "via_event": hop.via_event,
-            }
-            for hop in attribution.hops
-        ],
+        "hops": hops_json(attribution.hops),
     }
+
+
+def hops_json(hops: Iterable[Hop]) -> list[dict[str, str]]:
+    """Hops in the trace contract's shape, which is also how a stored result holds them."""
+    return [
+        {
+            "principal": hop.principal,
+            "credential": hop.credential,
+            "method": hop.method,
+            "evidence": hop.evidence,
+            "via_event": hop.via_event,
+        }
+        for hop in hops
+    ]
