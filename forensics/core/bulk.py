@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import orjson
-from django.db import connection, models
+from django.db import DatabaseError, connection, models
 from psycopg import postgres
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
@@ -132,10 +132,17 @@ def _write(
         if _JsonTextBinaryDumper.oid in types:
             raw.adapters.register_dumper(None, _JsonTextBinaryDumper)
         copy_sql = f"COPY {q_table} ({q_columns}) FROM STDIN (FORMAT BINARY)"
-        with connection.wrap_database_errors, raw.copy(copy_sql) as copy:
-            copy.set_types(types)
-            for row in rows:
-                copy.write_row(row)
+        try:
+            with connection.wrap_database_errors, raw.copy(copy_sql) as copy:
+                copy.set_types(types)
+                for row in rows:
+                    copy.write_row(row)
+        except DatabaseError:
+            # Perhaps a migration changed a column's type under this process: the types
+            # are read again next time (a binary value of the old type would not load).
+            for key in [k for k in _TYPES if k[:2] == (connection.alias, types_of)]:
+                del _TYPES[key]
+            raise
     else:
         marks = ", ".join(["%s"] * len(columns))
         cursor.executemany(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils.dateparse import parse_datetime
 
 from forensics.core import bulk
@@ -65,3 +65,16 @@ def test_staged_rows_read_back_exactly():
             if isinstance(back[i], str):  # SQLite hands back UTC times as text
                 back[i] = parse_datetime(back[i]).replace(tzinfo=UTC)
         assert tuple(back) == expected
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a binary COPY's column types")
+def test_a_failed_write_reads_the_column_types_again():
+    # A running process whose table a migration changed must not keep sending the old
+    # types: after a failed write, they are looked up again.
+    staging = bulk.Staging("bulk_types_staging", Attribution, ["event_id", "status"])
+    with transaction.atomic(), connection.cursor() as cursor:
+        staging.load(cursor, [(1, "attributed")])
+    assert (connection.alias, Attribution._meta.db_table, "status") in bulk._TYPES
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        staging.load(cursor, [(2, "x" * 100)])  # longer than the column's 12 characters
+    assert (connection.alias, Attribution._meta.db_table, "status") not in bulk._TYPES
