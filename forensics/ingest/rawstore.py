@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -29,8 +30,14 @@ def raw_path(sha256: str) -> Path:
     return Path(settings.RAW_STORE_DIR) / sha256[:2] / sha256
 
 
-def store(stream: IO[bytes], max_bytes: int | None = None) -> StoredRaw:
-    """Copy a stream into the raw store, hashing on the way; durable (fsync) before return."""
+def store(stream: IO[bytes], max_bytes: int | None = None, *, sync_dirs: bool = True) -> StoredRaw:
+    """Copy a stream into the raw store, hashing on the way; durable before return.
+
+    The bytes are synced before the file takes its content address, so a name in the store
+    always holds the whole content. ``sync_dirs=False`` leaves the directories that record
+    the new name unsynced: the caller then calls ``sync_directories`` for a whole group of
+    files before committing anything that names them.
+    """
     limit = settings.INGEST_MAX_BYTES if max_bytes is None else max_bytes
     root = Path(settings.RAW_STORE_DIR)
     root.mkdir(parents=True, exist_ok=True)
@@ -55,11 +62,26 @@ def store(stream: IO[bytes], max_bytes: int | None = None) -> StoredRaw:
         else:
             os.replace(tmp_name, final)
             os.chmod(final, 0o440)
+        if sync_dirs:
+            sync_directories([final])
         return StoredRaw(sha, size, final)
     except BaseException:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
         raise
+
+
+def sync_directories(paths: Iterable[Path]) -> None:
+    """Make the names of stored files durable: a file's data is synced before it is named,
+    but its name (and its directory's, when new) lives in the directories above it, which
+    a crash may lose unless they are synced too (POSIX says so; ext4 and XFS behave so)."""
+    root = Path(settings.RAW_STORE_DIR)
+    for directory in sorted({path.parent for path in paths} | {root}):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 class CountingReader:

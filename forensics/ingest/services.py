@@ -83,9 +83,10 @@ def accept(
 
     The caller enqueues ``run_batch`` after this returns (the sweeper re-sends batches whose
     message was lost, so an accepted file is never dropped). ``save=False`` leaves the batch
-    row unsaved, the raw bytes already durable: the CLI saves a group of them in one commit.
+    row unsaved and the raw file's directories unsynced: the CLI syncs them for a group of
+    files (``rawstore.sync_directories``), then saves the group's batches in one commit.
     """
-    stored = rawstore.store(stream, max_bytes=max_bytes)
+    stored = rawstore.store(stream, max_bytes=max_bytes, sync_dirs=save)
     fmt = requested_format if requested_format != Source.AUTO else source.kind
     detected = sniff_format(stored.path, fmt)
     batch = IngestBatch(
@@ -714,7 +715,10 @@ def _run_group(
     group: list[tuple[Path, IngestBatch | str]], progress: Progress | None
 ) -> Iterator[tuple[Path, IngestBatch | str]]:
     accepted = [b for _, b in group if isinstance(b, IngestBatch)]
-    IngestBatch.objects.bulk_create(accepted)  # one commit: every raw file is already durable
+    if accepted:
+        # Every raw file durable, names included, before the batches that name them commit.
+        rawstore.sync_directories(rawstore.raw_path(b.sha256) for b in accepted)
+        IngestBatch.objects.bulk_create(accepted)
     ids = [b.pk for b in accepted]
     done = {b.pk: b for b in run_batches(ids, progress)} if ids else {}
     for path, batch in group:
