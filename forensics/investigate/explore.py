@@ -81,9 +81,15 @@ def filtered(filterset: EventFilterSet) -> QuerySet[Event]:
 
 
 def event_results(
-    request: HttpRequest, qs: QuerySet[Event], *, columns: Sequence[str] | None = None
+    request: HttpRequest,
+    qs: QuerySet[Event],
+    *,
+    columns: Sequence[str] | None = None,
+    count: int | None = None,
 ) -> EventResults:
-    """One keyset page of ``qs`` in the requested sort, as an EventTable."""
+    """One keyset page of ``qs`` in the requested sort, as an EventTable. ``count``: the
+    number of events in ``qs`` when the caller has counted them already (else counted here,
+    no further than COUNT_BOUND)."""
     sort, order = sort_from(request.GET.get("sort"))
     through = SORTS_THROUGH_ATTRIBUTION.get(sort.removeprefix("-"))
     if through and joins_attribution(qs):
@@ -107,7 +113,9 @@ def event_results(
     )
     table.keyset = page  # type: ignore[attr-defined]
     table.current_sort = sort  # type: ignore[attr-defined]
-    count, capped = bounded_count(qs)
+    capped = False
+    if count is None:
+        count, capped = bounded_count(qs)
     return EventResults(table=table, page=page, count=count, capped=capped, sort=sort)
 
 

@@ -138,9 +138,10 @@ def identity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request.GET or None, queryset=Event.objects.filter(attribution__origin=identity)
     )
     qs = filtered(filterset)
-    results = event_results(request, qs)
     span = _span(qs, active_filters(filterset))
     groups, counts = _timeline_summary(qs, span)
+    # The summary's pass counted every matching event (into the histogram's buckets).
+    results = event_results(request, qs, count=sum(n for n, _ in counts.values()))
     record_access(
         request,
         refs=[ref("identity", identity.pk), *results.refs()],

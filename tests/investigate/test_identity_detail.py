@@ -176,3 +176,24 @@ def test_the_identity_list_finds_identities_by_alias_and_counts_their_events(rea
     assert row is not None
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)
     assert cells[5] == "2"
+
+
+def test_the_timeline_counts_its_events_exactly_in_its_summary_pass(reader, alice, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from forensics.investigate import paging
+
+    monkeypatch.setattr(paging, "COUNT_BOUND", 2)  # a count elsewhere stops here
+    b = f.batch()
+    for minutes in (0, 5, 70, 200):
+        f.event(batch=b, origin=alice, event_time=f.T0 + timedelta(minutes=minutes))
+    f.event(batch=b, event_time=f.T0)  # someone else's
+    with CaptureQueriesContext(connection) as queries:
+        html = reader.get(reverse("identity_detail", args=[alice.pk])).content.decode()
+    assert "4 matching events" in html and "more than" not in html
+    assert not [q for q in queries if q["sql"].startswith("SELECT COUNT(*)")]
+    filtered = reader.get(
+        reverse("identity_detail", args=[alice.pk]), {"since": "2026-03-02T10:00"}
+    ).content.decode()
+    assert "2 matching events" in filtered
