@@ -575,3 +575,25 @@ def test_results_written_together_keep_their_own_origin_hops_and_waits():
     waits = sorted(EventWait.objects.values_list("event_id", "key"))
     assert waits == [(events[1].pk, "ASIAONE"), (events[2].pk, "ASIATWO")]
     assert (summary.events, summary.attributed, summary.identities_created) == (4, 3, 2)
+
+
+def test_correlation_spaces_the_cycle_collector_while_it_reads_and_stores(source, monkeypatch):
+    import gc
+
+    from forensics.engine.collection import BULK_THRESHOLD
+    from forensics.identities import services
+
+    ingest(source, SAML)
+    before = gc.get_threshold()
+    seen = []
+    write_back = services.write_back
+
+    def recording(*args, **kwargs):
+        seen.append(gc.get_threshold()[0])
+        return write_back(*args, **kwargs)
+
+    monkeypatch.setattr(services, "write_back", recording)
+    services.correlate_all()
+    services.correlate_ids(Event.objects.values_list("pk", flat=True))
+    assert seen == [BULK_THRESHOLD, BULK_THRESHOLD]
+    assert gc.get_threshold() == before
