@@ -60,7 +60,19 @@ from forensics.engine.streams import (
 from forensics.engine.tabular import PARQUET_MAGIC, csv_header, csv_records, parquet_records
 
 WRAPPER_KEYS = ("Records", "records", "value")
-_WRAPPER_START = re.compile(r'\A\s*\{\s*"Records"\s*:\s*\[')
+# A wrapper object read one record at a time, as a top-level array is: its record array
+# (of objects, or empty, as ``_wrapper_key`` requires of a wrapper read whole) comes after
+# nothing but plain members, such as a Graph page's "@odata.context" or a count. Members
+# after the array (a next-page link) are read and passed over.
+_JSON_STRING = r'"(?:[^"\\]|\\.)*+"'
+_PLAIN_VALUE = rf"(?:{_JSON_STRING}|-?\d[\d.eE+-]*|true|false|null)"
+_STREAMED_WRAPPER = (
+    rf"\{{\s*(?:{_JSON_STRING}\s*:\s*{_PLAIN_VALUE}\s*,\s*){{0,16}}"
+    rf'"(?P<key>Records|records|value)"\s*:\s*\[(?=\s*[{{\]])'
+)
+_WRAPPER_START = re.compile(rf"\A\s*{_STREAMED_WRAPPER}")
+# How much of a file's start is enough to see such a wrapper's array open.
+_WRAPPER_HEAD_CHARS = 4096
 
 
 def iter_records(stream: IO[bytes], first_read: int = 0) -> Iterator[RawRecord]:
@@ -119,10 +131,33 @@ def _records(stream: IO[bytes], first_read: int) -> Iterator[RawRecord]:
         if src.failure:
             yield RawRecord(1, "byte 0", "", None, src.failure)
         return
-    if stripped[:1] == b"[" or _WRAPPER_START.match(first[:256].decode("utf-8", "replace")):
+    if stripped[:1] == b"[" or _streamed_wrapper(first):
         yield from _array_records(src, first, offset)
         return
     yield from _line_records(src, first, offset)
+
+
+def _streamed_wrapper(first: bytes) -> bool:
+    """Whether a file starts with a wrapper object to read a record at a time.
+
+    CloudTrail writes each file as one ``Records`` object on one line, however long. A
+    ``records`` or ``value`` wrapper is streamed when its first line does not hold it whole
+    (pretty-printed, or one line longer than the first read): JSON Lines of small wrappers,
+    one Event Hubs message or API page a line, are read line by line, so that a bad line
+    costs that line only.
+    """
+    m = _WRAPPER_START.match(first[:_WRAPPER_HEAD_CHARS].decode("utf-8", "replace"))
+    if m is None:
+        return False
+    if m.group("key") == "Records":
+        return True
+    end = first.find(b"\n")
+    if end < 0:
+        return True
+    try:
+        return not isinstance(orjson.loads(first[:end]), dict)
+    except orjson.JSONDecodeError:
+        return True
 
 
 # CloudWatch Logs: the arrays of log events, the members beside them in a page of
@@ -152,12 +187,12 @@ _LAKE_RESULTS_KEYS = frozenset(
 )
 _LOOKUP_EVENTS_KEYS = frozenset({"Events", "NextToken", "ResponseMetadata"})
 _OKTA_EVENT_HOOK = "com.okta.event_hook"
-_ARRAY_OPEN = re.compile(r'\s*(\[|\{\s*"Records"\s*:\s*\[)')
+_ARRAY_OPEN = re.compile(rf"\s*(\[|{_STREAMED_WRAPPER})")
 
 
 def _array_records(src: ByteSource, first: bytes, offset: int = 0) -> Iterator[RawRecord]:
     """Records of one or more top-level arrays (API pages appended to one file), or of one or
-    more ``{"Records": [...]}`` objects."""
+    more wrapper objects (``{"Records": [...]}``, a Graph or Azure ``value`` page)."""
     buf = Buffer(chunks(src, first, offset), offset)
     buf.more()
     index = 0
@@ -166,6 +201,11 @@ def _array_records(src: ByteSource, first: bytes, offset: int = 0) -> Iterator[R
         while len(buf.text) - buf.pos < 64 and buf.more():
             pass
         m = _ARRAY_OPEN.match(buf.text, buf.pos)
+        if m is None and buf.skip_ws() == "{":
+            # A wrapper's plain members before its array may run past the first bytes.
+            while len(buf.text) - buf.pos < _WRAPPER_HEAD_CHARS and buf.more():
+                pass
+            m = _ARRAY_OPEN.match(buf.text, buf.pos)
         if not m:
             index += 1
             snippet = buf.text[buf.pos : buf.pos + 200]
@@ -180,24 +220,60 @@ def _array_records(src: ByteSource, first: bytes, offset: int = 0) -> Iterator[R
         if buf.broken:
             return
         if wrapped:
-            if buf.skip_ws() != "}":
+            key = m.group("key")
+            for problem, fatal in _wrapper_end(buf, key):
                 index += 1
-                reason = "unexpected content after the Records array"
-                yield RawRecord(
-                    index,
-                    f"record {index}",
-                    buf.text[buf.pos : buf.pos + 200],
-                    None,
-                    src.failure or f"{reason}{rest_not_read(buf.byte_at(buf.pos))}",
-                )
-                return
-            buf.pos += 1
+                shown = buf.text[buf.pos : buf.pos + 200]
+                if fatal:
+                    yield RawRecord(index, f"record {index}", shown, None, src.failure or problem)
+                    return
+                yield RawRecord(index, f"record {index}", shown, None, problem)
         if not buf.skip_ws():
             if src.failure:
                 index += 1
                 yield RawRecord(index, f"record {index}", "", None, src.failure)
             return
         expected = "unexpected content after the record array"
+
+
+def _wrapper_end(buf: Buffer, key: str) -> Iterator[tuple[str, bool]]:
+    """Read past the members after a wrapper's record array and the wrapper's "}", yielding
+    what is wrong on the way, each with whether reading cannot go on.
+
+    A wrapper read whole takes its records from the first of WRAPPER_KEYS it holds; one
+    read a record at a time has read the array it met first. A second record array after it
+    is reported, not passed over: its records are not read.
+    """
+    while True:
+        ch = buf.skip_ws()
+        if ch == "}":
+            buf.pos += 1
+            return
+        name: Any = None
+        if ch == ",":
+            buf.pos += 1
+            if buf.skip_ws() == '"':
+                found = buf.decode_value()
+                name = None if isinstance(found, Failure) else found[0]
+        if not isinstance(name, str) or buf.skip_ws() != ":":
+            yield (
+                f"unexpected content after the {key} array{rest_not_read(buf.byte_at(buf.pos))}",
+                True,
+            )
+            return
+        buf.pos += 1
+        buf.skip_ws()
+        value = buf.decode_value()
+        if isinstance(value, Failure):
+            where = rest_not_read(buf.byte_at(buf.pos))
+            yield f'member "{name[:100]}" after the {key} array: {value.reason()}{where}', True
+            return
+        if isinstance(value[0], list) and value[0] and isinstance(value[0][0], dict):
+            yield (
+                f'a second record array, "{name[:100]}", after the {key} array: its '
+                f"{len(value[0])} records were not read",
+                False,
+            )
 
 
 def _array_elements(
