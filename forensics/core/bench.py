@@ -87,19 +87,55 @@ def measure_parallel_ingest(root: Path, workers: int, workdir: Path) -> tuple[in
     return run_workers([["--ingest-share", str(part)] for part in lists], "ingest")
 
 
+READY, GO = "ready", "go"
+
+
 def run_workers(arguments: list[list[str]], what: str) -> tuple[int, float]:
     """Run one ``manage.py bench`` process per argument list, side by side; returns the sum
-    of the numbers they print last and the wall time until the last one ended."""
+    of the numbers they print last and the wall time from a common start to the last one.
+
+    The start is given once every process has loaded and connected (``wait_for_start``),
+    as a long-running worker has before its first task: half a second or more of imports
+    per process is no part of the throughput of sustained work.
+    """
     manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench"]
-    start = time.perf_counter()
     procs = [
-        subprocess.Popen([*manage, *args], stdout=subprocess.PIPE, text=True) for args in arguments
+        subprocess.Popen([*manage, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for args in arguments
     ]
-    outputs = [proc.communicate()[0] for proc in procs]
-    seconds = time.perf_counter() - start
+    try:
+        for proc in procs:
+            assert proc.stdout is not None and proc.stdin is not None
+            if proc.stdout.readline().strip() != READY:
+                raise RuntimeError(f"a parallel {what} worker failed to start (see above)")
+        start = time.perf_counter()
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write(GO + "\n")
+            proc.stdin.flush()
+        outputs = [proc.communicate()[0] for proc in procs]
+        seconds = time.perf_counter() - start
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     if any(proc.returncode for proc in procs):
         raise RuntimeError(f"a parallel {what} worker failed (see above)")
     return sum(int(out.split()[-1]) for out in outputs), seconds
+
+
+def wait_for_start() -> None:
+    """A parallel worker's side of the common start: load what its work needs and connect,
+    say so, and wait for the word."""
+    from forensics.identities import services as _correlation  # noqa: F401
+    from forensics.ingest import services as _ingest  # noqa: F401
+
+    connection.ensure_connection()
+    sys.stdout.write(READY + "\n")
+    sys.stdout.flush()
+    if sys.stdin.readline().strip() != GO:
+        raise RuntimeError("the benchmark did not give the start")
 
 
 # Emptied between the 1-process and the n-process ingest, children before parents.

@@ -38,3 +38,41 @@ def test_the_bench_measures_every_figure(tmp_path):
     assert result["peak_rss_mb_2mb"] > 0
     assert result["score"]["match_rate"] == 1.0 and result["score"]["false_attributions"] == 0
     assert "evidence pack 10k events (s)" in proc.stdout
+
+
+def test_parallel_workers_that_fail_are_reported_whether_before_or_after_the_start(
+    tmp_path, monkeypatch
+):
+    import pytest
+
+    from forensics.core import bench
+
+    monkeypatch.setenv("FORENSICS_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)  # a scratch SQLite file, as above
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    # Refused by its options: it never says it is ready.
+    with pytest.raises(RuntimeError, match="failed to start"):
+        bench.run_workers([["--no-such-option"]], "ingest")
+    # Ready, then its share cannot be read.
+    with pytest.raises(RuntimeError, match="worker failed"):
+        bench.run_workers([["--ingest-share", str(tmp_path / "missing.txt")]], "ingest")
+
+
+def test_a_parallel_worker_does_no_work_without_the_start(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["FORENSICS_VAR_DIR"] = str(tmp_path)
+    share = tmp_path / "share.txt"
+    share.write_text("")
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "bench", "--ingest-share", str(share)],
+        cwd=ROOT,
+        env=env,
+        input="",  # stdin ends without the word
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert proc.stdout == "ready\n"
+    assert "did not give the start" in proc.stderr

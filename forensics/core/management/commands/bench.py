@@ -64,6 +64,8 @@ class Command(BaseCommand):
                 f"{eps:,.0f} events/s"
             )
             return
+        if opts["ingest_share"] or opts["correlate_share"]:
+            bench.wait_for_start()
         if opts["ingest_share"]:
             self.stdout.write(str(bench.ingest_share(opts["ingest_share"])))
             return
