@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -105,14 +105,13 @@ def run_workers(arguments: list[list[str]], what: str) -> tuple[int, float]:
     ]
     try:
         for proc in procs:
-            assert proc.stdout is not None and proc.stdin is not None
-            if proc.stdout.readline().strip() != READY:
+            if cast(IO[str], proc.stdout).readline().strip() != READY:
                 raise RuntimeError(f"a parallel {what} worker failed to start (see above)")
         start = time.perf_counter()
         for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.write(GO + "\n")
-            proc.stdin.flush()
+            stdin = cast(IO[str], proc.stdin)
+            stdin.write(GO + "\n")
+            stdin.flush()
         outputs = [proc.communicate()[0] for proc in procs]
         seconds = time.perf_counter() - start
     finally:
