@@ -221,9 +221,8 @@ def _array_records(src: ByteSource, first: bytes, offset: int = 0) -> Iterator[R
             return
         if wrapped:
             key = m.group("key")
-            for problem, fatal in _wrapper_end(buf, key):
+            for problem, shown, fatal in _wrapper_end(buf, key):
                 index += 1
-                shown = buf.text[buf.pos : buf.pos + 200]
                 if fatal:
                     yield RawRecord(index, f"record {index}", shown, None, src.failure or problem)
                     return
@@ -236,9 +235,9 @@ def _array_records(src: ByteSource, first: bytes, offset: int = 0) -> Iterator[R
         expected = "unexpected content after the record array"
 
 
-def _wrapper_end(buf: Buffer, key: str) -> Iterator[tuple[str, bool]]:
+def _wrapper_end(buf: Buffer, key: str) -> Iterator[tuple[str, str, bool]]:
     """Read past the members after a wrapper's record array and the wrapper's "}", yielding
-    what is wrong on the way, each with whether reading cannot go on.
+    what is wrong on the way: why, the text it is about, and whether reading cannot go on.
 
     A wrapper read whole takes its records from the first of WRAPPER_KEYS it holds; one
     read a record at a time has read the array it met first. A second record array after it
@@ -256,24 +255,25 @@ def _wrapper_end(buf: Buffer, key: str) -> Iterator[tuple[str, bool]]:
                 found = buf.decode_value()
                 name = None if isinstance(found, Failure) else found[0]
         if not isinstance(name, str) or buf.skip_ws() != ":":
-            yield (
-                f"unexpected content after the {key} array{rest_not_read(buf.byte_at(buf.pos))}",
-                True,
-            )
+            where = rest_not_read(buf.byte_at(buf.pos))
+            shown = buf.text[buf.pos : buf.pos + 200]
+            yield f"unexpected content after the {key} array{where}", shown, True
             return
         buf.pos += 1
         buf.skip_ws()
         value = buf.decode_value()
         if isinstance(value, Failure):
             where = rest_not_read(buf.byte_at(buf.pos))
-            yield f'member "{name[:100]}" after the {key} array: {value.reason()}{where}', True
+            reason = f'member "{name[:100]}" after the {key} array: {value.reason()}{where}'
+            yield reason, buf.text[buf.pos : buf.pos + 200], True
             return
-        if isinstance(value[0], list) and value[0] and isinstance(value[0][0], dict):
-            yield (
+        member, text = value
+        if isinstance(member, list) and member and isinstance(member[0], dict):
+            reason = (
                 f'a second record array, "{name[:100]}", after the {key} array: its '
-                f"{len(value[0])} records were not read",
-                False,
+                f"{len(member)} records were not read"
             )
+            yield reason, text[:SHOWN_CHARS], False
 
 
 def _array_elements(

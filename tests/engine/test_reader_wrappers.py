@@ -82,6 +82,7 @@ def test_a_second_record_array_after_the_streamed_one_is_reported():
 
     assert recs[0].data == {"id": "1"}
     assert recs[1].data is None
+    assert recs[1].text == '[{"id": "2"}, {"id": "3"}]'  # what was not read, as evidence
     assert (
         recs[1].error
         == 'a second record array, "items", after the value array: its 2 records were not read'
