@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models, router, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.db.models.sql.constants import INNER
 from django.db.models.sql.where import WhereNode
@@ -160,9 +160,17 @@ UNCORRELATED = Q(attribution__status__isnull=True)
 
 def status_is(*statuses: str) -> Q:
     """Events whose attribution has one of these statuses; pending takes in the events never
-    correlated, which have none."""
-    match = Q(attribution__status__in=statuses)
-    return match | UNCORRELATED if STATUS_PENDING in statuses else match
+    correlated, which have none.
+
+    With pending, it is asked as "no attribution with another status". Asked as "a status
+    among these, or none" on the outer join, PostgreSQL took the missing rows for as rare
+    as null statuses in the attribution table: it read and joined every event before
+    sorting for the first page (2.9 s at 1.1 million events), where an anti-join reads the
+    events newest first and stops at a page (0.23 s)."""
+    if STATUS_PENDING not in statuses:
+        return Q(attribution__status__in=statuses)
+    others = Attribution.objects.filter(event_id=OuterRef("pk")).exclude(status__in=statuses)
+    return ~Q(Exists(others))
 
 
 def status_is_not(*statuses: str) -> Q:
