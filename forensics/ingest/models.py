@@ -127,9 +127,8 @@ STATUS_PENDING, STATUS_ATTRIBUTED, STATUS_AMBIGUOUS, STATUS_UNATTRIBUTED = (
     "ambiguous",
     "unattributed",
 )
-ATTRIBUTION_STATUSES = [
-    (s, s) for s in (STATUS_PENDING, STATUS_ATTRIBUTED, STATUS_AMBIGUOUS, STATUS_UNATTRIBUTED)
-]
+STATUS_VALUES = (STATUS_PENDING, STATUS_ATTRIBUTED, STATUS_AMBIGUOUS, STATUS_UNATTRIBUTED)
+ATTRIBUTION_STATUSES = [(s, s) for s in STATUS_VALUES]
 
 
 class EventKey(models.Model):
@@ -206,6 +205,21 @@ class ResourceKey(models.Func):
 class EventQuerySet(models.QuerySet["Event"]):
     """Keeps every stored event's key claimed and its month partition present."""
 
+    # The attribution statuses this query's events can have, as ``with_status`` narrowed
+    # them (None: any). Carried along as the query is refined.
+    _statuses: tuple[str, ...] | None = None
+
+    def _clone(self) -> EventQuerySet:
+        clone = super()._clone()  # type: ignore[misc]
+        clone._statuses = self._statuses
+        return clone
+
+    def possible_statuses(self) -> tuple[str, ...]:
+        """The statuses this query's events can have, in their sort order; a status that a
+        filter other than ``with_status`` rules out may still be named."""
+        statuses = self._statuses if self._statuses is not None else STATUS_VALUES
+        return tuple(sorted(statuses))
+
     def touching(self, *resources: str) -> EventQuerySet:
         """The events on exactly one of these resources, read through the resource index
         (event_resource_time_idx): a filter on the resource alone reads every event."""
@@ -246,7 +260,10 @@ class EventQuerySet(models.QuerySet["Event"]):
 
     def with_status(self, *statuses: str) -> EventQuerySet:
         """The events whose attribution has one of these statuses."""
-        return self.filter(status_is(*statuses))
+        qs = self.filter(status_is(*statuses))
+        before = self.possible_statuses()
+        qs._statuses = tuple(s for s in statuses if s in before)
+        return qs
 
     def delete(self) -> tuple[int, dict[str, int]]:
         """Delete the events with their attributions, and release their keys, so the same

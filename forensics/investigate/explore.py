@@ -4,36 +4,42 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
 from forensics.audit.services import ref
 from forensics.cases import services as cases
 from forensics.core.roles import AUDITOR, INVESTIGATOR, has_role
-from forensics.ingest.models import STATUS_PENDING, Event, joins_attribution
+from forensics.ingest.models import (
+    STATUS_PENDING,
+    Event,
+    EventQuerySet,
+    joins_attribution,
+    status_is,
+)
 from forensics.investigate.filtersets import EventFilterSet
 from forensics.investigate.paging import (
     PER_PAGE_CHOICES,
     KeysetPage,
     Order,
+    Segment,
     bounded_count,
     paginate,
+    paginate_segments,
     per_page_from,
 )
 from forensics.investigate.tables import EventTable
 
 # Sort keys end with (event_time, id): the composite indexes on (x, event_time) serve them.
+# The status sort reads each status's events by a query of its own (``status_segments``).
 SORTS: dict[str, tuple[str, ...]] = {
     "time": ("event_time", "id"),
     "principal": ("actor_principal", "event_time", "id"),
     "status": ("result_status", "event_time", "id"),
 }
-# An event never correlated has no attribution: it sorts as pending.
-RESULT_STATUS = Coalesce("attribution__status", Value(STATUS_PENDING))
 # The same orders for events that all have an attribution (a filter on it), by its fields:
 # the attribution indexes by origin and by status keep them, so a page is read off them.
 SORTS_THROUGH_ATTRIBUTION: dict[str, tuple[str, ...]] = {
@@ -92,17 +98,18 @@ def event_results(
     no further than COUNT_BOUND)."""
     sort, order = sort_from(request.GET.get("sort"))
     through = SORTS_THROUGH_ATTRIBUTION.get(sort.removeprefix("-"))
+    rows = qs.select_related("attribution__origin", "source")
+    cursor = {
+        "after": request.GET.get("after"),
+        "before": request.GET.get("before"),
+        "per_page": per_page_from(request.GET),
+    }
     if through and joins_attribution(qs):
-        order = Order(through, order.descending)
-    elif "result_status" in order.fields:
-        qs = qs.annotate(result_status=RESULT_STATUS)
-    page = paginate(
-        qs.select_related("attribution__origin", "source"),
-        order,
-        after=request.GET.get("after"),
-        before=request.GET.get("before"),
-        per_page=per_page_from(request.GET),
-    )
+        page = paginate(rows, Order(through, order.descending), **cursor)
+    elif order.fields[0] == "result_status":
+        page = paginate_segments(status_segments(rows), order, **cursor)
+    else:
+        page = paginate(rows, order, **cursor)
     case = cases.working_case(request)
     table = EventTable(
         page.rows,
@@ -117,6 +124,24 @@ def event_results(
     if count is None:
         count, capped = bounded_count(qs)
     return EventResults(table=table, page=page, count=count, capped=capped, sort=sort)
+
+
+def status_segments(qs: QuerySet[Event]) -> list[Segment]:
+    """The events of ``qs`` by attribution status, for the status sort: an event never
+    correlated has no attribution and sorts as pending. A status's events are read off the
+    attribution index by status and time, the pending ones newest (or oldest) first."""
+    statuses = cast(EventQuerySet, qs).possible_statuses()
+    segments = []
+    for status in statuses:
+        if len(statuses) == 1:
+            rows = qs  # already narrowed to it
+        elif status == STATUS_PENDING:
+            rows = qs.filter(status_is(status))
+        else:
+            rows = qs.filter(attribution__status=status)
+        fields = SORTS_THROUGH_ATTRIBUTION if joins_attribution(rows) else SORTS
+        segments.append(Segment(status, rows, fields["time"]))
+    return segments
 
 
 def event_refs(events: Iterable[Event]) -> list[str]:

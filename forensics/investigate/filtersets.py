@@ -14,8 +14,8 @@ from forensics.ingest.models import (
     ATTRIBUTION_STATUSES,
     CATEGORY_CHOICES,
     Event,
+    EventQuerySet,
     Source,
-    status_is,
 )
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -63,8 +63,8 @@ class EventFilterSet(filters.FilterSet):
             return qs.filter(attribution__origin_id=int(value))
         return qs.filter(attribution__origin_id__in=identity_ids_named(value))
 
-    def filter_status(self, qs: QuerySet[Event], name: str, value: str) -> QuerySet[Event]:
-        return qs.filter(status_is(value))
+    def filter_status(self, qs: EventQuerySet, name: str, value: str) -> QuerySet[Event]:
+        return qs.with_status(value)
 
     def filter_personal_data(self, qs: QuerySet[Event], name: str, value: bool) -> QuerySet[Event]:
         return qs.filter(personal_data=True) if value else qs

@@ -105,6 +105,78 @@ def paginate(
     else:
         after = None
     rows = list(qs.order_by(*order.order_by(reverse=backwards))[: per_page + 1])
+    return _page(rows, order, per_page, after=bool(after), backwards=backwards)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """The rows of a listing whose first sort field has one value, and the fields that
+    order them after it (ending with a unique one), as their query names them."""
+
+    value: str
+    rows: models.QuerySet[Any]
+    fields: tuple[str, ...]
+
+
+def paginate_segments(
+    segments: Sequence[Segment],
+    order: Order,
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    per_page: int = 50,
+) -> KeysetPage:
+    """One page of rows in ``order``, whose first field takes one value per segment (the
+    segments given in ascending order of it): each row gets its segment's value as that
+    field. The other fields of ``order`` are the same values as each segment's own.
+
+    For an order whose first field no index holds (an attribution status, where events
+    never correlated sort as pending), one query in that order reads and sorts every row
+    for each page. Here each segment is its own query, read in an index's order, and a page
+    takes its rows from as many segments as it needs. The cursors are ``paginate``'s.
+    """
+    key = order.fields[0]
+    values = [segment.value for segment in segments]
+    model = segments[0].rows.model if segments else None
+    backwards = False
+    cursor: list[Any] | None = None
+    if before and (cursor := _cursor_in(before, model, order, values)) is not None:
+        backwards = True
+    elif not (after and (cursor := _cursor_in(after, model, order, values)) is not None):
+        after = None
+    walk = list(segments)
+    if order.descending != backwards:
+        walk.reverse()
+    if cursor is not None:
+        walk = walk[[segment.value for segment in walk].index(cursor[0]) :]
+    rows: list[Any] = []
+    for n, segment in enumerate(walk):
+        within = Order(segment.fields, order.descending)
+        qs = segment.rows
+        if n == 0 and cursor is not None:
+            qs = _beyond(qs, within, cursor[1:], forwards=not backwards)
+        found = list(qs.order_by(*within.order_by(reverse=backwards))[: per_page + 1 - len(rows)])
+        for row in found:
+            setattr(row, key, segment.value)
+        rows += found
+        if len(rows) > per_page:
+            break
+    return _page(rows, order, per_page, after=bool(after), backwards=backwards)
+
+
+def _cursor_in(
+    token: str, model: type[models.Model] | None, order: Order, values: list[str]
+) -> list[Any] | None:
+    """A cursor's key values, if it is one of ``order`` in one of these segments."""
+    found = decode_cursor(token, model, order.fields) if model is not None else None
+    return found if found is not None and found[0] in values else None
+
+
+def _page(
+    rows: list[Any], order: Order, per_page: int, *, after: bool, backwards: bool
+) -> KeysetPage:
+    """The page of ``rows`` (fetched in the walking direction, one more than a page if there
+    are more), with its cursors."""
     more = len(rows) > per_page
     rows = rows[:per_page]
     if backwards:
