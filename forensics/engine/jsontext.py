@@ -32,42 +32,63 @@ _STRUCTURAL = re.compile(r'[{}\[\]",:]')
 def chunks(src: ByteSource, first: bytes, offset: int = 0) -> Iterator[tuple[str, int]]:
     """The file's text a chunk at a time, each with the number of bytes it was decoded from.
 
-    Invalid UTF-8 ends the text: what comes before the bad byte is still handed out, and
-    ``src.failure`` says where the bad byte is (``offset`` bytes precede ``first``).
+    A byte that is not valid UTF-8 goes on as the lone surrogate that stands for it
+    (``surrogateescape``: one character a byte, so byte offsets stay exact), and reading
+    goes on: the record that holds it is quarantined for it (``invalid_utf8``), not the
+    rest of the file. Gzip data inside the text ends it: what comes before it is still
+    handed out, and ``src.failure`` says where it is (``offset`` bytes precede ``first``).
     """
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
     data = first
     fed = offset  # bytes handed to the decoder so far
     final = False
     while True:
         held = decoder.getstate()[0]  # the start of a character cut by the last chunk's end
-        try:
-            piece = decoder.decode(data, final=final)
-        except UnicodeDecodeError as exc:
-            pending = held + data
-            at = fed - len(held) + exc.start
-            failure = _encoding_failure(pending, exc.start, at, exc.reason, src.gzipped)
-            good = exc.start - 1 if failure.startswith("gzip") else exc.start
-            if good > 0:
-                yield pending[:good].decode("utf-8"), good
-            src.failure = src.failure or failure
+        piece = decoder.decode(data, final=final)
+        size = len(held) + len(data) - len(decoder.getstate()[0])
+        gzip_at = piece.find(_ESCAPED_GZIP_MAGIC)
+        if gzip_at >= 0:
+            good = piece[:gzip_at]
+            good_bytes = _byte_length(good)
+            if good:
+                yield good, good_bytes
+            src.failure = src.failure or _gzip_failure(fed - len(held) + good_bytes, src.gzipped)
             return
         fed += len(data)
-        yield piece, len(held) + len(data) - len(decoder.getstate()[0])
+        yield piece, size
         if final:
             return
         data = src.read_bytes(CHUNK_CHARS)
         final = not data
 
 
-def _encoding_failure(data: bytes, bad: int, at: int, reason: str, gzipped: bool) -> str:
-    """Why the text ends at ``data[bad]`` (byte ``at`` of the file), saying what the bytes
-    look like when that is plain."""
-    if bad and data[bad - 1 : bad + 1] == GZIP_MAGIC:  # 0x1f is ASCII: 0x8b is the bad byte
-        if gzipped:
-            return gzip_inside(at - 1)
-        return f"gzip data at byte {at - 1}, inside the file" + rest_not_read(at - 1)
-    return f"invalid UTF-8 at byte {at} ({reason}); the rest of the file was not read"
+# Gzip's magic as decoded text: 0x1f is ASCII, 0x8b is not valid UTF-8 on its own.
+_ESCAPED_GZIP_MAGIC = GZIP_MAGIC.decode("utf-8", "surrogateescape")
+# The characters that stand for bytes that are not valid UTF-8 (see ``chunks``).
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def _byte_length(text: str) -> int:
+    """How many bytes of the file ``text`` was decoded from."""
+    return len(text.encode("utf-8", "surrogateescape"))
+
+
+def _gzip_failure(at: int, gzipped: bool) -> str:
+    """Why the text ends at gzip data at byte ``at`` of the file."""
+    if gzipped:
+        return gzip_inside(at)
+    return f"gzip data at byte {at}, inside the file" + rest_not_read(at)
+
+
+def invalid_utf8(text: str) -> str:
+    """Why a record's text cannot be read as it stands: "" for valid UTF-8, else where its
+    first invalid byte is (a byte ``chunks`` passed on as a lone surrogate)."""
+    if text.isascii():
+        return ""
+    bad = _ESCAPED_BYTE.search(text)
+    if bad is None:
+        return ""
+    return f"invalid UTF-8 at byte {_byte_length(text[: bad.start()])} of the record"
 
 
 def gzip_inside(at: int) -> str:
@@ -133,7 +154,7 @@ class Buffer:
             return False
         rest = self.text[self.pos :]
         # Only the kept tail is measured, not the dropped text: on the fast path it is short.
-        rest_bytes = len(rest) if rest.isascii() else len(rest.encode("utf-8"))
+        rest_bytes = len(rest) if rest.isascii() else _byte_length(rest)
         self.base_chars += self.pos
         self.base_bytes += self._text_bytes - rest_bytes
         new = pieces[0] if len(pieces) == 1 else "".join(pieces)
@@ -155,7 +176,7 @@ class Buffer:
     def byte_at(self, pos: int) -> int:
         """The file's byte offset of ``text[pos]`` (after gunzipping)."""
         head = self.text[:pos]
-        return self.base_bytes + (len(head) if head.isascii() else len(head.encode("utf-8")))
+        return self.base_bytes + (len(head) if head.isascii() else _byte_length(head))
 
     def skip_ws(self) -> str:
         """Advance past white space; return the next character or "" at the end."""

@@ -44,6 +44,7 @@ from forensics.engine.jsontext import (
     Failure,
     chunks,
     gzip_inside,
+    invalid_utf8,
     loads,
     rest_not_read,
     skip_bad_element,
@@ -82,6 +83,11 @@ def iter_records(stream: IO[bytes], first_read: int = 0) -> Iterator[RawRecord]:
     are read as a record needs them; 0: a chunk): a caller that wants only the first
     records, to see what the file holds, spares reading and decoding a small file twice."""
     for record in _records(stream, first_read):
+        if bad := invalid_utf8(record.text):
+            # As a JSON Lines line with a bad byte is: the record holding it, not the file.
+            reason = f"{bad}; {record.error}" if record.error else bad
+            yield RawRecord(record.index, record.position, record.text, None, reason)
+            continue
         data = record.data
         message = data.get("message") if data is not None else None
         if data is not None and isinstance(message, dict) and _is_pubsub(data, message):

@@ -627,18 +627,6 @@ def test_gzip_inside_gzip_is_named_as_such():
     assert rec.error.startswith("gzip inside gzip at byte 0")
 
 
-def test_invalid_utf8_is_reported_at_its_own_byte_after_every_record_before_it():
-    body = b",".join(b'{"n": %d, "pad": "%s"}' % (n, b"x" * 100) for n in range(20_000))
-    bad_at = 1 + len(body) + 9
-    data = b"[" + body + b', {"n": "\xff"}]'
-    recs = read(data)
-    assert data[bad_at] == 0xFF
-    assert [r.data["n"] for r in recs[:-1]] == list(range(20_000))
-    assert recs[-1].error == (
-        f"invalid UTF-8 at byte {bad_at} (invalid start byte); the rest of the file was not read"
-    )
-
-
 def test_a_run_of_digits_cut_by_a_chunk_boundary_is_seen_by_the_quick_decoder():
     # Neither piece holds 19 digits in a row; together they hold 22.
     buf = jsontext.Buffer(iter([('{"id": 1234567890', 17), ("123456789012}", 13)]))

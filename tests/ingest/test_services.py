@@ -250,6 +250,21 @@ def test_a_quarantined_record_holding_a_nul_is_kept_as_shown(source):
     assert bad.raw == '{"eventID": "x\ufffdy"' and bad.position.startswith("line 2")
 
 
+def test_a_cloudtrail_record_with_a_bad_byte_is_quarantined_and_the_rest_stored(source):
+    # Every record on one line in a Records wrapper, as CloudTrail writes its files: the bad
+    # byte costs its own record only, and the counts add up.
+    records = [json.dumps(ct_record(n)).encode() for n in range(1, 5)]
+    records[1] = records[1].replace(b'"userAgent": "', b'"userAgent": "\xc3(', 1)
+    content = b'{"Records": [' + b", ".join(records) + b"]}"
+    batch = services.accept(source, io.BytesIO(content), filename="t.json", via="api")
+    batch = services.run_batch(batch.pk)
+    assert (batch.received, batch.stored, batch.quarantined) == (4, 3, 1)
+    (bad,) = QuarantinedRecord.objects.all()
+    assert bad.position == "record 2" and bad.error.startswith("invalid UTF-8 at byte ")
+    assert "\ufffd(" in bad.raw  # as shown; the raw store keeps the file's bytes
+    assert sorted(int(e.source_event_id[-1]) for e in Event.objects.all()) == [1, 3, 4]
+
+
 def test_a_value_the_database_refuses_fails_its_own_file_and_no_other(source, monkeypatch):
     from django.db import DataError
 
