@@ -64,12 +64,14 @@ WRAPPER_KEYS = ("Records", "records", "value")
 # A wrapper object read one record at a time, as a top-level array is: its record array
 # (of objects, or empty, as ``_wrapper_key`` requires of a wrapper read whole) comes after
 # nothing but plain members, such as a Graph page's "@odata.context" or a count. Members
-# after the array (a next-page link) are read and passed over.
+# after the array (a next-page link) are read and passed over. So are the AWS CLI's pages
+# of CloudWatch Logs events and of LookupEvents, which it prints as one object however
+# many pages it fetched (see ``_PAGE_ARRAYS``).
 _JSON_STRING = r'"(?:[^"\\]|\\.)*+"'
 _PLAIN_VALUE = rf"(?:{_JSON_STRING}|-?\d[\d.eE+-]*|true|false|null)"
 _STREAMED_WRAPPER = (
     rf"\{{\s*(?:{_JSON_STRING}\s*:\s*{_PLAIN_VALUE}\s*,\s*){{0,16}}"
-    rf'"(?P<key>Records|records|value)"\s*:\s*\[(?=\s*[{{\]])'
+    rf'"(?P<key>Records|records|value|events|Events)"\s*:\s*\[(?=\s*[{{\]])'
 )
 _WRAPPER_START = re.compile(rf"\A\s*{_STREAMED_WRAPPER}")
 # How much of a file's start is enough to see such a wrapper's array open.
@@ -146,11 +148,11 @@ def _records(stream: IO[bytes], first_read: int) -> Iterator[RawRecord]:
 def _streamed_wrapper(first: bytes) -> bool:
     """Whether a file starts with a wrapper object to read a record at a time.
 
-    CloudTrail writes each file as one ``Records`` object on one line, however long. A
-    ``records`` or ``value`` wrapper is streamed when its first line does not hold it whole
-    (pretty-printed, or one line longer than the first read): JSON Lines of small wrappers,
-    one Event Hubs message or API page a line, are read line by line, so that a bad line
-    costs that line only.
+    CloudTrail writes each file as one ``Records`` object on one line, however long. Any
+    other wrapper is streamed when its first line does not hold it whole (pretty-printed,
+    as the AWS CLI prints, or one line longer than the first read): JSON Lines of small
+    wrappers, one Event Hubs message or API page a line, are read line by line, so that a
+    bad line costs that line only.
     """
     m = _WRAPPER_START.match(first[:_WRAPPER_HEAD_CHARS].decode("utf-8", "replace"))
     if m is None:
@@ -158,12 +160,34 @@ def _streamed_wrapper(first: bytes) -> bool:
     if m.group("key") == "Records":
         return True
     end = first.find(b"\n")
-    if end < 0:
+    if end >= 0:
+        try:
+            if isinstance(orjson.loads(first[:end]), dict):
+                return False
+        except orjson.JSONDecodeError:
+            pass
+    if m.group("key") in _PAGE_ARRAYS:
+        return _page_starts(first.decode("utf-8", "replace"), m)
+    return True
+
+
+def _page_starts(text: str, m: re.Match[str]) -> bool:
+    """Whether the array ``m`` opened in ``text`` is that of a page of ``_PAGE_ARRAYS``: empty,
+    or its first element (read whole from the file's first bytes) is one of its entries.
+    "events" and "Events" are common words: anything else is read whole, as before."""
+    pos = m.end()
+    while pos < len(text) and text[pos] in WS:
+        pos += 1
+    if text.startswith("]", pos):
         return True
+    member = _PAGE_ARRAYS[m.group("key")]
     try:
-        return not isinstance(orjson.loads(first[:end]), dict)
-    except orjson.JSONDecodeError:
-        return True
+        element, _end = DECODER.raw_decode(text, pos)
+    except ValueError:
+        # Longer than the bytes read so far (or bad): its members up to there tell.
+        seen = _NO_WS.sub("", text[pos : pos + _WRAPPER_HEAD_CHARS * 16])
+        return text.startswith("{", pos) and f'"{member}":' in seen
+    return isinstance(element, dict) and member in element
 
 
 # CloudWatch Logs: the arrays of log events, the members beside them in a page of
@@ -192,6 +216,11 @@ _LAKE_RESULTS_KEYS = frozenset(
     }
 )
 _LOOKUP_EVENTS_KEYS = frozenset({"Events", "NextToken", "ResponseMetadata"})
+# The pages read a record at a time by their array's key: the member each entry has, and
+# every member such a page holds (the others are passed over as its own).
+_PAGE_ARRAYS = {"events": "message", "Events": "CloudTrailEvent"}
+_PAGE_MEMBERS = {"events": _LOG_EVENTS_PAGE_KEYS, "Events": _LOOKUP_EVENTS_KEYS}
+_NO_WS = re.compile(r"\s+")
 _OKTA_EVENT_HOOK = "com.okta.event_hook"
 _ARRAY_OPEN = re.compile(rf"\s*(\[|{_STREAMED_WRAPPER})")
 
@@ -219,9 +248,13 @@ def _array_records(src: ByteSource, first: bytes, offset: int = 0) -> Iterator[R
             yield RawRecord(index, f"record {index}", snippet, None, reason)
             return
         wrapped = m.group(1) != "["
+        log_events = wrapped and m.group("key") == "events"
         buf.pos = m.end()
         for rec in _array_elements(buf, index, src):
             index = rec.index
+            if log_events and rec.data is not None:
+                data, error = _log_event_message(rec.data)
+                rec = RawRecord(rec.index, rec.position, rec.text, data, error)
             yield rec
         if buf.broken:
             return
@@ -274,6 +307,8 @@ def _wrapper_end(buf: Buffer, key: str) -> Iterator[tuple[str, str, bool]]:
             yield reason, buf.text[buf.pos : buf.pos + 200], True
             return
         member, text = value
+        if name in _PAGE_MEMBERS.get(key, ()):
+            continue  # a page's own member ("searchedLogStreams", "ResponseMetadata")
         if isinstance(member, list) and member and isinstance(member[0], dict):
             reason = (
                 f'a second record array, "{name[:100]}", after the {key} array: its '

@@ -165,7 +165,8 @@ def test_it_unwraps_cloudtrail_lookup_events_output():
     recs = read(path.read_bytes())
     assert [r.data["EventName"] for r in recs] == ["AssumeRoleWithSAML", "AssumeRole"]
     assert all(not r.error for r in recs)
-    assert recs[1].position == "line 1, record 2"
+    # Pretty-printed, as the CLI prints it: read a record at a time, as a Records file is.
+    assert recs[1].position == "record 2"
 
 
 def test_an_events_key_of_another_shape_is_not_unwrapped():
@@ -186,7 +187,7 @@ def test_it_reads_the_messages_of_filter_log_events_output():
     assert all(not r.error for r in recs)
     # The raw text is the log event as written, message and all.
     assert all(r.text.lstrip().startswith("{") and '"eventId"' in r.text for r in recs)
-    assert [r.position for r in recs] == [f"line 1, record {n}" for n in range(1, 5)]
+    assert [r.position for r in recs] == [f"record {n}" for n in range(1, 5)]
 
 
 def test_it_reads_the_lines_of_an_export_to_s3_after_their_timestamps():

@@ -4,6 +4,7 @@ Hubs messages and Kubernetes webhook batches, read whole or a record at a time."
 from __future__ import annotations
 
 import io
+import json
 
 from forensics.engine import jsontext, reader
 from forensics.engine.reader import iter_records
@@ -115,3 +116,112 @@ def test_json_lines_of_small_wrappers_are_read_a_line_at_a_time():
         ("line 2", None),
         ("line 3, record 4", 4),  # records are numbered through the file
     ]
+
+
+# --- the AWS CLI's pages: CloudWatch Logs events and LookupEvents ------------------------
+
+
+def _log_event(n: int, message: str | None = None) -> str:
+    """A log event as `aws logs filter-log-events` prints it, its message an audit record."""
+    if message is None:
+        message = json.dumps({"kind": "Event", "auditID": f"audit-{n}", "verb": "get"})
+    return json.dumps(
+        {
+            "logStreamName": "kube-apiserver-audit-0a1b2c",
+            "timestamp": 1710234131481 + n,
+            "message": message,
+            "ingestionTime": 1710234131999,
+            "eventId": f"3790{n:052d}",
+        },
+        indent=4,
+    ).replace("\n", "\n        ")
+
+
+def _cli_page(key: str, entries: list[str], after: str) -> bytes:
+    """One object however many pages the CLI fetched, indented by four as it prints it."""
+    body = ",\n        ".join(entries)
+    return f'{{\n    "{key}": [\n        {body}\n    ]{after}\n}}\n'.encode()
+
+
+SEARCHED = (
+    ',\n    "searchedLogStreams": [\n        '
+    '{"logStreamName": "kube-apiserver-audit-0a1b2c", "searchedCompletely": true}\n    ]'
+)
+
+
+def test_a_log_events_page_larger_than_any_record_streams_its_messages(monkeypatch):
+    # EKS audit logs saved with `aws logs filter-log-events ... > page.json`: read whole,
+    # the page was one value over the size limit, and refused.
+    monkeypatch.setattr(reader, "CHUNK_CHARS", 512)
+    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 512)
+    monkeypatch.setattr(jsontext, "MAX_RECORD_CHARS", 2000)
+    entries = [_log_event(n) for n in range(200)]
+    data = _cli_page("events", entries, SEARCHED)
+    assert len(data) > 20 * 2000
+
+    recs = read(data)
+
+    # The raw text is the log event as printed; the data is its message, the audit record.
+    assert [r.text for r in recs] == entries
+    assert [r.data["auditID"] for r in recs] == [f"audit-{n}" for n in range(200)]
+    assert all(not r.error for r in recs)  # searchedLogStreams is the page's own
+
+
+def test_a_log_event_whose_message_is_not_a_record_costs_itself_only():
+    entries = [_log_event(0), _log_event(1, "CWL CONTROL MESSAGE: Checking health"), _log_event(2)]
+    recs = read(_cli_page("events", entries, SEARCHED))
+    assert [r.data and r.data["auditID"] for r in recs] == ["audit-0", None, "audit-2"]
+    assert recs[1].error.startswith("CloudWatch Logs control message")
+
+
+def test_a_lookup_events_page_streams_its_entries_and_passes_over_its_metadata(monkeypatch):
+    # `aws cloudtrail lookup-events > events.json`: larger than any record may be.
+    monkeypatch.setattr(reader, "CHUNK_CHARS", 512)
+    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 512)
+    monkeypatch.setattr(jsontext, "MAX_RECORD_CHARS", 2000)
+    entries = [
+        json.dumps(
+            {
+                "EventId": f"e{n}",
+                "EventName": "GetObject",
+                "CloudTrailEvent": json.dumps({"eventID": f"e{n}", "eventVersion": "1.09"}),
+            }
+        )
+        for n in range(100)
+    ]
+    after = ',\n    "ResponseMetadata": {"RequestId": "r-1", "HTTPStatusCode": 200}'
+    recs = read(_cli_page("Events", entries, after))
+    assert [r.data["EventId"] for r in recs] == [f"e{n}" for n in range(100)]
+    assert [r.text for r in recs] == entries and all(not r.error for r in recs)
+
+
+def test_an_events_array_of_other_objects_is_read_whole_as_before():
+    # "events" is a common word: without a log event first, the object is one record.
+    data = _cli_page("events", ['{"name": "deploy", "at": 1}'], ',\n    "total": 1')
+    (rec,) = read(data)
+    assert rec.data == {"events": [{"name": "deploy", "at": 1}], "total": 1}
+
+
+def test_json_lines_of_log_events_pages_stay_line_by_line():
+    page = json.dumps({"events": [json.loads(_log_event(n)) for n in range(2)]})
+    recs = read(f"{page}\nnot json\n{page}\n".encode())
+    assert [r.position.split(",")[0] for r in recs] == [
+        "line 1",
+        "line 1",
+        "line 2",
+        "line 3",
+        "line 3",
+    ]
+    assert [bool(r.error) for r in recs] == [False, False, True, False, False]
+
+
+def test_a_log_events_page_whose_first_event_runs_past_the_first_read_still_streams(
+    monkeypatch,
+):
+    monkeypatch.setattr(reader, "CHUNK_CHARS", 512)
+    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 512)
+    monkeypatch.setattr(jsontext, "MAX_RECORD_CHARS", 4000)
+    long = json.dumps({"kind": "Event", "auditID": "audit-0", "requestObject": "x" * 1500})
+    entries = [_log_event(0, long), *(_log_event(n) for n in range(1, 40))]
+    recs = read(_cli_page("events", entries, SEARCHED))
+    assert [r.data["auditID"] for r in recs] == [f"audit-{n}" for n in range(40)]
