@@ -294,7 +294,10 @@ def measure_pages(samples: int, rng: random.Random) -> dict[str, dict[str, float
                 "/events/",
                 "/events/?pd=on",
                 "/events/?status=unattributed",
-                "/events/?sort=-event_time&category=data_access",
+                "/events/?category=data_access",
+                # Sorted by attribution status: each status read as its own query.
+                "/events/?sort=status",
+                "/events/?sort=-status&pd=on",
             ]
         )
         for _ in range(samples)
