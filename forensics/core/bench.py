@@ -240,7 +240,10 @@ def forget_attributions() -> None:
     """Every event back to never correlated (the benchmark's scratch store only), its
     results' tables as empty as the first correlation found them (see ``_empty``: about 6%
     of a two-process correlation of the estate on PostgreSQL)."""
+    from forensics.ingest.models import IngestBatch
+
     _empty(["EventWait", "Attribution"])
+    IngestBatch.objects.update(correlated_at=None)
 
 
 def measure_correlation() -> tuple[int, float]:

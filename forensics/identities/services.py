@@ -50,6 +50,9 @@ from forensics.ingest.models import (
     Attribution,
     Event,
     EventWait,
+    IngestBatch,
+    mark_correlated,
+    uncorrelated_batch_ids,
 )
 
 log = logging.getLogger(__name__)
@@ -654,8 +657,11 @@ def correlate_batches(
     """``correlate_batch`` for several batches at once: the files an ingest run took
     together are correlated in shared chunks, not a handful of events at a time. An event
     whose record a batch replaced belongs to that batch now, so it is correlated again."""
+    done = uncorrelated_batch_ids(batch_ids)  # before their events are read
     ids = list(Event.objects.filter(batch_id__in=list(batch_ids)).values_list("pk", flat=True))
-    return correlate_ids(set(ids) | affected_by(ids, dropped_keys), progress)
+    summary = correlate_ids(set(ids) | affected_by(ids, dropped_keys), progress)
+    mark_correlated(done, all_read=True)
+    return summary
 
 
 def correlate_all(
@@ -665,6 +671,10 @@ def correlate_all(
 ) -> Summary:
     """Correlate every event (or those never correlated). ``share=(i, n)``: only the i-th of
     n shares of the chains, so n processes correlating the store never wait on one chain."""
+    # Done before the events are read: every event they hold is correlated below (or, if
+    # only the uncorrelated ones are read, has been before). With a share, only part of
+    # them is: ``manage.py correlate`` checks them once its share is done.
+    done = [] if share else uncorrelated_batch_ids()
     qs = Event.objects.all()
     if only_uncorrelated:
         qs = qs.filter(UNCORRELATED)
@@ -675,7 +685,9 @@ def correlate_all(
         else listed.iterator(chunk_size=4 * CHUNK)
     )
     with spaced_collections():
-        return _correlate_plan(_plan(rows, share), progress)
+        summary = _correlate_plan(_plan(rows, share), progress)
+    mark_correlated(done, all_read=True)
+    return summary
 
 
 def expire_pending() -> Summary:
@@ -706,6 +718,15 @@ def expire_pending() -> Summary:
             while ids := list(due.filter(**{f"{key}__gt": last}).order_by(key)[:SWEEP_SLICE]):
                 last = ids[-1]
                 correlate_ids(ids, summary=summary)
+        # The batches whose correlation was lost are correlated now: say so, so that the
+        # pending filter no longer looks among their events.
+        mark_correlated(
+            IngestBatch.objects.filter(
+                correlated_at=None,
+                finished_at__gte=cutoff - LOST_LOOKBACK,
+                finished_at__lt=cutoff,
+            ).values_list("pk", flat=True)
+        )
     return summary
 
 

@@ -6,14 +6,16 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import models, router, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, Min, OuterRef, Q, Subquery
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.db.models.sql.constants import INNER
 from django.db.models.sql.where import WhereNode
+from django.utils import timezone
 
 from forensics.engine import model as em
 from forensics.engine.precedence import precedence as record_precedence
@@ -46,8 +48,6 @@ class Source(models.Model):
 
     def issue_token(self) -> str:
         """Make a new ingest token; only its hash is kept. Returns the token, shown once."""
-        from django.utils import timezone
-
         token = "fsk_" + secrets.token_urlsafe(32)
         self.token_hash = self.hash_token(token)
         self.token_hint = token[:8]
@@ -94,9 +94,17 @@ class IngestBatch(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     touched_at = models.DateTimeField(null=True, blank=True, help_text="last sign of progress")
+    # When every event of this finished batch was found with an attribution (pending ones
+    # too): events never correlated are in batches without one (see ``earliest_pending``).
+    correlated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["id"], name="batch_uncorrelated_idx", condition=Q(correlated_at=None)
+            )
+        ]
 
     def __str__(self) -> str:
         return f"batch {self.pk} ({self.filename})"
@@ -170,6 +178,78 @@ def status_is(*statuses: str) -> Q:
         return Q(attribution__status__in=statuses)
     others = Attribution.objects.filter(event_id=OuterRef("pk")).exclude(status__in=statuses)
     return ~Q(Exists(others))
+
+
+def earliest_pending(using: str | None = None) -> datetime | None:
+    """The earliest time a pending event can have; None when no event is pending.
+
+    A pending event has an attribution stored as pending, or none: never correlated. Those
+    are all in batches not found correlated (``mark_correlated``), whose earliest events
+    the batch-and-time index gives at once. So the pending filter reads the events from
+    this time on only: in a store that is all correlated, a few recent batches' worth,
+    where it read every event to find the few pending ones (2.7 s at 1.1 million)."""
+    db = using or router.db_for_read(Event)
+    first = (
+        Event.objects.using(db)
+        .select_related(None)
+        .filter(batch_id=OuterRef("pk"))
+        .order_by("event_time")
+        .values("event_time")[:1]
+    )
+    never = (
+        IngestBatch.objects.using(db)
+        .filter(correlated_at=None)
+        .order_by()
+        .annotate(first=Subquery(first))
+        .aggregate(earliest=Min("first"))["earliest"]
+    )
+    waiting = (
+        Attribution.objects.using(db)
+        .filter(status=STATUS_PENDING)
+        .order_by("event_time")
+        .values_list("event_time", flat=True)
+        .first()
+    )
+    return min((t for t in (never, waiting) if t is not None), default=None)
+
+
+def mark_correlated(
+    batch_ids: Iterable[int], *, all_read: bool = False, using: str | None = None
+) -> int:
+    """Mark these batches correlated where every event of theirs has an attribution; returns
+    how many were marked. Only finished batches (done) are: one still running may get more
+    events. A marked batch stays so: an event only loses its attribution when a record of a
+    running batch replaces its own, and the event then moves into that batch.
+
+    ``all_read``: the caller took these batch ids while they were done, then correlated
+    every event they held (a done batch gets no more), so there is nothing to look at.
+    Otherwise each batch's events are checked for an attribution, one index probe each."""
+    db = using or router.db_for_write(IngestBatch)
+    ids = sorted(set(batch_ids))
+    marked = 0
+    for start in range(0, len(ids), 1000):
+        batches = IngestBatch.objects.using(db).filter(
+            pk__in=ids[start : start + 1000], status=IngestBatch.DONE, correlated_at=None
+        )
+        if not all_read:
+            has = Attribution.objects.using(db).filter(event_id=OuterRef("pk"))
+            lacking = (
+                Event.objects.using(db)
+                .select_related(None)
+                .filter(batch_id=OuterRef("pk"))
+                .exclude(Exists(has))
+            )
+            batches = batches.exclude(Exists(lacking))
+        marked += batches.update(correlated_at=timezone.now())
+    return marked
+
+
+def uncorrelated_batch_ids(among: Iterable[int] | None = None) -> list[int]:
+    """The finished batches (of ``among``, if given) not yet marked correlated."""
+    batches = IngestBatch.objects.filter(correlated_at=None, status=IngestBatch.DONE)
+    if among is not None:
+        batches = batches.filter(pk__in=list(among))
+    return list(batches.order_by().values_list("pk", flat=True))
 
 
 def status_is_not(*statuses: str) -> Q:
@@ -259,8 +339,12 @@ class EventQuerySet(models.QuerySet["Event"]):
             return super().bulk_create(objs, *args, **kwargs)
 
     def with_status(self, *statuses: str) -> EventQuerySet:
-        """The events whose attribution has one of these statuses."""
+        """The events whose attribution has one of these statuses. The pending ones alone
+        are read from the earliest time one can have (``earliest_pending``) on."""
         qs = self.filter(status_is(*statuses))
+        if set(statuses) == {STATUS_PENDING}:
+            earliest = earliest_pending(self.db)
+            qs = qs.none() if earliest is None else qs.filter(event_time__gte=earliest)
         before = self.possible_statuses()
         qs._statuses = tuple(s for s in statuses if s in before)
         return qs

@@ -18,7 +18,6 @@ from forensics.ingest.models import (
     Event,
     EventQuerySet,
     joins_attribution,
-    status_is,
 )
 from forensics.investigate.filtersets import EventFilterSet
 from forensics.investigate.paging import (
@@ -136,7 +135,7 @@ def status_segments(qs: QuerySet[Event]) -> list[Segment]:
         if len(statuses) == 1:
             rows = qs  # already narrowed to it
         elif status == STATUS_PENDING:
-            rows = qs.filter(status_is(status))
+            rows = cast(EventQuerySet, qs).with_status(status)
         else:
             rows = qs.filter(attribution__status=status)
         fields = SORTS_THROUGH_ATTRIBUTION if joins_attribution(rows) else SORTS

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from forensics.core.progress import TerminalProgress
 from forensics.identities import services
+from forensics.ingest.models import mark_correlated, uncorrelated_batch_ids
 
 
 def share_arg(text: str) -> tuple[int, int]:
@@ -39,4 +40,8 @@ class Command(BaseCommand):
             only_uncorrelated=not opts["all"], progress=progress, share=share
         )
         progress.close()
+        if share:
+            # Each share correlated part of every batch: the batches all of whose events
+            # now have a result are found, whichever share finished them.
+            mark_correlated(uncorrelated_batch_ids())
         self.stdout.write(summary.line())
