@@ -269,6 +269,10 @@ def _finish(batches: list[IngestBatch], sink: _Sink, errors: dict[int, str]) -> 
         batch.status = IngestBatch.FAILED if batch.error else IngestBatch.DONE
         batch.finished_at = batch.touched_at = now
         batch.bytes_done = batch.size
+        # A finished file that added or took over no event (all duplicates) has none to
+        # correlate: marked at once, it is no place the pending filter needs to look.
+        if batch.status == IngestBatch.DONE and not batch.stored and not batch.replaced:
+            batch.correlated_at = now
     with transaction.atomic():
         _rederivable_commit()
         _update_batches(batches, FINISH_FIELDS)
@@ -285,6 +289,7 @@ FINISH_FIELDS = [
     "finished_at",
     "touched_at",
     "bytes_done",
+    "correlated_at",
 ]
 
 

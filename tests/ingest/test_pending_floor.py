@@ -172,3 +172,16 @@ def test_a_batch_not_done_when_its_correlation_starts_is_not_marked(source, tmp_
     # Every event it held was correlated, but a running batch may have got more since.
     assert IngestBatch.objects.get(pk=batch.pk).correlated_at is None
     assert mark_correlated([batch.pk]) == 1  # looked at: they all have a result
+
+
+def test_a_file_of_duplicates_only_is_marked_when_it_finishes(source, tmp_path):
+    path = tmp_path / "audit.log"
+    path.write_text((SAMPLES / "k8s_audit" / "audit.log").read_text())
+    first = services.ingest_path(source, path)
+    again = tmp_path / "again.log"
+    again.write_text(path.read_text())
+    second = services.ingest_path(source, again)
+    assert (second.stored, second.replaced, second.duplicates) == (0, 0, second.received)
+    # Nothing of it to correlate, so nothing to look for there; the first is not yet.
+    assert IngestBatch.objects.get(pk=second.pk).correlated_at is not None
+    assert IngestBatch.objects.get(pk=first.pk).correlated_at is None
