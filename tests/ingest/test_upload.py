@@ -77,3 +77,23 @@ def test_the_upload_form_requires_csrf(admin_user, source):
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_user)
     assert upload(client, source, records_file([ct_record(1)])).status_code == 403
+
+
+def test_the_batch_page_says_whether_every_event_of_it_was_correlated(
+    client_for, admin_user, source
+):
+    import io
+
+    from forensics.ingest import services
+
+    client = client_for(admin_user)
+    response = upload(client, source, records_file([ct_record(1), ct_record(2)]))
+    assert b"every event, at " in client.get(response["Location"]).content
+    # A file whose correlation has not run (yet, or its message was lost).
+    batch = services.accept(
+        source, io.BytesIO(records_file([ct_record(3)])), filename="t.json", via="upload"
+    )
+    with _capture(execute=False):
+        services.run_batch(batch.pk)
+    page = client.get(f"/ingest/batches/{batch.pk}/").content
+    assert b"not yet: some of its events have never been correlated" in page
