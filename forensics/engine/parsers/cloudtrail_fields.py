@@ -129,9 +129,8 @@ def _time_text(value: Any) -> str:
     """
     if value is None or value == "":
         return ""
-    plain = _plain_utc(value)
-    if plain is not None:
-        return iso(plain)
+    if _plain_utc(value) is not None:
+        return value  # already what iso() would write: checked, and its text kept
     if isinstance(value, str):
         basic = _BASIC_TIME.match(value.strip())
         if basic:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +44,18 @@ def opt_str(record: Any, path: str) -> str:
     if value is None:
         return ""
     return text_value(value, path)
+
+
+def unmasked(value: str, placeholders: Set[str]) -> str:
+    """``value`` stripped, or "" when it stands for a value the producer withheld: one of
+    ``placeholders`` (written in lower case) or a mask of asterisks ("*****").
+
+    Parsers run this on most text fields of every record: the mask test looks at the first
+    character before it looks at the rest."""
+    text = value.strip()
+    if text[:1] == "*" and not text.strip("*"):
+        return ""
+    return "" if text.lower() in placeholders else text
 
 
 def text_value(value: Any, path: str) -> str:

@@ -33,6 +33,7 @@ from forensics.engine.parsers.common import (
     opt_list,
     opt_str,
     parse_time,
+    unmasked,
 )
 from forensics.engine.parsers.k8s_audit import k8s_actor_kind, k8s_category
 
@@ -40,7 +41,7 @@ AUDIT_LOG_TYPE = "type.googleapis.com/google.cloud.audit.AuditLog"
 _AUDIT_LOG_ID = "cloudaudit.googleapis.com/"
 
 # Redaction markers and placeholders: they say the log hid the value, never who acted.
-_REDACTED = {"redacted", "hidden_due_to_security_reasons", "unknown", "null", "none"}
+_REDACTED = frozenset({"redacted", "hidden_due_to_security_reasons", "unknown", "null", "none"})
 _ANONYMOUS = {"allusers"}
 
 _SA_DOMAIN = ".gserviceaccount.com"
@@ -104,10 +105,7 @@ def _record(record: Any) -> dict[str, Any]:
 
 def _clean(value: str) -> str:
     """The value, or "" when the log redacted it ("*****", "REDACTED", ...)."""
-    text = value.strip()
-    if text.lower() in _REDACTED or (text and set(text) == {"*"}):
-        return ""
-    return text
+    return unmasked(value, _REDACTED)
 
 
 def _text(value: Any) -> str:

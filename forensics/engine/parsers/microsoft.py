@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from forensics.engine.model import RecordError
-from forensics.engine.parsers.common import get, opt_dict, opt_str, parse_time
+from forensics.engine.parsers.common import get, opt_dict, opt_str, parse_time, unmasked
 
 NIL_GUID = "00000000-0000-0000-0000-000000000000"
 
@@ -35,10 +35,8 @@ CLAIM_TID = ("http://schemas.microsoft.com/identity/claims/tenantid", "tid")
 
 def clean(value: str, placeholders: frozenset[str]) -> str:
     """The value stripped, or "" when it is a placeholder, the nil GUID or a mask of '*'."""
-    text = value.strip()
-    if text.lower() in placeholders or text == NIL_GUID or (text and set(text) == {"*"}):
-        return ""
-    return text
+    text = unmasked(value, placeholders)
+    return "" if text == NIL_GUID else text
 
 
 def first(record: Any, paths: Iterable[str], placeholders: frozenset[str]) -> str:

@@ -30,6 +30,7 @@ from forensics.engine.parsers.common import (
     opt_dict,
     opt_str,
     parse_time,
+    unmasked,
 )
 
 ACCOUNT_CHANGE = 3001
@@ -88,14 +89,11 @@ _GENERIC_USER_TYPES = {
 }
 _USER_TYPE_IDS = {1: "user", 2: "user", 3: "service", 4: "service_account"}
 
-_REDACTED = {"hidden_due_to_security_reasons", "redacted"}
+_REDACTED = frozenset({"hidden_due_to_security_reasons", "redacted"})
 
 
 def _clean(value: str) -> str:
-    text = value.strip()
-    if text.lower() in _REDACTED or (text and set(text) == {"*"}):
-        return ""
-    return text
+    return unmasked(value, _REDACTED)
 
 
 def _first(record: Any, *paths: str) -> str:

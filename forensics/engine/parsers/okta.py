@@ -26,10 +26,11 @@ from forensics.engine.parsers.common import (
     opt_list,
     opt_str,
     parse_time,
+    unmasked,
 )
 
 # Okta writes these where it has no value; they are not identifiers.
-_PLACEHOLDERS = {"unknown", "null", "none", "hidden_due_to_security_reasons"}
+_PLACEHOLDERS = frozenset({"unknown", "null", "none", "hidden_due_to_security_reasons"})
 
 _SUCCESS = {"SUCCESS", "ALLOW"}
 _FAILURE = {"FAILURE", "DENY"}
@@ -69,10 +70,7 @@ _PERMISSION_TYPES = {
 
 def _clean(value: str) -> str:
     """The value without Okta's placeholders and redactions ("unknown", "*****")."""
-    text = value.strip()
-    if text.lower() in _PLACEHOLDERS or (text and set(text) == {"*"}):
-        return ""
-    return text
+    return unmasked(value, _PLACEHOLDERS)
 
 
 def _record(record: Any) -> dict[str, Any]:
