@@ -66,12 +66,14 @@ WRAPPER_KEYS = ("Records", "records", "value")
 # nothing but plain members, such as a Graph page's "@odata.context" or a count. Members
 # after the array (a next-page link) are read and passed over. So are the AWS CLI's pages
 # of CloudWatch Logs events and of LookupEvents, which it prints as one object however
-# many pages it fetched (see ``_PAGE_ARRAYS``).
+# many pages it fetched, and Google's pages of log entries and of pulled Pub/Sub messages
+# (see ``_PAGE_ARRAYS``).
 _JSON_STRING = r'"(?:[^"\\]|\\.)*+"'
 _PLAIN_VALUE = rf"(?:{_JSON_STRING}|-?\d[\d.eE+-]*|true|false|null)"
+_STREAMED_KEYS = "Records|records|value|events|Events|entries|receivedMessages"
 _STREAMED_WRAPPER = (
     rf"\{{\s*(?:{_JSON_STRING}\s*:\s*{_PLAIN_VALUE}\s*,\s*){{0,16}}"
-    rf'"(?P<key>Records|records|value|events|Events)"\s*:\s*\[(?=\s*[{{\]])'
+    rf'"(?P<key>{_STREAMED_KEYS})"\s*:\s*\[(?=\s*[{{\]])'
 )
 _WRAPPER_START = re.compile(rf"\A\s*{_STREAMED_WRAPPER}")
 # How much of a file's start is enough to see such a wrapper's array open.
@@ -174,7 +176,7 @@ def _streamed_wrapper(first: bytes) -> bool:
 def _page_starts(text: str, m: re.Match[str]) -> bool:
     """Whether the array ``m`` opened in ``text`` is that of a page of ``_PAGE_ARRAYS``: empty,
     or its first element (read whole from the file's first bytes) is one of its entries.
-    "events" and "Events" are common words: anything else is read whole, as before."""
+    Their keys are common words: anything else is read whole, as before."""
     pos = m.end()
     while pos < len(text) and text[pos] in WS:
         pos += 1
@@ -216,10 +218,26 @@ _LAKE_RESULTS_KEYS = frozenset(
     }
 )
 _LOOKUP_EVENTS_KEYS = frozenset({"Events", "NextToken", "ResponseMetadata"})
-# The pages read a record at a time by their array's key: the member each entry has, and
-# every member such a page holds (the others are passed over as its own).
-_PAGE_ARRAYS = {"events": "message", "Events": "CloudTrailEvent"}
-_PAGE_MEMBERS = {"events": _LOG_EVENTS_PAGE_KEYS, "Events": _LOOKUP_EVENTS_KEYS}
+# API pages, by their array's key: the member each entry has, and every member such a page
+# holds. Their keys are common words, so a page is one only when it holds nothing else and
+# its entries look the part; read a record at a time, its other members are passed over.
+#   events: CloudWatch Logs' filter-log-events / get-log-events output (log events).
+#   Events: CloudTrail's LookupEvents output (each entry's record is its CloudTrailEvent).
+#   entries: Cloud Logging's entries.list response (LogEntry objects; every one is named by
+#     its logName). A page with no entries leaves the member out: {"nextPageToken": ...}.
+#   receivedMessages: a Pub/Sub pull response (each a ReceivedMessage: ackId and message).
+_PAGE_ARRAYS = {
+    "events": "message",
+    "Events": "CloudTrailEvent",
+    "entries": "logName",
+    "receivedMessages": "message",
+}
+_PAGE_MEMBERS = {
+    "events": _LOG_EVENTS_PAGE_KEYS,
+    "Events": _LOOKUP_EVENTS_KEYS,
+    "entries": frozenset({"entries", "nextPageToken"}),
+    "receivedMessages": frozenset({"receivedMessages"}),
+}
 _NO_WS = re.compile(r"\s+")
 _OKTA_EVENT_HOOK = "com.okta.event_hook"
 _ARRAY_OPEN = re.compile(rf"\s*(\[|{_STREAMED_WRAPPER})")
@@ -421,6 +439,8 @@ def _contained_records(
         return _query_rows(text, obj, index, prefix)
     if _is_lake_results(obj):
         return _lake_rows(text, index, prefix)
+    if set(obj) == {"nextPageToken"}:
+        return iter(())  # a page of Cloud Logging entries with none on it
     if obj.get("eventType") == _OKTA_EVENT_HOOK and _is_okta_event_hook(obj):
         return _hook_events(text, index, prefix)
     key = _wrapper_key(obj)
@@ -669,40 +689,30 @@ def _concatenated_records(src: ByteSource, first: bytes, offset: int = 0) -> Ite
             yield sub
 
 
-def _is_lookup_events(obj: dict[str, Any]) -> bool:
-    """CloudTrail LookupEvents output (`aws cloudtrail lookup-events`): {"Events": [...],
-    "NextToken": ...}, with "ResponseMetadata" when a boto3 response was saved whole; each
-    entry carries the full record as a "CloudTrailEvent" string. "Events" is too common a
-    word to unwrap on its own, so the entries must look the part."""
-    events = obj.get("Events")
-    if not isinstance(events, list) or not set(obj) <= _LOOKUP_EVENTS_KEYS:
-        return False
-    return not events or (isinstance(events[0], dict) and "CloudTrailEvent" in events[0])
-
-
-def _is_log_events_page(obj: dict[str, Any]) -> bool:
-    """``aws logs filter-log-events`` / ``get-log-events`` output: {"events": [...]} and
-    paging members only, each event a log event with a message."""
-    events = obj.get("events")
-    if not isinstance(events, list) or not set(obj) <= _LOG_EVENTS_PAGE_KEYS:
-        return False
-    return not events or (isinstance(events[0], dict) and "message" in events[0])
+def _page_key(obj: dict[str, Any]) -> str | None:
+    """The array key of an API page of ``_PAGE_ARRAYS`` (LookupEvents output carries
+    "ResponseMetadata" when a boto3 response was saved whole), or None."""
+    for key, member in _PAGE_ARRAYS.items():
+        entries = obj.get(key)
+        if not isinstance(entries, list) or not set(obj) <= _PAGE_MEMBERS[key]:
+            continue
+        if not entries or (isinstance(entries[0], dict) and member in entries[0]):
+            return key
+    return None
 
 
 def _wrapper_key(obj: dict[str, Any]) -> str | None:
     """The key of a wrapper object's record array ({"Records": [...]}, {"value": [...]},
-    LookupEvents' {"Events": [...]}, CloudWatch Logs' events and logEvents).
+    CloudWatch Logs' logEvents, or an API page's array; see ``_PAGE_ARRAYS``).
 
     A Kubernetes audit webhook batch is an EventList whose events are under "items".
     """
     if obj.get("kind") == "EventList" and isinstance(obj.get("items"), list):
         return "items"
-    if _is_lookup_events(obj):
-        return "Events"
     if "messageType" in obj and isinstance(obj.get("logEvents"), list):
         return "logEvents"  # a CloudWatch Logs subscription delivery
-    if _is_log_events_page(obj):
-        return "events"
+    if (page := _page_key(obj)) is not None:
+        return page
     for key in WRAPPER_KEYS:
         value = obj.get(key)
         if isinstance(value, list) and (not value or isinstance(value[0], dict)):

@@ -3,6 +3,7 @@ Hubs messages and Kubernetes webhook batches, read whole or a record at a time."
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 
@@ -225,3 +226,70 @@ def test_a_log_events_page_whose_first_event_runs_past_the_first_read_still_stre
     entries = [_log_event(0, long), *(_log_event(n) for n in range(1, 40))]
     recs = read(_cli_page("events", entries, SEARCHED))
     assert [r.data["auditID"] for r in recs] == [f"audit-{n}" for n in range(40)]
+
+
+def _log_entry(n: int) -> str:
+    """A Cloud Logging LogEntry as entries.list returns it."""
+    return json.dumps(
+        {
+            "insertId": f"1q8x2f9e4k{n:04d}",
+            "logName": "projects/example-ops/logs/cloudaudit.googleapis.com%2Fdata_access",
+            "protoPayload": {"methodName": "storage.objects.get"},
+            "timestamp": "2024-03-12T09:14:55.481937261Z",
+        },
+        indent=2,
+    )
+
+
+def test_a_cloud_logging_entries_page_streams_its_entries_and_passes_over_its_token(
+    monkeypatch,
+):
+    # entries.list answers {"entries": [...], "nextPageToken": ...}; a script that saves
+    # every page's entries in one response-shaped file can make it any size.
+    monkeypatch.setattr(reader, "CHUNK_CHARS", 512)
+    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 512)
+    monkeypatch.setattr(jsontext, "MAX_RECORD_CHARS", 2000)
+    entries = [_log_entry(n) for n in range(100)]
+    recs = read(_cli_page("entries", entries, ',\n    "nextPageToken": "EAE4wrnRgpb7hQFK"'))
+    assert [r.text for r in recs] == entries and all(not r.error for r in recs)
+    assert [r.data["insertId"] for r in recs] == [f"1q8x2f9e4k{n:04d}" for n in range(100)]
+
+
+def test_json_lines_of_entries_pages_are_read_a_line_at_a_time():
+    def page(*ns: int) -> str:
+        return json.dumps(
+            {"entries": [json.loads(_log_entry(n)) for n in ns], "nextPageToken": "t"}
+        )
+
+    # A page with no entries leaves the member out and holds its token alone.
+    data = f'{page(0, 1)}\n{{"nextPageToken": "t2"}}\n{page(2)}\n'.encode()
+    recs = read(data)
+    assert [r.data["insertId"] for r in recs] == [f"1q8x2f9e4k{n:04d}" for n in range(3)]
+    assert [r.position.split(",")[0] for r in recs] == ["line 1", "line 1", "line 3"]
+    assert not any(r.error for r in recs)
+
+
+def test_an_entries_array_of_other_objects_is_read_whole():
+    # "entries" is a common word: without a LogEntry first, the object is one record.
+    data = _cli_page("entries", ['{"name": "deploy"}'], "")
+    (rec,) = read(data)
+    assert rec.data == {"entries": [{"name": "deploy"}]}
+
+
+def test_a_pubsub_pull_response_gives_the_record_of_each_message():
+    entry = {"insertId": "a1", "logName": "projects/p/logs/x", "timestamp": "2024-03-12T09:14:55Z"}
+    message = {
+        "ackId": "UAYWLF1GSFE3GQhoUQ5PXiM",
+        "message": {
+            "data": base64.b64encode(json.dumps(entry).encode()).decode(),
+            "messageId": "10845732915739420",
+            "publishTime": "2024-03-12T09:14:56.012Z",
+        },
+    }
+    other = {**message, "message": {**message["message"], "data": "bm90IGpzb24="}}
+    texts = [json.dumps(message, indent=2), json.dumps(other, indent=2)]
+    recs = read(_cli_page("receivedMessages", texts, ""))
+    # The raw text is the received message, envelope and all; the data is its LogEntry.
+    assert [r.text for r in recs] == texts
+    assert recs[0].data == entry and not recs[0].error
+    assert recs[1].data is None and "base64" in recs[1].error

@@ -458,6 +458,14 @@ def test_entries_published_to_pubsub_read_as_the_sink_writes_them() -> None:
     assert pushed == sunk
 
 
+def test_entries_as_the_logging_api_and_a_pubsub_pull_answer_read_as_the_sink_writes_them() -> None:
+    sunk = [PARSER.parse(r) for r in sample_records("gcp_audit", "cloudaudit_sink.jsonl")]
+    listed = [PARSER.parse(r) for r in sample_records("gcp_audit", "logging_api_entries.json")]
+    pulled = [PARSER.parse(r) for r in sample_records("gcp_audit", "pubsub_pull.json")]
+    assert listed == sunk[3:6]
+    assert pulled == sunk[:2]
+
+
 def test_an_entry_of_another_log_in_the_same_export_is_refused_by_its_type() -> None:
     # gcloud logging read returns every log the filter matched: an App Engine request log
     # carries a status and a principal that mean nothing an audit log's would.
