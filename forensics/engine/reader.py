@@ -53,12 +53,21 @@ from forensics.engine.jsontext import (
 )
 from forensics.engine.streams import (
     CHUNK_CHARS,
+    MAX_RECORD_CHARS,
     ByteSource,
     Prepend,
     RawRecord,
     byte_lines,
 )
-from forensics.engine.tabular import PARQUET_MAGIC, csv_header, csv_records, parquet_records
+from forensics.engine.tabular import (
+    AVRO_MAGIC,
+    PARQUET_MAGIC,
+    avro_data,
+    csv_header,
+    csv_records,
+    json_value,
+    parquet_records,
+)
 
 WRAPPER_KEYS = ("Records", "records", "value")
 # A wrapper object read one record at a time, as a top-level array is: its record array
@@ -127,6 +136,9 @@ def _records(stream: IO[bytes], first_read: int) -> Iterator[RawRecord]:
     if head == PARQUET_MAGIC:
         yield from parquet_records(stream)
         return
+    if head == AVRO_MAGIC:
+        yield from _avro_records(io.BufferedReader(Prepend(head, stream)))
+        return
     src = ByteSource(Prepend(head, stream))
     first = src.read_bytes(first_read or CHUNK_CHARS)
     offset = 0  # bytes before ``first``: a UTF-8 byte order mark
@@ -145,6 +157,71 @@ def _records(stream: IO[bytes], first_read: int) -> Iterator[RawRecord]:
         yield from _array_records(src, first, offset)
         return
     yield from _line_records(src, first, offset)
+
+
+def _avro_records(stream: IO[bytes]) -> Iterator[RawRecord]:
+    """The records of an Avro file. Azure Event Hubs Capture writes one datum per message,
+    its bytes in ``Body`` (with ``SequenceNumber``, ``Offset``, ``EnqueuedTimeUtc`` and
+    property maps beside): a diagnostic setting's message is a ``{"records": [...]}`` batch,
+    read as the same batch in a file is. Data of other schemas are rows, as Parquet's are."""
+    index = 0
+    for number, datum, error in avro_data(stream):
+        if error:
+            yield RawRecord(index + 1, f"message {number}", "", None, error)
+            return
+        if isinstance(datum, dict) and "Body" in datum:
+            for rec in _message_records(datum["Body"], index, f"message {number}"):
+                index = rec.index
+                yield rec
+            continue
+        index += 1
+        data = json_value(datum)
+        text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+        if isinstance(data, dict):
+            yield RawRecord(index, f"row {number}", text, data)
+        else:
+            yield RawRecord(index, f"row {number}", text, None, "row is not an Avro record")
+
+
+def _message_records(body: Any, index: int, where: str) -> Iterator[RawRecord]:
+    """The records of one message's body: a JSON object (a record, or a container of them,
+    such as a diagnostic setting's batch) or an array of records, numbered after ``index``.
+    """
+    if not isinstance(body, bytes) or not body:
+        yield RawRecord(index + 1, where, "", None, "message with no body")
+        return
+    if len(body) > MAX_RECORD_CHARS:
+        reason = f"message body larger than {MAX_RECORD_CHARS} bytes"
+        yield RawRecord(index + 1, where, "", None, reason)
+        return
+    raw = body.removeprefix(codecs.BOM_UTF8)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        shown = raw.decode("utf-8", "replace")
+        reason = f"message body is not UTF-8 text: invalid byte at {exc.start}"
+        yield RawRecord(index + 1, where, shown, None, reason)
+        return
+    try:
+        obj = loads(text)
+    except ValueError as exc:
+        reason = "message body is not JSON: " + str(exc).split(":")[0]
+        yield RawRecord(index + 1, where, text, None, reason)
+        return
+    if isinstance(obj, list):
+        buf = Buffer.over(text)
+        buf.pos = text.index("[") + 1
+        for rec in _array_elements(buf, index, _StringSource(text)):
+            yield RawRecord(rec.index, f"{where}, {rec.position}", rec.text, rec.data, rec.error)
+        return
+    if not isinstance(obj, dict):
+        yield RawRecord(index + 1, where, text, None, "message body is not a JSON object")
+        return
+    contained = _contained_records(text, obj, index, where)
+    if contained is None:
+        yield RawRecord(index + 1, where, text, obj)
+    else:
+        yield from contained
 
 
 def _streamed_wrapper(first: bytes) -> bool:
