@@ -1,14 +1,18 @@
-"""The bytes of a log file, read a chunk at a time (gunzipped when gzip), and the record
-each reader yields: its place, its exact text and what it holds."""
+"""The bytes of a log file, read a chunk at a time (decompressed when gzip, bzip2, xz or
+zstd), and the record each reader yields: its place, its exact text and what it holds."""
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import gzip
 import io
+import lzma
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
+
+from backports.zstd import ZstdError, ZstdFile
 
 from forensics.engine.values import record_type
 
@@ -27,18 +31,46 @@ class RawRecord:
     error: str = ""  # non-empty when the record could not be read as a JSON object
 
 
+# Compressed streams, told by the bytes they start with (a file's name is not looked at):
+# the compression's name and its reader. Log shippers write gzip (CloudTrail, Firehose, most
+# rotated logs), and zstd, bzip2 or xz where so configured (Vector, Fluent Bit, logrotate).
+_COMPRESSIONS: list[tuple[bytes, str, Callable[[Any], Any]]] = [
+    (b"\x1f\x8b", "gzip", lambda f: gzip.GzipFile(fileobj=f)),
+    (b"\x28\xb5\x2f\xfd", "zstd", ZstdFile),
+    (b"\xfd7zXZ\x00", "xz", lzma.LZMAFile),
+    *((b"BZh%d" % level, "bzip2", bz2.BZ2File) for level in range(1, 10)),
+]
+_MAGIC_BYTES = max(len(magic) for magic, _, _ in _COMPRESSIONS)
+# What a truncated or corrupt stream of any of them raises.
+STREAM_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, ZstdError)
+
+
 class ByteSource:
-    """The bytes of a binary stream, gunzipped when the stream is gzip, and as UTF-8 when
-    they are UTF-16 or UTF-32 text that says so with a byte order mark."""
+    """The bytes of a binary stream, decompressed when the stream is compressed, and as
+    UTF-8 when they are UTF-16 or UTF-32 text that says so with a byte order mark."""
 
     def __init__(self, stream: IO[bytes] | io.RawIOBase) -> None:
-        head = stream.read(2) or b""
+        head = b""
+        while len(head) < _MAGIC_BYTES and (data := stream.read(_MAGIC_BYTES - len(head))):
+            head += data
         rest = Prepend(head, stream)
-        self.gzipped = head == b"\x1f\x8b"
-        self.raw: Any = gzip.GzipFile(fileobj=rest) if self.gzipped else rest
+        self.compression = ""
+        self.raw: Any = rest
+        for magic, name, reader in _COMPRESSIONS:
+            if head.startswith(magic):
+                self.compression, self.raw = name, reader(rest)
+                break
         self.bytes_read = 0
         self.failure = ""
         self._started = False
+
+    @property
+    def gzipped(self) -> bool:
+        return self.compression == "gzip"
+
+    def _broken(self, got: int, exc: BaseException) -> str:
+        what = f"{self.compression} stream" if self.compression else "file"
+        return f"truncated or corrupt {what} after {got} bytes: {exc}"
 
     def _start(self) -> None:
         """Look for a UTF-16 or UTF-32 byte order mark (Windows PowerShell writes UTF-16
@@ -64,8 +96,8 @@ class ByteSource:
         try:
             if not self._started:
                 self._start()
-        except (EOFError, OSError, zlib.error) as exc:
-            self.failure = f"truncated or corrupt gzip stream after 0 bytes: {exc}"
+        except STREAM_ERRORS as exc:
+            self.failure = self._broken(0, exc)
             return b""
         read1 = getattr(self.raw, "read1", self.raw.read)
         while got < n:
@@ -74,10 +106,8 @@ class ByteSource:
             except TextDecodingError as exc:
                 self.failure = str(exc)
                 break
-            except (EOFError, OSError, zlib.error) as exc:
-                self.failure = (
-                    f"truncated or corrupt gzip stream after {self.bytes_read + got} bytes: {exc}"
-                )
+            except STREAM_ERRORS as exc:
+                self.failure = self._broken(self.bytes_read + got, exc)
                 break
             if not data:
                 break
@@ -134,7 +164,7 @@ class Utf8Text:
         while (n < 0 or len(self._out) < n) and not self._ended:
             try:
                 data = self._read(_TEXT_READ)
-            except (EOFError, OSError, zlib.error) as exc:
+            except STREAM_ERRORS as exc:
                 if not self._out:
                     raise
                 self._ended, self._error = True, exc  # the text before it goes out first

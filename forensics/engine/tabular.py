@@ -58,8 +58,8 @@ def avro_data(stream: IO[bytes]) -> Iterator[tuple[int, Any, str]]:
     """The data of an Avro object container file, a block at a time: (ordinal, datum, "")
     for each, and last, where the file cannot be read on, (ordinal, None, why).
 
-    The file names its own schema and codec. Null, deflate, snappy, bzip2 and xz blocks are
-    read; a block in another codec ends the reading with the codec's name."""
+    The file names its own schema and codec. Null, deflate, snappy, zstandard, bzip2 and xz
+    blocks are read; a block in another codec (lz4) ends the reading with the codec's name."""
     try:
         import fastavro
     except ImportError:  # pragma: no cover - fastavro is a pinned requirement

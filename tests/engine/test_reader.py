@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import gzip
 import io
 import json
+import lzma
 from pathlib import Path
 
 import pytest
+from backports import zstd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -59,6 +62,38 @@ def test_a_truncated_gzip_keeps_the_good_records_and_reports_the_break():
     assert len(bad) == 1
     assert "truncated or corrupt gzip" in bad[0].error
     assert [r.data["n"] for r in good] == list(range(len(good)))
+
+
+COMPRESSORS = {
+    "gzip": gzip.compress,
+    "bzip2": bz2.compress,
+    "xz": lzma.compress,
+    "zstd": zstd.compress,
+}
+
+
+@pytest.mark.parametrize("name", list(COMPRESSORS))
+def test_it_reads_each_compression_log_shippers_write(name):
+    recs = read(COMPRESSORS[name](b'{"Records":[{"a":1}]}\n'))
+    assert [r.data for r in recs] == [{"a": 1}]
+
+
+@pytest.mark.parametrize("name", list(COMPRESSORS))
+def test_a_truncated_stream_of_any_compression_keeps_the_records_before_the_break(name):
+    full = COMPRESSORS[name](
+        b"".join(b'{"n": %d, "r": %d}\n' % (i, i * 7919 % 10007) for i in range(120_000))
+    )
+    # bzip2 decompresses 900 kB blocks whole: the cut must leave at least one behind it.
+    recs = read(full[: len(full) * 3 // 4])
+    good = [r for r in recs if not r.error]
+    assert len(good) > 1000
+    assert [r.data["n"] for r in good] == list(range(len(good)))
+    assert recs[-1].error.startswith(f"truncated or corrupt {name} stream after ")
+
+
+def test_text_that_only_starts_like_bzip2_is_read_as_text():
+    recs = read(b"BZh,count\nx,1\n")  # a CSV whose first column is named BZh
+    assert [r.data for r in recs] == [{"BZh": "x", "count": "1"}]
 
 
 def test_a_truncated_array_reports_the_broken_record():

@@ -79,7 +79,7 @@ def test_the_sample_capture_holds_the_records_of_its_two_batches():
     assert not any(r.error for r in recs)
 
 
-@pytest.mark.parametrize("codec", ["null", "deflate", "snappy", "bzip2", "xz"])
+@pytest.mark.parametrize("codec", ["null", "deflate", "snappy", "zstandard", "bzip2", "xz"])
 def test_every_codec_capture_writes_or_avro_knows_is_read(codec):
     recs = read(capture([batch("a", "b"), batch("c")], codec))
     assert [r.data["id"] for r in recs] == ["a", "b", "c"]
@@ -149,3 +149,13 @@ def test_rows_of_another_schema_are_read_as_parquet_rows_are():
     assert rec.data == {"id": "r1", "blob": "AAE="}
     assert rec.text == '{"blob":"AAE=","id":"r1"}'
     assert rec.position == "row 1"
+
+
+def test_a_codec_no_library_here_reads_ends_the_reading_with_its_name():
+    data = capture([batch("a")], "deflate")
+    # The header names the codec as a string of the same length as "deflate".
+    (rec,) = read(data.replace(b"deflate", b"brotli7", 1))
+    assert rec.data is None and rec.position == "message 1"
+    assert rec.error == (
+        "unreadable Avro data at datum 1: Unrecognized codec: brotli7; the rest was not read"
+    )
