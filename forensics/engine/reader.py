@@ -30,6 +30,7 @@ import base64
 import codecs
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -54,6 +55,7 @@ from forensics.engine.jsontext import (
 from forensics.engine.streams import (
     CHUNK_CHARS,
     MAX_RECORD_CHARS,
+    STREAM_ERRORS,
     ByteSource,
     Prepend,
     RawRecord,
@@ -131,13 +133,24 @@ def _pubsub_record(record: RawRecord, message: dict[str, Any]) -> RawRecord:
     return RawRecord(record.index, record.position, record.text, decoded)
 
 
-def _records(stream: IO[bytes], first_read: int) -> Iterator[RawRecord]:
-    head = stream.read(len(PARQUET_MAGIC))
+def _records(stream: IO[bytes], first_read: int, in_archive: bool = False) -> Iterator[RawRecord]:
+    try:
+        head = stream.read(len(PARQUET_MAGIC))
+    except STREAM_ERRORS as exc:  # a small file of an archive, whose checksum fails at once
+        yield RawRecord(1, "byte 0", "", None, f"unreadable file: {exc}")
+        return
     if head == PARQUET_MAGIC:
         yield from parquet_records(stream)
         return
     if head == AVRO_MAGIC:
         yield from _avro_records(io.BufferedReader(Prepend(head, stream)))
+        return
+    if head in _ZIP_MAGICS:
+        if in_archive:
+            reason = "a ZIP archive inside the archive: unpack it and ingest the files it holds"
+            yield RawRecord(1, "byte 0", "", None, reason)
+        else:
+            yield from _zip_records(stream)
         return
     src = ByteSource(Prepend(head, stream))
     first = src.read_bytes(first_read or CHUNK_CHARS)
@@ -157,6 +170,52 @@ def _records(stream: IO[bytes], first_read: int) -> Iterator[RawRecord]:
         yield from _array_records(src, first, offset)
         return
     yield from _line_records(src, first, offset)
+
+
+# A ZIP archive's first bytes: a file's local header, or the end of an empty archive.
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+# What macOS adds to an archive it makes (resource forks, folder settings): no log files.
+_ARCHIVER_FILES = re.compile(r"(?:^|/)(?:__MACOSX/|\._[^/]*$|\.DS_Store$)")
+_MEMBER_NAME_CHARS = 48  # of a file's name in an archive, in its records' places
+
+
+def _zip_records(stream: IO[bytes]) -> Iterator[RawRecord]:
+    """The records of every file a ZIP archive holds, in the archive's order, each placed
+    by the file's name ("logs/a.json: line 3"), numbered on across the files. A file is read
+    as it would be on its own (gzip inside, a Records file, Parquet...); one that cannot be
+    opened (encrypted, an unknown compression method) is reported and the next one read.
+    The archive itself is the raw file, kept byte-exact."""
+    seekable = getattr(stream, "seekable", None)
+    if not (seekable and seekable()):
+        yield RawRecord(1, "byte 0", "", None, "a ZIP archive can only be read from disk")
+        return
+    stream.seek(0)
+    try:
+        archive = zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        yield RawRecord(1, "byte 0", "", None, f"unreadable ZIP archive: {exc}")
+        return
+    index = 0
+    with archive:
+        for info in archive.infolist():
+            if info.is_dir() or _ARCHIVER_FILES.search(info.filename):
+                continue
+            name = info.filename
+            if len(name) > _MEMBER_NAME_CHARS:
+                name = "\u2026" + name[-(_MEMBER_NAME_CHARS - 1) :]
+            try:
+                member = archive.open(info)
+            except (RuntimeError, NotImplementedError, zipfile.BadZipFile, OSError) as exc:
+                index += 1
+                yield RawRecord(
+                    index, name, "", None, f"cannot read this file of the archive: {exc}"
+                )
+                continue
+            with member:
+                for rec in _records(member, 0, in_archive=True):
+                    index += 1
+                    place = f"{name}: {rec.position}"
+                    yield RawRecord(index, place, rec.text, rec.data, rec.error)
 
 
 def _avro_records(stream: IO[bytes]) -> Iterator[RawRecord]:

@@ -8,6 +8,7 @@ import codecs
 import gzip
 import io
 import lzma
+import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from typing import IO, Any
@@ -41,8 +42,9 @@ _COMPRESSIONS: list[tuple[bytes, str, Callable[[Any], Any]]] = [
     *((b"BZh%d" % level, "bzip2", bz2.BZ2File) for level in range(1, 10)),
 ]
 _MAGIC_BYTES = max(len(magic) for magic, _, _ in _COMPRESSIONS)
-# What a truncated or corrupt stream of any of them raises.
-STREAM_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, ZstdError)
+# What a truncated or corrupt stream of any of them raises, and a file of a ZIP archive
+# whose checksum does not match once it is read to its end.
+STREAM_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, ZstdError, zipfile.BadZipFile)
 
 
 class ByteSource:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -320,3 +321,19 @@ def test_a_first_record_longer_than_the_format_check_reads_is_still_recognized(s
     assert batch.detected_format == "cloudtrail"
     done = services.run_batch(batch.pk)
     assert (done.received, done.stored, done.quarantined) == (2, 2, 0)
+
+
+def test_a_zip_archive_of_log_files_is_one_batch_whose_counts_add_up(source):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("trail/a.json", records_file([ct_record(1), ct_record(2)]))
+        zf.writestr("trail/b.jsonl", jsonl([ct_record(2), ct_record(3)]) + b"not json\n")
+        zf.writestr("__MACOSX/trail/._a.json", b"\x00\x05\x16\x07")
+    batch = services.accept(source, io.BytesIO(out.getvalue()), filename="t.zip", via="api")
+    assert batch.detected_format == "cloudtrail"
+    batch = services.run_batch(batch.pk)
+    counts = (batch.received, batch.stored, batch.duplicates, batch.quarantined)
+    assert counts == (5, 3, 1, 1)
+    positions = dict(Event.objects.values_list("source_event_id", "position"))
+    assert positions[ct_record(3)["eventID"]] == "trail/b.jsonl: line 2"
+    assert QuarantinedRecord.objects.get().position == "trail/b.jsonl: line 3"
