@@ -81,7 +81,7 @@ WRAPPER_KEYS = ("Records", "records", "value")
 # (see ``_PAGE_ARRAYS``).
 _JSON_STRING = r'"(?:[^"\\]|\\.)*+"'
 _PLAIN_VALUE = rf"(?:{_JSON_STRING}|-?\d[\d.eE+-]*|true|false|null)"
-_STREAMED_KEYS = "Records|records|value|events|Events|entries|receivedMessages"
+_STREAMED_KEYS = "Records|records|value|events|Events|entries|receivedMessages|results"
 _STREAMED_WRAPPER = (
     rf"\{{\s*(?:{_JSON_STRING}\s*:\s*{_PLAIN_VALUE}\s*,\s*){{0,16}}"
     rf'"(?P<key>{_STREAMED_KEYS})"\s*:\s*\[(?=\s*[{{\]])'
@@ -97,18 +97,61 @@ def iter_records(stream: IO[bytes], first_read: int = 0) -> Iterator[RawRecord]:
     ``first_read`` is how many bytes are read before the first record is looked at (more
     are read as a record needs them; 0: a chunk): a caller that wants only the first
     records, to see what the file holds, spares reading and decoding a small file twice."""
+    added = 0  # records found inside others' envelopes so far: later ones are numbered after
     for record in _records(stream, first_read):
+        if added:
+            record = RawRecord(
+                record.index + added, record.position, record.text, record.data, record.error
+            )
         if bad := invalid_utf8(record.text):
             # As a JSON Lines line with a bad byte is: the record holding it, not the file.
             reason = f"{bad}; {record.error}" if record.error else bad
             yield RawRecord(record.index, record.position, record.text, None, reason)
             continue
         data = record.data
-        message = data.get("message") if data is not None else None
-        if data is not None and isinstance(message, dict) and _is_pubsub(data, message):
+        if data is None:
+            yield record
+            continue
+        message = data.get("message")
+        if isinstance(message, dict) and _is_pubsub(data, message):
             yield _pubsub_record(record, message)
+        elif ("_raw" in data or "result" in data) and (result := _splunk_result(data)):
+            found = list(_splunk_records(record, result["_raw"]))
+            added += len(found) - 1
+            yield from found
         else:
             yield record
+
+
+def _splunk_result(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The Splunk search result a record is, or carries: a line of a search export
+    (``{"preview": false, "offset": 0, "result": {...}}``, as the REST API's export and
+    Splunk Web's JSON export write them), an entry of a results page, or a CSV row. A result
+    holds the event as Splunk indexed it in ``_raw``, beside fields of Splunk's own."""
+    result = data if "_raw" in data else data.get("result")
+    if result is not data and "preview" not in data:
+        return None
+    if not isinstance(result, dict) or not isinstance(result.get("_raw"), str):
+        return None
+    return result if "_time" in result or "sourcetype" in result else None
+
+
+def _splunk_records(envelope: RawRecord, raw: str) -> Iterator[RawRecord]:
+    """The records of a Splunk result's ``_raw``: the event as the producer sent it, its text
+    the record's (the file keeps the result around it), or the records of a batch it is."""
+    try:
+        event = loads(raw)
+    except ValueError:
+        event = None
+    if not isinstance(event, dict):
+        reason = "Splunk result whose _raw is not a JSON object: the event is not one of a log"
+        yield RawRecord(envelope.index, envelope.position, envelope.text, None, reason)
+        return
+    contained = _contained_records(raw, event, envelope.index - 1, envelope.position)
+    if contained is None:
+        yield RawRecord(envelope.index, envelope.position, raw, event)
+    else:
+        yield from contained
 
 
 def _is_pubsub(envelope: dict[str, Any], message: dict[str, Any]) -> bool:
@@ -362,17 +405,30 @@ _LOOKUP_EVENTS_KEYS = frozenset({"Events", "NextToken", "ResponseMetadata"})
 #   entries: Cloud Logging's entries.list response (LogEntry objects; every one is named by
 #     its logName). A page with no entries leaves the member out: {"nextPageToken": ...}.
 #   receivedMessages: a Pub/Sub pull response (each a ReceivedMessage: ackId and message).
+#   results: Splunk's search results as JSON (output_mode=json; each result holds _raw).
 _PAGE_ARRAYS = {
     "events": "message",
     "Events": "CloudTrailEvent",
     "entries": "logName",
     "receivedMessages": "message",
+    "results": "_raw",
 }
 _PAGE_MEMBERS = {
     "events": _LOG_EVENTS_PAGE_KEYS,
     "Events": _LOOKUP_EVENTS_KEYS,
     "entries": frozenset({"entries", "nextPageToken"}),
     "receivedMessages": frozenset({"receivedMessages"}),
+    "results": frozenset(
+        {
+            "results",
+            "preview",
+            "init_offset",
+            "post_process_count",
+            "messages",
+            "fields",
+            "highlighted",
+        }
+    ),
 }
 _NO_WS = re.compile(r"\s+")
 _OKTA_EVENT_HOOK = "com.okta.event_hook"
