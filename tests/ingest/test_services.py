@@ -337,3 +337,21 @@ def test_a_zip_archive_of_log_files_is_one_batch_whose_counts_add_up(source):
     positions = dict(Event.objects.values_list("source_event_id", "position"))
     assert positions[ct_record(3)["eventID"]] == "trail/b.jsonl: line 2"
     assert QuarantinedRecord.objects.get().position == "trail/b.jsonl: line 3"
+
+
+def test_a_zip_of_every_sample_stores_the_events_the_files_store_one_by_one(source, tmp_path):
+    # One archive of every producer's files: each record is read by its own format's parser.
+    files = sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.suffix != ".md")
+    archive = tmp_path / "samples.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in files:
+            zf.write(path, path.relative_to(SAMPLES))
+    ((_, zipped),) = services.ingest_paths(source, [archive])
+    assert zipped.quarantined == 0 and not zipped.error
+    stored = sorted(Event.objects.values_list("dedupe_key", "source_kind"))
+    Event.objects.all().delete()
+
+    batches = [b for _, b in services.ingest_paths(source, files)]
+    assert sorted(Event.objects.values_list("dedupe_key", "source_kind")) == stored
+    assert zipped.received == sum(b.received for b in batches)
+    assert zipped.stored == len(stored)
