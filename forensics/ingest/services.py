@@ -28,6 +28,7 @@ from forensics.core import bulk
 from forensics.engine.collection import spaced_collections
 from forensics.engine.correlation import arrival_keys
 from forensics.engine.model import NormalizedEvent, RecordError
+from forensics.engine.not_logs import not_json
 from forensics.engine.parsers import (
     NoRecords,
     Parser,
@@ -37,6 +38,7 @@ from forensics.engine.parsers import (
     get_parser,
 )
 from forensics.engine.reader import RawRecord, iter_records
+from forensics.engine.streams import ByteSource
 from forensics.ingest import partitions, rawstore
 from forensics.ingest.models import (
     Attribution,
@@ -127,8 +129,18 @@ def sniff_format(path: Path, requested: str = Source.AUTO) -> str:
             return detect(readable(itertools.islice(head, SNIFF_RECORDS))).kind
         except NoRecords:
             if errors:  # records, and none of them readable
-                raise UnknownFormat(f"no record could be read: {errors[0]}") from None
+                reason = _not_json(path) or f"no record could be read: {errors[0]}"
+                raise UnknownFormat(reason) from None
             return ""
+
+
+def _not_json(path: Path) -> str:
+    """What a file with no readable record holds instead (a web page, an XML error)."""
+    with open(path, "rb") as fh:
+        return not_json(ByteSource(fh).read_bytes(_HEAD_BYTES))
+
+
+_HEAD_BYTES = 4096
 
 
 def run_batch(batch_id: int, progress: Progress | None = None) -> IngestBatch:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import zipfile
@@ -10,6 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from forensics.engine.parsers import UnknownFormat
 from forensics.ingest import services
 from forensics.ingest.models import Event, IngestBatch, PersonalDataRule, QuarantinedRecord
 from forensics.ingest.personal_data import reflag_events
@@ -355,3 +357,13 @@ def test_a_zip_of_every_sample_stores_the_events_the_files_store_one_by_one(sour
     assert sorted(Event.objects.values_list("dedupe_key", "source_kind")) == stored
     assert zipped.received == sum(b.received for b in batches)
     assert zipped.stored == len(stored)
+
+
+def test_a_page_or_an_error_saved_in_place_of_the_logs_is_refused_by_what_it_is(source):
+    page = gzip.compress(b"<!DOCTYPE html><html><head><title>Sign in</title></head></html>")
+    with pytest.raises(UnknownFormat, match=r'^an HTML page titled "Sign in", not log records'):
+        services.accept(source, io.BytesIO(page), filename="trail.json.gz", via="api")
+    error = b'{"errorCode": "E0000011", "errorSummary": "Invalid token provided"}'
+    with pytest.raises(UnknownFormat, match=r"^an Okta API error response \(E0000011: "):
+        services.accept(source, io.BytesIO(error), filename="okta.json", via="api")
+    assert not IngestBatch.objects.exists()

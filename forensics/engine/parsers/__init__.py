@@ -89,7 +89,7 @@ def detect(records: Iterable[dict[str, Any]]) -> Parser:
             break
     if not seen:
         raise NoRecords("the file holds no records")
-    from forensics.engine.parsers.cloudtrail import not_a_log
+    from forensics.engine.not_logs import not_a_log
 
     raise UnknownFormat(
         not_a_log(first)
