@@ -19,7 +19,20 @@ def not_a_log(record: Any) -> str:
 
     if not isinstance(record, dict):
         return ""
-    return not_a_trail_log(record) or _api_error(record)
+    return not_a_trail_log(record) or _api_error(record) or _ecs_document(record)
+
+
+def _ecs_document(record: dict[str, Any]) -> str:
+    """A document an Elastic integration indexed in Elastic Common Schema, the producer's
+    fields renamed, without the original event (a search hit's ``_source``)."""
+    ecs = record.get("ecs")
+    if not (isinstance(ecs, dict) and "version" in ecs and "@timestamp" in record):
+        return ""
+    return (
+        "Elastic Common Schema documents, whose fields an integration renamed, not the "
+        "producer's records: export them with the original event kept (event.original, the "
+        "integration's option to preserve the original event)"
+    )
 
 
 def not_json(head: bytes) -> str:

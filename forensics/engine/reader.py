@@ -116,7 +116,11 @@ def iter_records(stream: IO[bytes], first_read: int = 0) -> Iterator[RawRecord]:
         if isinstance(message, dict) and _is_pubsub(data, message):
             yield _pubsub_record(record, message)
         elif ("_raw" in data or "result" in data) and (result := _splunk_result(data)):
-            found = list(_splunk_records(record, result["_raw"]))
+            found = list(_embedded_records(record, result["_raw"], _SPLUNK_NOT_JSON))
+            added += len(found) - 1
+            yield from found
+        elif "_source" in data and (source := _hit_source(data)) is not None:
+            found = list(_hit_records(record, source))
             added += len(found) - 1
             yield from found
         else:
@@ -136,16 +140,44 @@ def _splunk_result(data: dict[str, Any]) -> dict[str, Any] | None:
     return result if "_time" in result or "sourcetype" in result else None
 
 
-def _splunk_records(envelope: RawRecord, raw: str) -> Iterator[RawRecord]:
-    """The records of a Splunk result's ``_raw``: the event as the producer sent it, its text
-    the record's (the file keeps the result around it), or the records of a batch it is."""
+_SPLUNK_NOT_JSON = "Splunk result whose _raw is not a JSON object: the event is not one of a log"
+
+
+def _hit_source(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The document an Elasticsearch or OpenSearch hit holds (``{"_index", "_id", "_source":
+    {...}}``, as a search response, a scroll or elasticdump gives them), or None."""
+    source = data["_source"]
+    return source if isinstance(source, dict) and ("_index" in data or "_id" in data) else None
+
+
+def _hit_records(hit: RawRecord, source: dict[str, Any]) -> Iterator[RawRecord]:
+    """The record a search hit holds: the original event an integration kept in
+    ``event.original`` (ECS), else the document itself, as a shipper that forwards records
+    unchanged (Logstash's json codec, Fluent Bit, Vector) indexed it."""
+    event = source.get("event")
+    original = event.get("original") if isinstance(event, dict) else source.get("event.original")
+    if isinstance(original, str):
+        yield from _embedded_records(hit, original, _ORIGINAL_NOT_JSON)
+        return
+    text = _member_text(hit.text, "_source") or orjson.dumps(source).decode()
+    yield RawRecord(hit.index, hit.position, text, source)
+
+
+_ORIGINAL_NOT_JSON = (
+    "search hit whose event.original is not a JSON object: the event is not one of a log"
+)
+
+
+def _embedded_records(envelope: RawRecord, raw: str, not_json: str) -> Iterator[RawRecord]:
+    """The records of an event kept as text inside another record (a Splunk result's
+    ``_raw``, a search hit's ``event.original``): the event as the producer sent it, its text
+    the record's (the file keeps what was around it), or the records of a batch it is."""
     try:
         event = loads(raw)
     except ValueError:
         event = None
     if not isinstance(event, dict):
-        reason = "Splunk result whose _raw is not a JSON object: the event is not one of a log"
-        yield RawRecord(envelope.index, envelope.position, envelope.text, None, reason)
+        yield RawRecord(envelope.index, envelope.position, envelope.text, None, not_json)
         return
     contained = _contained_records(raw, event, envelope.index - 1, envelope.position)
     if contained is None:
@@ -603,6 +635,18 @@ def _array_elements(
 def _member_array_start(text: str, *path: str) -> int:
     """Index just after the "[" of the member at ``path`` (names of nested members, from the
     top level) in a JSON object text, or -1."""
+    pos = _member_start(text, *path)
+    return pos + 1 if pos >= 0 and text[pos] == "[" else -1
+
+
+def _member_text(text: str, name: str) -> str:
+    """The exact text of a top-level member's value in a JSON object text, or ""."""
+    start = _member_start(text, name)
+    return text[start : DECODER.raw_decode(text, start)[1]] if start >= 0 else ""
+
+
+def _member_start(text: str, *path: str) -> int:
+    """Index of the value of the member at ``path`` in a JSON object text, or -1."""
     pos = text.index("{") + 1
     while True:
         while text[pos] in WS or text[pos] == ",":
@@ -613,9 +657,9 @@ def _member_array_start(text: str, *path: str) -> int:
         while text[pos] in WS or text[pos] == ":":
             pos += 1
         if name == path[0]:
-            if len(path) == 1 and text[pos] == "[":
-                return pos + 1
-            if len(path) > 1 and text[pos] == "{":
+            if len(path) == 1:
+                return pos
+            if text[pos] == "{":
                 path = path[1:]
                 pos += 1
                 continue
@@ -631,6 +675,8 @@ def _contained_records(
         return _query_rows(text, obj, index, prefix)
     if _is_lake_results(obj):
         return _lake_rows(text, index, prefix)
+    if _is_search_response(obj):
+        return _search_hits(text, index, prefix)
     if set(obj) == {"nextPageToken"}:
         return iter(())  # a page of Cloud Logging entries with none on it
     if obj.get("eventType") == _OKTA_EVENT_HOOK and _is_okta_event_hook(obj):
@@ -673,6 +719,27 @@ def _query_rows(text: str, obj: dict[str, Any], index: int, prefix: str) -> Iter
             index = row.index
             position = f"{prefix}, table {number}, row {row.index - before}"
             yield RawRecord(row.index, position, row.text, row.data, row.error)
+
+
+def _is_search_response(obj: dict[str, Any]) -> bool:
+    """An Elasticsearch or OpenSearch search response (``_search``, a scroll page):
+    ``{"took", "timed_out", "_shards", "hits": {"total", "max_score", "hits": [...]}}``."""
+    hits = obj.get("hits")
+    return (
+        isinstance(hits, dict)
+        and isinstance(hits.get("hits"), list)
+        and ("took" in obj or "_shards" in obj)
+    )
+
+
+def _search_hits(text: str, index: int, prefix: str) -> Iterator[RawRecord]:
+    """Each hit of a search response, with its own text (``iter_records`` takes each one's
+    document out)."""
+    buf = Buffer.over(text)
+    buf.pos = _member_array_start(text, "hits", "hits")
+    for rec in _array_elements(buf, index, _StringSource(text)):
+        position = f"{prefix}, hit {rec.index - index}"
+        yield RawRecord(rec.index, position, rec.text, rec.data, rec.error)
 
 
 def _is_lake_results(obj: dict[str, Any]) -> bool:
