@@ -252,6 +252,9 @@ _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 # What macOS adds to an archive it makes (resource forks, folder settings): no log files.
 _ARCHIVER_FILES = re.compile(r"(?:^|/)(?:__MACOSX/|\._[^/]*$|\.DS_Store$)")
 _MEMBER_NAME_CHARS = 48  # of a file's name in an archive, in its records' places
+# What zipfile raises for an archive or a file of it it cannot read: encrypted (RuntimeError),
+# a method or version it does not know (NotImplementedError), offsets out of range.
+_ZIP_ERRORS = (RuntimeError, NotImplementedError, ValueError, *STREAM_ERRORS)
 
 
 def _zip_records(stream: IO[bytes]) -> Iterator[RawRecord]:
@@ -267,7 +270,7 @@ def _zip_records(stream: IO[bytes]) -> Iterator[RawRecord]:
     stream.seek(0)
     try:
         archive = zipfile.ZipFile(stream)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except _ZIP_ERRORS as exc:
         yield RawRecord(1, "byte 0", "", None, f"unreadable ZIP archive: {exc}")
         return
     index = 0
@@ -280,7 +283,7 @@ def _zip_records(stream: IO[bytes]) -> Iterator[RawRecord]:
                 name = "\u2026" + name[-(_MEMBER_NAME_CHARS - 1) :]
             try:
                 member = archive.open(info)
-            except (RuntimeError, NotImplementedError, zipfile.BadZipFile, OSError) as exc:
+            except _ZIP_ERRORS as exc:
                 index += 1
                 yield RawRecord(
                     index, name, "", None, f"cannot read this file of the archive: {exc}"

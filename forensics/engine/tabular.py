@@ -13,7 +13,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import IO, Any
 
-from forensics.engine.streams import MAX_RECORD_CHARS, ByteSource, RawRecord, byte_lines
+from forensics.engine.streams import (
+    MAX_RECORD_CHARS,
+    STREAM_ERRORS,
+    ByteSource,
+    RawRecord,
+    byte_lines,
+)
 
 PARQUET_MAGIC = b"PAR1"
 AVRO_MAGIC = b"Obj\x01"  # an Avro object container file
@@ -49,7 +55,8 @@ def parquet_records(stream: IO[bytes]) -> Iterator[RawRecord]:
                 data = json_value(row)
                 text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
                 yield RawRecord(index, f"row {index}", text, data)
-    except (ArrowException, OSError, ValueError) as exc:
+    except (ArrowException, ValueError, *STREAM_ERRORS) as exc:
+        # A file read through a decompressor (a file of a ZIP archive) raises its errors.
         index += 1
         yield RawRecord(index, f"row {index}", "", None, f"unreadable Parquet file: {exc}")
 
@@ -115,7 +122,10 @@ def csv_header(line: bytes) -> list[str] | None:
         return None
     if not text or text.lstrip()[:1] in ("{", "["):
         return None
-    names = [name.strip() for name in next(csv.reader([text]), [])]
+    try:
+        names = [name.strip() for name in next(csv.reader([text]), [])]
+    except csv.Error:  # a carriage return inside the line: not a header this reads
+        return None
     if len(names) < 2 or len(set(names)) != len(names):
         return None
     return names if all(_CSV_COLUMN.match(name) for name in names) else None
@@ -159,7 +169,11 @@ def csv_records(src: ByteSource, first: bytes, header: list[str]) -> Iterator[Ra
             reason = f"record larger than {MAX_RECORD_CHARS} characters"
             yield RawRecord(index, f"line {start}", text[:2000], None, reason)
             continue
-        values = next(csv.reader(io.StringIO(text, newline="")), [])
+        try:
+            values = next(csv.reader(io.StringIO(text, newline="")), [])
+        except csv.Error as exc:
+            yield RawRecord(index, f"line {start}", text, None, f"unreadable CSV row: {exc}")
+            continue
         if len(values) != len(header):
             reason = f"row has {len(values)} values; the header names {len(header)} columns"
             yield RawRecord(index, f"line {start}", text, None, reason)

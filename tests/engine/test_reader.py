@@ -411,6 +411,13 @@ def test_text_that_is_not_a_csv_header_is_not_read_as_one():
         assert all(r.data is None for r in records), first_line
 
 
+def test_a_carriage_return_inside_the_first_line_is_an_error_not_a_traceback():
+    # Old Macintosh line ends: the whole file is one line to the reader, which the csv
+    # module refuses to split; it used to raise out of the reader.
+    (rec,) = read(b"RecordId,Operation\rr1,FileAccessed\rr2,FileDeleted\n")
+    assert rec.data is None and rec.error
+
+
 def test_a_pubsub_message_carries_its_record_in_base64_data():
     import base64
     import json

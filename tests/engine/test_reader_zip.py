@@ -10,6 +10,7 @@ import struct
 import zipfile
 
 from forensics.engine.reader import iter_records
+from tests.engine.parsers.foreign import SAMPLES
 
 RECORD = {"eventVersion": "1.09", "eventID": "e1"}
 
@@ -126,3 +127,18 @@ def test_an_archive_that_cannot_be_read_says_so():
     (rec,) = read(b"PK\x03\x04 but nothing a ZIP archive holds")
     assert rec.error.startswith("unreadable ZIP archive: ")
     assert read(archive({})) == []
+
+
+def test_an_archive_of_a_version_zipfile_does_not_know_says_so():
+    data = patch_central_entry(archive({"a.jsonl": lines("a1")}), "a.jsonl", 6, "<H", 65)
+    (rec,) = read(data)
+    assert rec.error.startswith("unreadable ZIP archive: zip file version")
+
+
+def test_a_parquet_file_whose_checksum_fails_is_reported_not_raised():
+    parquet = (SAMPLES / "ocsf").glob("*.parquet")
+    name, data = next((p.name, p.read_bytes()) for p in parquet)
+    zipped = patch_central_entry(archive({name: data, "b.jsonl": lines("b1")}), name, 16, "<I", 1)
+    recs = read(zipped)
+    assert recs[0].position.startswith(name) and "Bad CRC-32" in recs[0].error
+    assert recs[-1].data["eventID"] == "b1"
