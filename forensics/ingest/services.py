@@ -326,7 +326,7 @@ def _read_file(batch: IngestBatch, sink: _Sink, progress: Progress | None) -> No
                     QuarantinedRecord(
                         batch=batch,
                         index=record.index,
-                        position=record.position,
+                        position=record.position[:80],  # as an event's (rows.event_row)
                         # As shown; the raw store keeps the bytes as they came.
                         raw=storable(record.text),
                         error=storable(error),
