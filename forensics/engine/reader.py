@@ -244,7 +244,155 @@ def _records(stream: IO[bytes], first_read: int, in_archive: bool = False) -> It
     if stripped[:1] == b"[" or _streamed_wrapper(first):
         yield from _array_records(src, first, offset)
         return
+    if _streamed_query_response(first):
+        yield from _query_response_records(src, first, offset)
+        return
     yield from _line_records(src, first, offset)
+
+
+_QUERY_RESPONSE_START = re.compile(r'\A\s*\{\s*"tables"\s*:\s*\[')
+
+
+def _streamed_query_response(first: bytes) -> bool:
+    """Whether a file starts with a Log Analytics query API response to read a row at a
+    time: one not on its first line (pretty-printed, or a line longer than the first read).
+    A file of responses one a line is read line by line, each response whole."""
+    if not _QUERY_RESPONSE_START.match(first[:_WRAPPER_HEAD_CHARS].decode("utf-8", "replace")):
+        return False
+    end = first.find(b"\n")
+    if end >= 0:
+        try:
+            return not isinstance(orjson.loads(first[:end]), dict)
+        except orjson.JSONDecodeError:
+            pass
+    return True
+
+
+def _query_response_records(src: ByteSource, first: bytes, offset: int) -> Iterator[RawRecord]:
+    """The rows of a Log Analytics query API response, a row at a time, each read as an
+    object by its table's column names (which the API writes before the rows); its text is
+    the row's own. A query can answer with up to 500,000 rows: more than one record may
+    hold, so the response is not decoded whole. Members after the tables ("statistics",
+    "render") are passed over; an "error" beside them (a partial result) is reported. Further
+    responses appended to the file (a page after a page) are read the same way."""
+    buf = Buffer(chunks(src, first, offset), offset)
+    buf.more()
+    m = _QUERY_RESPONSE_AT.match(buf.text)
+    # Placed as a response read whole would be: by the line it starts on, for the first.
+    prefix = f"line {1 + buf.text[: m.start(1)].count(chr(10))}, " if m else ""
+    index = responses = 0
+    while m is not None:
+        responses += 1
+        buf.pos = m.end()
+        for rec in _response_tables(buf, src, index, prefix):
+            index = rec.index
+            yield rec
+        if buf.broken:
+            return
+        if not buf.skip_ws():
+            if src.failure:
+                yield RawRecord(index + 1, f"record {index + 1}", "", None, src.failure)
+            return
+        while len(buf.text) - buf.pos < _WRAPPER_HEAD_CHARS and buf.more():
+            pass
+        m = _QUERY_RESPONSE_AT.match(buf.text, buf.pos)
+        prefix = f"response {responses + 1}, "
+    reason = src.failure or (
+        "unexpected content after the query response" + rest_not_read(buf.byte_at(buf.pos))
+    )
+    yield RawRecord(
+        index + 1, f"record {index + 1}", buf.text[buf.pos : buf.pos + 200], None, reason
+    )
+
+
+_QUERY_RESPONSE_AT = re.compile(r'\s*(\{)\s*"tables"\s*:\s*\[')
+
+
+def _response_tables(buf: Buffer, src: ByteSource, index: int, prefix: str) -> Iterator[RawRecord]:
+    """The rows of one response's tables (pos just after its "tables" array's "["), then
+    what is wrong after them; pos after the response's "}" (``buf.broken`` if it cannot be
+    read on)."""
+    table = 0
+    while True:
+        ch = buf.skip_ws()
+        if ch == ",":
+            buf.pos += 1
+            continue
+        if ch == "]":
+            buf.pos += 1
+            break
+        table += 1
+        before = index
+        problem = "" if ch == "{" else "expected a table object"
+        for rec in () if problem else _table_rows(buf, index, src):
+            if isinstance(rec, str):
+                problem = rec
+                break
+            index = rec.index
+            position = f"{prefix}table {table}, row {rec.index - before}"
+            yield RawRecord(rec.index, position, rec.text, rec.data, rec.error)
+        if buf.broken:
+            return
+        if problem:
+            buf.broken = True
+            reason = src.failure or problem + rest_not_read(buf.byte_at(buf.pos))
+            shown = buf.text[buf.pos : buf.pos + 200]
+            yield RawRecord(index + 1, f"{prefix}table {table}", shown, None, reason)
+            return
+    for problem, shown, fatal in _wrapper_end(buf, "tables"):
+        index += 1
+        yield RawRecord(index, f"{prefix}after the tables", shown, None, src.failure or problem)
+        if fatal:
+            buf.broken = True
+            return
+
+
+def _table_rows(buf: Buffer, index: int, src: ByteSource) -> Iterator[RawRecord | str]:
+    """The rows of the table object whose "{" is at pos, then pos after its "}"; a text
+    (last) says why the table cannot be read on."""
+    buf.pos += 1
+    columns: list[str] | None = None
+    while True:
+        ch = buf.skip_ws()
+        if ch == ",":
+            buf.pos += 1
+            continue
+        if ch == "}":
+            buf.pos += 1
+            return
+        found = buf.decode_value() if ch == '"' else None
+        if found is None or isinstance(found, Failure) or buf.skip_ws() != ":":
+            yield "unexpected content in the table"
+            return
+        name = found[0]
+        buf.pos += 1
+        if name == "rows" and buf.skip_ws() == "[":
+            if columns is None:
+                yield "the table's rows come before its columns"
+                return
+            buf.pos += 1
+            yield from _array_elements(buf, index, src, columns)
+            if buf.broken:
+                return
+            continue
+        buf.skip_ws()
+        value = buf.decode_value()
+        if isinstance(value, Failure):
+            yield f'the table\'s member "{str(name)[:100]}": {value.reason()}'
+            return
+        if name == "columns":
+            columns = _column_names(value[0])
+            if columns is None:
+                yield "the table's columns should be objects with a name"
+                return
+
+
+def _column_names(columns: Any) -> list[str] | None:
+    if isinstance(columns, list) and all(
+        isinstance(c, dict) and isinstance(c.get("name"), str) for c in columns
+    ):
+        return [c["name"] for c in columns]
+    return None
 
 
 # A ZIP archive's first bytes: a file's local header, or the end of an empty archive.
@@ -554,6 +702,9 @@ def _wrapper_end(buf: Buffer, key: str) -> Iterator[tuple[str, str, bool]]:
         member, text = value
         if name in _PAGE_MEMBERS.get(key, ()):
             continue  # a page's own member ("searchedLogStreams", "ResponseMetadata")
+        if key == "tables" and name == "error" and member:
+            yield _query_error(member), text[:SHOWN_CHARS], False
+            continue
         if isinstance(member, list) and member and isinstance(member[0], dict):
             reason = (
                 f'a second record array, "{name[:100]}", after the {key} array: its '
@@ -722,6 +873,21 @@ def _query_rows(text: str, obj: dict[str, Any], index: int, prefix: str) -> Iter
             index = row.index
             position = f"{prefix}, table {number}, row {row.index - before}"
             yield RawRecord(row.index, position, row.text, row.data, row.error)
+    if obj.get("error"):
+        shown = orjson.dumps(obj["error"]).decode()[:SHOWN_CHARS]
+        yield RawRecord(index + 1, prefix, shown, None, _query_error(obj["error"]))
+
+
+def _query_error(error: Any) -> str:
+    """What a query response's "error" beside its tables says: the rows may be incomplete
+    (Log Analytics answers a query it could not finish with what it has and a PartialError)."""
+    said = ""
+    if isinstance(error, dict):
+        code, message = error.get("code"), error.get("message")
+        said = ": ".join(str(v)[:300] for v in (code, message) if v)
+    return "the query's response reports an error, so its rows may be incomplete" + (
+        f" ({said})" if said else ""
+    )
 
 
 def _is_search_response(obj: dict[str, Any]) -> bool:
