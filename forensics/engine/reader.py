@@ -80,11 +80,16 @@ WRAPPER_KEYS = ("Records", "records", "value")
 # many pages it fetched, and Google's pages of log entries and of pulled Pub/Sub messages
 # (see ``_PAGE_ARRAYS``).
 _JSON_STRING = r'"(?:[^"\\]|\\.)*+"'
-_PLAIN_VALUE = rf"(?:{_JSON_STRING}|-?\d[\d.eE+-]*|true|false|null)"
-_STREAMED_KEYS = "Records|records|value|events|Events|entries|receivedMessages|results"
+# A plain member's value, or a flat object of them (CloudTrail Lake's QueryStatistics).
+_PLAIN_VALUE = rf"(?:{_JSON_STRING}|-?\d[\d.eE+-]*|true|false|null|\{{[^{{}}]*\}})"
+_STREAMED_KEYS = (
+    "Records|records|value|events|Events|entries|receivedMessages|results|QueryResultRows"
+)
+# A CloudTrail Lake result row is an array of one-column objects; other records are objects.
+_ROWS_OF_CELLS = "QueryResultRows"
 _STREAMED_WRAPPER = (
     rf"\{{\s*(?:{_JSON_STRING}\s*:\s*{_PLAIN_VALUE}\s*,\s*){{0,16}}"
-    rf'"(?P<key>{_STREAMED_KEYS})"\s*:\s*\[(?=\s*[{{\]])'
+    rf'"(?P<key>{_STREAMED_KEYS})"\s*:\s*\[(?=\s*[{{\[\]])'
 )
 _WRAPPER_START = re.compile(rf"\A\s*{_STREAMED_WRAPPER}")
 # How much of a file's start is enough to see such a wrapper's array open.
@@ -519,7 +524,7 @@ def _streamed_wrapper(first: bytes) -> bool:
     bad line costs that line only.
     """
     m = _WRAPPER_START.match(first[:_WRAPPER_HEAD_CHARS].decode("utf-8", "replace"))
-    if m is None:
+    if m is None or _opens_rows(m) != (m.group("key") == _ROWS_OF_CELLS):
         return False
     if m.group("key") == "Records":
         return True
@@ -533,6 +538,11 @@ def _streamed_wrapper(first: bytes) -> bool:
     if m.group("key") in _PAGE_ARRAYS:
         return _page_starts(first.decode("utf-8", "replace"), m)
     return True
+
+
+def _opens_rows(m: re.Match[str]) -> bool:
+    """Whether the array a wrapper's match opened starts with an array (a row of cells)."""
+    return m.string[m.end() :].lstrip(WS).startswith("[")
 
 
 def _page_starts(text: str, m: re.Match[str]) -> bool:
@@ -597,6 +607,7 @@ _PAGE_ARRAYS = {
     "results": "_raw",
 }
 _PAGE_MEMBERS = {
+    _ROWS_OF_CELLS: _LAKE_RESULTS_KEYS,
     "events": _LOG_EVENTS_PAGE_KEYS,
     "Events": _LOOKUP_EVENTS_KEYS,
     "entries": frozenset({"entries", "nextPageToken"}),
@@ -642,9 +653,12 @@ def _array_records(src: ByteSource, first: bytes, offset: int = 0) -> Iterator[R
             return
         wrapped = m.group(1) != "["
         log_events = wrapped and m.group("key") == "events"
+        cells = wrapped and m.group("key") == _ROWS_OF_CELLS
         buf.pos = m.end()
-        for rec in _array_elements(buf, index, src):
+        for rec in _array_elements(buf, index, src, cells=cells):
             index = rec.index
+            if cells:
+                rec = RawRecord(rec.index, f"row {rec.index}", rec.text, rec.data, rec.error)
             if log_events and rec.data is not None:
                 data, error = _log_event_message(rec.data)
                 rec = RawRecord(rec.index, rec.position, rec.text, data, error)

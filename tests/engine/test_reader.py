@@ -365,9 +365,12 @@ def test_a_lake_results_row_keeps_its_own_text_and_an_odd_row_is_named():
     first, second, third = read(body)
     assert first.data == {"eventJson": "{}", "eventTime": "2025-01-15 11:02:09.000"}
     assert first.text == '[{"eventJson": "{}"}, {"eventTime": "2025-01-15 11:02:09.000"}]'
-    assert first.position == "line 1, row 1"
+    # On one line with nothing after it, the response is read a row at a time.
+    assert first.position == "row 1"
     assert second.data is None and "one per column" in second.error
-    assert third.data is None and third.position == "line 1, row 3"
+    assert third.data is None and third.position == "row 3"
+    (whole, _, _) = read(body + b"\n")  # a line of its own: read whole, as JSON Lines are
+    assert whole.position == "line 1, row 1" and whole.data == first.data
     (only,) = read(b'{"QueryResultRows": [], "Other": 1}')  # not a Lake response: one record
     assert only.data == {"QueryResultRows": [], "Other": 1}
 

@@ -293,3 +293,38 @@ def test_a_pubsub_pull_response_gives_the_record_of_each_message():
     assert [r.text for r in recs] == texts
     assert recs[0].data == entry and not recs[0].error
     assert recs[1].data is None and "base64" in recs[1].error
+
+
+def test_cloudtrail_lake_results_larger_than_any_record_stream_a_row_at_a_time(monkeypatch):
+    # `aws cloudtrail get-query-results` prints every page's rows in one object, its
+    # statistics before them: a day of a busy account's events is more than a record holds.
+    monkeypatch.setattr(reader, "CHUNK_CHARS", 512)
+    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 512)
+    monkeypatch.setattr(jsontext, "MAX_RECORD_CHARS", 2000)
+    rows = [
+        json.dumps(
+            [{"eventJson": json.dumps({"eventID": f"e{n}"})}, {"eventTime": "2025-01-15"}],
+            indent=4,
+        )
+        for n in range(150)
+    ]
+    statistics = {"ResultsCount": 150, "BytesScanned": 81920}
+    before = (
+        f'{{\n    "QueryStatus": "FINISHED",\n    "QueryStatistics": {json.dumps(statistics)},\n'
+    )
+    rows_text = ",\n".join(rows)
+    after = '\n    ],\n    "NextToken": "AYADeEXAMPLE"\n}\n'
+    data = (before + '    "QueryResultRows": [\n' + rows_text + after).encode()
+    assert len(data) > 8 * 2000
+    recs = read(data)
+    assert [json.loads(r.data["eventJson"])["eventID"] for r in recs] == [
+        f"e{n}" for n in range(150)
+    ]
+    assert [r.position for r in recs[:2]] == ["row 1", "row 2"]
+    assert not any(r.error for r in recs)
+
+
+def test_a_wrapper_of_arrays_of_another_key_is_read_whole():
+    data = b'{\n  "value": [[1, 2], [3, 4]]\n}\n'
+    (rec,) = read(data)
+    assert rec.data == {"value": [[1, 2], [3, 4]]}
