@@ -30,12 +30,20 @@ import base64
 import codecs
 import io
 import re
-import zipfile
 from collections.abc import Iterator
 from typing import IO, Any
 
 import orjson
 
+from forensics.engine.archives import ZIP_MAGICS, avro_records, zip_records
+from forensics.engine.elements import (
+    WRAPPER_HEAD_CHARS,
+    StringSource,
+    array_elements,
+    member_array_start,
+    member_text,
+    wrapper_end,
+)
 from forensics.engine.jsontext import (
     DECODER,
     GZIP_MAGIC,
@@ -48,13 +56,17 @@ from forensics.engine.jsontext import (
     invalid_utf8,
     loads,
     rest_not_read,
-    skip_bad_element,
     skip_bad_object,
     skip_blank,
 )
+from forensics.engine.query_responses import (
+    is_query_response,
+    query_response_records,
+    query_rows,
+    streamed_query_response,
+)
 from forensics.engine.streams import (
     CHUNK_CHARS,
-    MAX_RECORD_CHARS,
     STREAM_ERRORS,
     ByteSource,
     Prepend,
@@ -64,10 +76,8 @@ from forensics.engine.streams import (
 from forensics.engine.tabular import (
     AVRO_MAGIC,
     PARQUET_MAGIC,
-    avro_data,
     csv_header,
     csv_records,
-    json_value,
     parquet_records,
 )
 
@@ -92,8 +102,6 @@ _STREAMED_WRAPPER = (
     rf'"(?P<key>{_STREAMED_KEYS})"\s*:\s*\[(?=\s*[{{\[\]])'
 )
 _WRAPPER_START = re.compile(rf"\A\s*{_STREAMED_WRAPPER}")
-# How much of a file's start is enough to see such a wrapper's array open.
-_WRAPPER_HEAD_CHARS = 4096
 
 
 def iter_records(stream: IO[bytes], first_read: int = 0) -> Iterator[RawRecord]:
@@ -164,7 +172,7 @@ def _hit_records(hit: RawRecord, source: dict[str, Any]) -> Iterator[RawRecord]:
     if isinstance(original, str):
         yield from _embedded_records(hit, original, _ORIGINAL_NOT_JSON)
         return
-    text = _member_text(hit.text, "_source") or orjson.dumps(source).decode()
+    text = member_text(hit.text, "_source") or orjson.dumps(source).decode()
     yield RawRecord(hit.index, hit.position, text, source)
 
 
@@ -223,14 +231,14 @@ def _records(stream: IO[bytes], first_read: int, in_archive: bool = False) -> It
         yield from parquet_records(stream)
         return
     if head == AVRO_MAGIC:
-        yield from _avro_records(io.BufferedReader(Prepend(head, stream)))
+        yield from avro_records(io.BufferedReader(Prepend(head, stream)), _contained_records)
         return
-    if head in _ZIP_MAGICS:
+    if head in ZIP_MAGICS:
         if in_archive:
             reason = "a ZIP archive inside the archive: unpack it and ingest the files it holds"
             yield RawRecord(1, "byte 0", "", None, reason)
         else:
-            yield from _zip_records(stream)
+            yield from zip_records(stream, _archived_file)
         return
     src = ByteSource(Prepend(head, stream))
     first = src.read_bytes(first_read or CHUNK_CHARS)
@@ -249,269 +257,15 @@ def _records(stream: IO[bytes], first_read: int, in_archive: bool = False) -> It
     if stripped[:1] == b"[" or _streamed_wrapper(first):
         yield from _array_records(src, first, offset)
         return
-    if _streamed_query_response(first):
-        yield from _query_response_records(src, first, offset)
+    if streamed_query_response(first):
+        yield from query_response_records(src, first, offset)
         return
     yield from _line_records(src, first, offset)
 
 
-_QUERY_RESPONSE_START = re.compile(r'\A\s*\{\s*"tables"\s*:\s*\[')
-
-
-def _streamed_query_response(first: bytes) -> bool:
-    """Whether a file starts with a Log Analytics query API response to read a row at a
-    time: one not on its first line (pretty-printed, or a line longer than the first read).
-    A file of responses one a line is read line by line, each response whole."""
-    if not _QUERY_RESPONSE_START.match(first[:_WRAPPER_HEAD_CHARS].decode("utf-8", "replace")):
-        return False
-    end = first.find(b"\n")
-    if end >= 0:
-        try:
-            return not isinstance(orjson.loads(first[:end]), dict)
-        except orjson.JSONDecodeError:
-            pass
-    return True
-
-
-def _query_response_records(src: ByteSource, first: bytes, offset: int) -> Iterator[RawRecord]:
-    """The rows of a Log Analytics query API response, a row at a time, each read as an
-    object by its table's column names (which the API writes before the rows); its text is
-    the row's own. A query can answer with up to 500,000 rows: more than one record may
-    hold, so the response is not decoded whole. Members after the tables ("statistics",
-    "render") are passed over; an "error" beside them (a partial result) is reported. Further
-    responses appended to the file (a page after a page) are read the same way."""
-    buf = Buffer(chunks(src, first, offset), offset)
-    buf.more()
-    m = _QUERY_RESPONSE_AT.match(buf.text)
-    # Placed as a response read whole would be: by the line it starts on, for the first.
-    prefix = f"line {1 + buf.text[: m.start(1)].count(chr(10))}, " if m else ""
-    index = responses = 0
-    while m is not None:
-        responses += 1
-        buf.pos = m.end()
-        for rec in _response_tables(buf, src, index, prefix):
-            index = rec.index
-            yield rec
-        if buf.broken:
-            return
-        if not buf.skip_ws():
-            if src.failure:
-                yield RawRecord(index + 1, f"record {index + 1}", "", None, src.failure)
-            return
-        while len(buf.text) - buf.pos < _WRAPPER_HEAD_CHARS and buf.more():
-            pass
-        m = _QUERY_RESPONSE_AT.match(buf.text, buf.pos)
-        prefix = f"response {responses + 1}, "
-    reason = src.failure or (
-        "unexpected content after the query response" + rest_not_read(buf.byte_at(buf.pos))
-    )
-    yield RawRecord(
-        index + 1, f"record {index + 1}", buf.text[buf.pos : buf.pos + 200], None, reason
-    )
-
-
-_QUERY_RESPONSE_AT = re.compile(r'\s*(\{)\s*"tables"\s*:\s*\[')
-
-
-def _response_tables(buf: Buffer, src: ByteSource, index: int, prefix: str) -> Iterator[RawRecord]:
-    """The rows of one response's tables (pos just after its "tables" array's "["), then
-    what is wrong after them; pos after the response's "}" (``buf.broken`` if it cannot be
-    read on)."""
-    table = 0
-    while True:
-        ch = buf.skip_ws()
-        if ch == ",":
-            buf.pos += 1
-            continue
-        if ch == "]":
-            buf.pos += 1
-            break
-        table += 1
-        before = index
-        problem = "" if ch == "{" else "expected a table object"
-        for rec in () if problem else _table_rows(buf, index, src):
-            if isinstance(rec, str):
-                problem = rec
-                break
-            index = rec.index
-            position = f"{prefix}table {table}, row {rec.index - before}"
-            yield RawRecord(rec.index, position, rec.text, rec.data, rec.error)
-        if buf.broken:
-            return
-        if problem:
-            buf.broken = True
-            reason = src.failure or problem + rest_not_read(buf.byte_at(buf.pos))
-            shown = buf.text[buf.pos : buf.pos + 200]
-            yield RawRecord(index + 1, f"{prefix}table {table}", shown, None, reason)
-            return
-    for problem, shown, fatal in _wrapper_end(buf, "tables"):
-        index += 1
-        yield RawRecord(index, f"{prefix}after the tables", shown, None, src.failure or problem)
-        if fatal:
-            buf.broken = True
-            return
-
-
-def _table_rows(buf: Buffer, index: int, src: ByteSource) -> Iterator[RawRecord | str]:
-    """The rows of the table object whose "{" is at pos, then pos after its "}"; a text
-    (last) says why the table cannot be read on."""
-    buf.pos += 1
-    columns: list[str] | None = None
-    while True:
-        ch = buf.skip_ws()
-        if ch == ",":
-            buf.pos += 1
-            continue
-        if ch == "}":
-            buf.pos += 1
-            return
-        found = buf.decode_value() if ch == '"' else None
-        if found is None or isinstance(found, Failure) or buf.skip_ws() != ":":
-            yield "unexpected content in the table"
-            return
-        name = found[0]
-        buf.pos += 1
-        if name == "rows" and buf.skip_ws() == "[":
-            if columns is None:
-                yield "the table's rows come before its columns"
-                return
-            buf.pos += 1
-            yield from _array_elements(buf, index, src, columns)
-            if buf.broken:
-                return
-            continue
-        buf.skip_ws()
-        value = buf.decode_value()
-        if isinstance(value, Failure):
-            yield f'the table\'s member "{str(name)[:100]}": {value.reason()}'
-            return
-        if name == "columns":
-            columns = _column_names(value[0])
-            if columns is None:
-                yield "the table's columns should be objects with a name"
-                return
-
-
-def _column_names(columns: Any) -> list[str] | None:
-    if isinstance(columns, list) and all(
-        isinstance(c, dict) and isinstance(c.get("name"), str) for c in columns
-    ):
-        return [c["name"] for c in columns]
-    return None
-
-
-# A ZIP archive's first bytes: a file's local header, or the end of an empty archive.
-_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
-# What macOS adds to an archive it makes (resource forks, folder settings): no log files.
-_ARCHIVER_FILES = re.compile(r"(?:^|/)(?:__MACOSX/|\._[^/]*$|\.DS_Store$)")
-_MEMBER_NAME_CHARS = 48  # of a file's name in an archive, in its records' places
-# What zipfile raises for an archive or a file of it it cannot read: encrypted (RuntimeError),
-# a method or version it does not know (NotImplementedError), offsets out of range.
-_ZIP_ERRORS = (RuntimeError, NotImplementedError, ValueError, *STREAM_ERRORS)
-
-
-def _zip_records(stream: IO[bytes]) -> Iterator[RawRecord]:
-    """The records of every file a ZIP archive holds, in the archive's order, each placed
-    by the file's name ("logs/a.json: line 3"), numbered on across the files. A file is read
-    as it would be on its own (gzip inside, a Records file, Parquet...); one that cannot be
-    opened (encrypted, an unknown compression method) is reported and the next one read.
-    The archive itself is the raw file, kept byte-exact."""
-    seekable = getattr(stream, "seekable", None)
-    if not (seekable and seekable()):
-        yield RawRecord(1, "byte 0", "", None, "a ZIP archive can only be read from disk")
-        return
-    stream.seek(0)
-    try:
-        archive = zipfile.ZipFile(stream)
-    except _ZIP_ERRORS as exc:
-        yield RawRecord(1, "byte 0", "", None, f"unreadable ZIP archive: {exc}")
-        return
-    index = 0
-    with archive:
-        for info in archive.infolist():
-            if info.is_dir() or _ARCHIVER_FILES.search(info.filename):
-                continue
-            name = info.filename
-            if len(name) > _MEMBER_NAME_CHARS:
-                name = "\u2026" + name[-(_MEMBER_NAME_CHARS - 1) :]
-            try:
-                member = archive.open(info)
-            except _ZIP_ERRORS as exc:
-                index += 1
-                yield RawRecord(
-                    index, name, "", None, f"cannot read this file of the archive: {exc}"
-                )
-                continue
-            with member:
-                for rec in _records(member, 0, in_archive=True):
-                    index += 1
-                    place = f"{name}: {rec.position}"
-                    yield RawRecord(index, place, rec.text, rec.data, rec.error)
-
-
-def _avro_records(stream: IO[bytes]) -> Iterator[RawRecord]:
-    """The records of an Avro file. Azure Event Hubs Capture writes one datum per message,
-    its bytes in ``Body`` (with ``SequenceNumber``, ``Offset``, ``EnqueuedTimeUtc`` and
-    property maps beside): a diagnostic setting's message is a ``{"records": [...]}`` batch,
-    read as the same batch in a file is. Data of other schemas are rows, as Parquet's are."""
-    index = 0
-    for number, datum, error in avro_data(stream):
-        if error:
-            yield RawRecord(index + 1, f"message {number}", "", None, error)
-            return
-        if isinstance(datum, dict) and "Body" in datum:
-            for rec in _message_records(datum["Body"], index, f"message {number}"):
-                index = rec.index
-                yield rec
-            continue
-        index += 1
-        data = json_value(datum)
-        text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
-        if isinstance(data, dict):
-            yield RawRecord(index, f"row {number}", text, data)
-        else:
-            yield RawRecord(index, f"row {number}", text, None, "row is not an Avro record")
-
-
-def _message_records(body: Any, index: int, where: str) -> Iterator[RawRecord]:
-    """The records of one message's body: a JSON object (a record, or a container of them,
-    such as a diagnostic setting's batch) or an array of records, numbered after ``index``.
-    """
-    if not isinstance(body, bytes) or not body:
-        yield RawRecord(index + 1, where, "", None, "message with no body")
-        return
-    if len(body) > MAX_RECORD_CHARS:
-        reason = f"message body larger than {MAX_RECORD_CHARS} bytes"
-        yield RawRecord(index + 1, where, "", None, reason)
-        return
-    raw = body.removeprefix(codecs.BOM_UTF8)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        shown = raw.decode("utf-8", "replace")
-        reason = f"message body is not UTF-8 text: invalid byte at {exc.start}"
-        yield RawRecord(index + 1, where, shown, None, reason)
-        return
-    try:
-        obj = loads(text)
-    except ValueError as exc:
-        reason = "message body is not JSON: " + str(exc).split(":")[0]
-        yield RawRecord(index + 1, where, text, None, reason)
-        return
-    if isinstance(obj, list):
-        buf = Buffer.over(text)
-        buf.pos = text.index("[") + 1
-        for rec in _array_elements(buf, index, _StringSource(text)):
-            yield RawRecord(rec.index, f"{where}, {rec.position}", rec.text, rec.data, rec.error)
-        return
-    if not isinstance(obj, dict):
-        yield RawRecord(index + 1, where, text, None, "message body is not a JSON object")
-        return
-    contained = _contained_records(text, obj, index, where)
-    if contained is None:
-        yield RawRecord(index + 1, where, text, obj)
-    else:
-        yield from contained
+def _archived_file(stream: IO[bytes]) -> Iterator[RawRecord]:
+    """The records of a file of a ZIP archive, read as it would be alone."""
+    return _records(stream, 0, in_archive=True)
 
 
 def _streamed_wrapper(first: bytes) -> bool:
@@ -523,7 +277,7 @@ def _streamed_wrapper(first: bytes) -> bool:
     wrappers, one Event Hubs message or API page a line, are read line by line, so that a
     bad line costs that line only.
     """
-    m = _WRAPPER_START.match(first[:_WRAPPER_HEAD_CHARS].decode("utf-8", "replace"))
+    m = _WRAPPER_START.match(first[:WRAPPER_HEAD_CHARS].decode("utf-8", "replace"))
     if m is None or _opens_rows(m) != (m.group("key") == _ROWS_OF_CELLS):
         return False
     if m.group("key") == "Records":
@@ -559,7 +313,7 @@ def _page_starts(text: str, m: re.Match[str]) -> bool:
         element, _end = DECODER.raw_decode(text, pos)
     except ValueError:
         # Longer than the bytes read so far (or bad): its members up to there tell.
-        seen = _NO_WS.sub("", text[pos : pos + _WRAPPER_HEAD_CHARS * 16])
+        seen = _NO_WS.sub("", text[pos : pos + WRAPPER_HEAD_CHARS * 16])
         return text.startswith("{", pos) and f'"{member}":' in seen
     return isinstance(element, dict) and member in element
 
@@ -576,8 +330,6 @@ _CONTROL_MESSAGE = "CWL CONTROL MESSAGE"
 _STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z (?=\{)"
 _EXPORT_STAMP = re.compile(_STAMP.encode())
 _EXPORT_STAMP_TEXT = re.compile(_STAMP)
-# What a Log Analytics query API response may hold beside its tables.
-_QUERY_RESPONSE_KEYS = frozenset({"tables", "error", "statistics", "render"})
 # A CloudTrail Lake GetQueryResults response, as the CLI prints it or an SDK returns it.
 _LAKE_RESULTS_KEYS = frozenset(
     {
@@ -642,7 +394,7 @@ def _array_records(src: ByteSource, first: bytes, offset: int = 0) -> Iterator[R
         m = _ARRAY_OPEN.match(buf.text, buf.pos)
         if m is None and buf.skip_ws() == "{":
             # A wrapper's plain members before its array may run past the first bytes.
-            while len(buf.text) - buf.pos < _WRAPPER_HEAD_CHARS and buf.more():
+            while len(buf.text) - buf.pos < WRAPPER_HEAD_CHARS and buf.more():
                 pass
             m = _ARRAY_OPEN.match(buf.text, buf.pos)
         if not m:
@@ -655,7 +407,7 @@ def _array_records(src: ByteSource, first: bytes, offset: int = 0) -> Iterator[R
         log_events = wrapped and m.group("key") == "events"
         cells = wrapped and m.group("key") == _ROWS_OF_CELLS
         buf.pos = m.end()
-        for rec in _array_elements(buf, index, src, cells=cells):
+        for rec in array_elements(buf, index, src, cells=cells):
             index = rec.index
             if cells:
                 rec = RawRecord(rec.index, f"row {rec.index}", rec.text, rec.data, rec.error)
@@ -667,7 +419,7 @@ def _array_records(src: ByteSource, first: bytes, offset: int = 0) -> Iterator[R
             return
         if wrapped:
             key = m.group("key")
-            for problem, shown, fatal in _wrapper_end(buf, key):
+            for problem, shown, fatal in wrapper_end(buf, key, _PAGE_MEMBERS.get(key, ())):
                 index += 1
                 if fatal:
                     yield RawRecord(index, f"record {index}", shown, None, src.failure or problem)
@@ -681,166 +433,13 @@ def _array_records(src: ByteSource, first: bytes, offset: int = 0) -> Iterator[R
         expected = "unexpected content after the record array"
 
 
-def _wrapper_end(buf: Buffer, key: str) -> Iterator[tuple[str, str, bool]]:
-    """Read past the members after a wrapper's record array and the wrapper's "}", yielding
-    what is wrong on the way: why, the text it is about, and whether reading cannot go on.
-
-    A wrapper read whole takes its records from the first of WRAPPER_KEYS it holds; one
-    read a record at a time has read the array it met first. A second record array after it
-    is reported, not passed over: its records are not read.
-    """
-    while True:
-        ch = buf.skip_ws()
-        if ch == "}":
-            buf.pos += 1
-            return
-        name: Any = None
-        if ch == ",":
-            buf.pos += 1
-            if buf.skip_ws() == '"':
-                found = buf.decode_value()
-                name = None if isinstance(found, Failure) else found[0]
-        if not isinstance(name, str) or buf.skip_ws() != ":":
-            where = rest_not_read(buf.byte_at(buf.pos))
-            shown = buf.text[buf.pos : buf.pos + 200]
-            yield f"unexpected content after the {key} array{where}", shown, True
-            return
-        buf.pos += 1
-        buf.skip_ws()
-        value = buf.decode_value()
-        if isinstance(value, Failure):
-            where = rest_not_read(buf.byte_at(buf.pos))
-            reason = f'member "{name[:100]}" after the {key} array: {value.reason()}{where}'
-            yield reason, buf.text[buf.pos : buf.pos + 200], True
-            return
-        member, text = value
-        if name in _PAGE_MEMBERS.get(key, ()):
-            continue  # a page's own member ("searchedLogStreams", "ResponseMetadata")
-        if key == "tables" and name == "error" and member:
-            yield _query_error(member), text[:SHOWN_CHARS], False
-            continue
-        if isinstance(member, list) and member and isinstance(member[0], dict):
-            reason = (
-                f'a second record array, "{name[:100]}", after the {key} array: its '
-                f"{len(member)} records were not read"
-            )
-            yield reason, text[:SHOWN_CHARS], False
-
-
-def _array_elements(
-    buf: Buffer,
-    index: int,
-    src: ByteSource,
-    columns: list[str] | None = None,
-    *,
-    cells: bool = False,
-) -> Iterator[RawRecord]:
-    """Elements of the array whose "[" was just consumed; leaves pos after its "]".
-
-    With ``columns``, the elements are rows: arrays of values in column order, each read as
-    an object by column name. With ``cells``, they are rows of one-column objects.
-    """
-    expect_value = True
-    last = ""  # the last element read: how this array's elements start
-    found: tuple[Any, str] | None = None  # the element reading resumed at, after a bad one
-    while True:
-        if found is not None:
-            result: tuple[Any, str] | Failure = found
-            found = None
-        else:
-            ch = buf.skip_ws()
-            if not ch:
-                index += 1
-                yield RawRecord(
-                    index,
-                    f"record {index}",
-                    "",
-                    None,
-                    src.failure or "file ends before the record array is closed",
-                )
-                buf.broken = True
-                return
-            if ch == "]":
-                buf.pos += 1
-                return
-            if ch == "," and not expect_value:
-                buf.pos += 1
-                expect_value = True
-                continue
-            result = buf.decode_value()
-        index += 1
-        if isinstance(result, Failure):
-            text, reason, found = skip_bad_element(buf, result, last, src)
-            yield RawRecord(index, f"record {index}", text, None, reason)
-            if buf.broken:
-                return
-            expect_value = False
-            continue
-        obj, text = result
-        last = text
-        expect_value = False
-        if columns is not None:
-            if isinstance(obj, list) and len(obj) == len(columns):
-                yield RawRecord(
-                    index, f"record {index}", text, dict(zip(columns, obj, strict=True))
-                )
-            else:
-                reason = f"row should be an array of {len(columns)} values, one per column"
-                yield RawRecord(index, f"record {index}", text, None, reason)
-        elif cells:
-            merged = _merged_cells(obj)
-            if merged is None:
-                reason = "row should be an array of objects, one per column"
-                yield RawRecord(index, f"record {index}", text, None, reason)
-            else:
-                yield RawRecord(index, f"record {index}", text, merged)
-        elif isinstance(obj, dict):
-            yield RawRecord(index, f"record {index}", text, obj)
-        else:
-            yield RawRecord(index, f"record {index}", text, None, "record is not a JSON object")
-
-
-def _member_array_start(text: str, *path: str) -> int:
-    """Index just after the "[" of the member at ``path`` (names of nested members, from the
-    top level) in a JSON object text, or -1."""
-    pos = _member_start(text, *path)
-    return pos + 1 if pos >= 0 and text[pos] == "[" else -1
-
-
-def _member_text(text: str, name: str) -> str:
-    """The exact text of a top-level member's value in a JSON object text, or ""."""
-    start = _member_start(text, name)
-    return text[start : DECODER.raw_decode(text, start)[1]] if start >= 0 else ""
-
-
-def _member_start(text: str, *path: str) -> int:
-    """Index of the value of the member at ``path`` in a JSON object text, or -1."""
-    pos = text.index("{") + 1
-    while True:
-        while text[pos] in WS or text[pos] == ",":
-            pos += 1
-        if text[pos] == "}":
-            return -1
-        name, pos = DECODER.raw_decode(text, pos)
-        while text[pos] in WS or text[pos] == ":":
-            pos += 1
-        if name == path[0]:
-            if len(path) == 1:
-                return pos
-            if text[pos] == "{":
-                path = path[1:]
-                pos += 1
-                continue
-        _value, pos = DECODER.raw_decode(text, pos)
-
-
 def _contained_records(
     text: str, obj: dict[str, Any], index: int, prefix: str
 ) -> Iterator[RawRecord] | None:
     """The records a container object holds (a wrapper's array, a query response's rows),
     numbered after ``index``; None when the object is a record itself."""
-    if _is_query_response(obj):
-        return _query_rows(text, obj, index, prefix)
+    if is_query_response(obj):
+        return query_rows(text, obj, index, prefix)
     if _is_lake_results(obj):
         return _lake_rows(text, index, prefix)
     if _is_search_response(obj):
@@ -851,57 +450,6 @@ def _contained_records(
         return _hook_events(text, index, prefix)
     key = _wrapper_key(obj)
     return None if key is None else _wrapped_records(text, key, index, prefix)
-
-
-def _is_query_response(obj: dict[str, Any]) -> bool:
-    """A Log Analytics query API response: {"tables": [{"name", "columns", "rows"}, ...]}."""
-    tables = obj.get("tables")
-    if not isinstance(tables, list) or not tables or not set(obj) <= _QUERY_RESPONSE_KEYS:
-        return False
-    return all(
-        isinstance(t, dict)
-        and isinstance(t.get("columns"), list)
-        and isinstance(t.get("rows"), list)
-        and all(isinstance(c, dict) and isinstance(c.get("name"), str) for c in t["columns"])
-        for t in tables
-    )
-
-
-def _query_rows(text: str, obj: dict[str, Any], index: int, prefix: str) -> Iterator[RawRecord]:
-    """Each row of each table of a query response, as an object by column name; its text is
-    the row's own (the column names are in the response, kept whole with the file)."""
-    buf = Buffer.over(text)
-    buf.pos = _member_array_start(text, "tables")
-    for number, table in enumerate(obj["tables"], 1):
-        if buf.skip_ws() == ",":
-            buf.pos += 1
-            buf.skip_ws()
-        start = buf.pos
-        _value, buf.pos = DECODER.raw_decode(text, start)
-        table_text = text[start : buf.pos]
-        rows = Buffer.over(table_text)
-        rows.pos = _member_array_start(table_text, "rows")
-        columns = [c["name"] for c in table["columns"]]
-        before = index
-        for row in _array_elements(rows, before, _StringSource(table_text), columns):
-            index = row.index
-            position = f"{prefix}, table {number}, row {row.index - before}"
-            yield RawRecord(row.index, position, row.text, row.data, row.error)
-    if obj.get("error"):
-        shown = orjson.dumps(obj["error"]).decode()[:SHOWN_CHARS]
-        yield RawRecord(index + 1, prefix, shown, None, _query_error(obj["error"]))
-
-
-def _query_error(error: Any) -> str:
-    """What a query response's "error" beside its tables says: the rows may be incomplete
-    (Log Analytics answers a query it could not finish with what it has and a PartialError)."""
-    said = ""
-    if isinstance(error, dict):
-        code, message = error.get("code"), error.get("message")
-        said = ": ".join(str(v)[:300] for v in (code, message) if v)
-    return "the query's response reports an error, so its rows may be incomplete" + (
-        f" ({said})" if said else ""
-    )
 
 
 def _is_search_response(obj: dict[str, Any]) -> bool:
@@ -919,8 +467,8 @@ def _search_hits(text: str, index: int, prefix: str) -> Iterator[RawRecord]:
     """Each hit of a search response, with its own text (``iter_records`` takes each one's
     document out)."""
     buf = Buffer.over(text)
-    buf.pos = _member_array_start(text, "hits", "hits")
-    for rec in _array_elements(buf, index, _StringSource(text)):
+    buf.pos = member_array_start(text, "hits", "hits")
+    for rec in array_elements(buf, index, StringSource(text)):
         position = f"{prefix}, hit {rec.index - index}"
         yield RawRecord(rec.index, position, rec.text, rec.data, rec.error)
 
@@ -935,23 +483,11 @@ def _lake_rows(text: str, index: int, prefix: str) -> Iterator[RawRecord]:
     """Each row of a Lake query's results: an array of one-column objects, read as one object
     by column name (``SELECT eventJson ...`` gives the record as text); its text is the row's."""
     buf = Buffer.over(text)
-    buf.pos = _member_array_start(text, "QueryResultRows")
-    for rec in _array_elements(buf, index, _StringSource(text), cells=True):
+    buf.pos = member_array_start(text, "QueryResultRows")
+    for rec in array_elements(buf, index, StringSource(text), cells=True):
         yield RawRecord(
             rec.index, f"{prefix}, row {rec.index - index}", rec.text, rec.data, rec.error
         )
-
-
-def _merged_cells(row: Any) -> dict[str, Any] | None:
-    """A Lake result row ([{"column": value}, ...]) as one object; None if it is not one."""
-    if not isinstance(row, list):
-        return None
-    merged: dict[str, Any] = {}
-    for cell in row:
-        if not isinstance(cell, dict):
-            return None
-        merged.update(cell)
-    return merged
 
 
 def _is_okta_event_hook(obj: dict[str, Any]) -> bool:
@@ -964,8 +500,8 @@ def _is_okta_event_hook(obj: dict[str, Any]) -> bool:
 def _hook_events(text: str, index: int, prefix: str) -> Iterator[RawRecord]:
     """Each event an Okta event hook delivered, with its own text."""
     buf = Buffer.over(text)
-    buf.pos = _member_array_start(text, "data", "events")
-    for rec in _array_elements(buf, index, _StringSource(text)):
+    buf.pos = member_array_start(text, "data", "events")
+    for rec in array_elements(buf, index, StringSource(text)):
         position = f"{prefix}, event {rec.index - index}"
         yield RawRecord(rec.index, position, rec.text, rec.data, rec.error)
 
@@ -973,9 +509,9 @@ def _hook_events(text: str, index: int, prefix: str) -> Iterator[RawRecord]:
 def _wrapped_records(text: str, key: str, index: int, prefix: str) -> Iterator[RawRecord]:
     """The records of an in-memory wrapper object, each with its exact text."""
     buf = Buffer.over(text)
-    buf.pos = _member_array_start(text, key)
+    buf.pos = member_array_start(text, key)
     log_events = key in _LOG_EVENT_KEYS
-    for rec in _array_elements(buf, index, _StringSource(text)):
+    for rec in array_elements(buf, index, StringSource(text)):
         data, error = rec.data, rec.error
         if log_events and data is not None:
             data, error = _log_event_message(data)
@@ -1160,11 +696,3 @@ def _wrapper_key(obj: dict[str, Any]) -> str | None:
         if isinstance(value, list) and (not value or isinstance(value[0], dict)):
             return key
     return None
-
-
-class _StringSource(ByteSource):
-    """A ByteSource over text already in memory (a wrapper object found on one line)."""
-
-    def __init__(self, text: str) -> None:
-        # Its text is read through a Buffer over it: the bytes it gives are none.
-        super().__init__(io.BytesIO(b""))
