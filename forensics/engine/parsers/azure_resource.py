@@ -27,7 +27,7 @@ import ipaddress
 import re
 from collections.abc import Collection
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from forensics.engine.model import (
     AUTHENTICATION,
@@ -43,6 +43,7 @@ from forensics.engine.parsers.common import (
     opt_dict,
     opt_str,
     parse_time,
+    url_parts,
 )
 from forensics.engine.parsers.microsoft import (
     CLAIM_OID,
@@ -256,7 +257,7 @@ def _vault_object(uri: str) -> tuple[str, str, str]:
     text = _clean(uri)
     if not text:
         return "", "", ""
-    parts = urlsplit(text)
+    parts = url_parts(text)
     if not parts.scheme or not parts.netloc:
         return "", "", ""
     base = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
@@ -472,7 +473,7 @@ def _unquoted(value: str) -> str:
 
 def _storage_resource(record: dict[str, Any], account: str, service: str) -> tuple[str, str]:
     """(https://<account>.<service>.<suffix>/<container>/<blob>, resource type)."""
-    uri = urlsplit(_first(record, "uri"))
+    uri = url_parts(_first(record, "uri"))
     host = (uri.hostname or "").lower()
     key = _first(record, "properties.objectKey")
     if key:

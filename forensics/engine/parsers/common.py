@@ -7,6 +7,7 @@ from collections.abc import Iterator, Set
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 from forensics.engine.model import RecordError
 
@@ -56,6 +57,15 @@ def unmasked(value: str, placeholders: Set[str]) -> str:
     if text[:1] == "*" and not text.strip("*"):
         return ""
     return "" if text.lower() in placeholders else text
+
+
+def url_parts(url: str) -> SplitResult:
+    """``urlsplit`` of a URL as a log wrote it. One it refuses (an unbalanced "[" in its
+    host) is taken as a bare path, so the record is still read."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return SplitResult("", "", url, "", "")
 
 
 def text_value(value: Any, path: str) -> str:

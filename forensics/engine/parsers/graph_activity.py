@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from forensics.engine.model import DATA_ACCESS, OTHER, PERMISSION_CHANGE, NormalizedEvent
-from forensics.engine.parsers.common import column_names
+from forensics.engine.parsers.common import column_names, url_parts
 from forensics.engine.parsers.microsoft import (
     first,
     log_analytics_row,
@@ -167,7 +166,7 @@ def _normalize(record: dict[str, Any], monitor: bool) -> NormalizedEvent:
 def _route(uri: str) -> str:
     """The request's path with object ids, sign-in names and long keys as ``{id}``, so that
     requests to the same API read as one action: "/v1.0/users/{id}/messages"."""
-    path = urlsplit(uri).path if "://" in uri else uri.split("?", 1)[0]
+    path = url_parts(uri).path if "://" in uri else uri.split("?", 1)[0]
     return "/".join("{id}" if _ID_SEGMENT.match(part) else part for part in path.split("/"))
 
 
@@ -176,7 +175,7 @@ def _client_auth(value: str) -> str:
 
 
 def _category(method: str, uri: str) -> str:
-    if method not in _READ_METHODS and _GRANTS.search(urlsplit(uri).path if uri else ""):
+    if method not in _READ_METHODS and _GRANTS.search(url_parts(uri).path if uri else ""):
         return PERMISSION_CHANGE
     if method in _READ_METHODS:
         return DATA_ACCESS

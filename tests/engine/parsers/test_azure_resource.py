@@ -459,3 +459,16 @@ def test_neither_parser_claims_the_other_or_a_record_without_a_resource_id() -> 
     assert not STORAGE_PARSER.sniff(vault) and not KEYVAULT_PARSER.sniff(blob)
     assert not KEYVAULT_PARSER.sniff({k: v for k, v in vault.items() if k != "resourceId"})
     assert not STORAGE_PARSER.sniff({**blob, "resourceId": None})
+
+
+def test_a_request_uri_urllib_refuses_is_kept_out_of_the_resource_not_the_record() -> None:
+    # An unbalanced "[" in the host: urlsplit raises, and the record used to be quarantined.
+    odd = "https://contoso-pii[.vault.azure.net/secrets/payroll-db-password?api-version=7.4"
+    record = _vault_record()
+    record["properties"]["requestUri"] = odd
+    event = KEYVAULT_PARSER.parse(record)
+    assert event.action == "keyvault:SecretGet"
+    assert event.resource != odd
+    storage = _storage_record()
+    storage["uri"] = "https://[examplestorage.blob.core.windows.net/exports/customers.csv"
+    assert STORAGE_PARSER.parse(storage).action

@@ -73,3 +73,10 @@ def test_a_request_naming_no_caller_is_unknown_and_bad_times_are_named() -> None
     record["properties"]["timeGenerated"] = "not a time"
     with pytest.raises(RecordError, match=r"properties\.timeGenerated"):
         PARSER.parse(record)
+
+
+def test_a_request_uri_urllib_refuses_still_gives_the_event() -> None:
+    record = sample_records("graph_activity", "PT1H.json")[0]
+    record["properties"]["requestUri"] = "https://[graph.microsoft.com/v1.0/users/x/messages"
+    event = PARSER.parse(record)
+    assert event.resource == record["properties"]["requestUri"]
