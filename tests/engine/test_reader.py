@@ -480,10 +480,8 @@ def test_when_no_later_record_can_be_found_the_error_says_the_rest_was_not_read(
 
 
 @pytest.mark.parametrize("where", [0, 1])
-def test_a_record_over_the_size_limit_is_skipped_and_the_next_one_read(where, monkeypatch):
-    monkeypatch.setattr(reader, "CHUNK_CHARS", 64)
-    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 64)
-    monkeypatch.setattr(jsontext, "MAX_RECORD_CHARS", 1000)
+def test_a_record_over_the_size_limit_is_skipped_and_the_next_one_read(where, small_reads):
+    small_reads(64, 1000)
     big = '{"n": 0, "doc": {"s": "%s", "list": [{"a": "]}"}, [1, 2]]}}' % ('x\\"}' * 500)
     elements = ['{"n": 1}', '{"n": 2}']
     elements.insert(where, big)
@@ -534,12 +532,10 @@ def test_json_lines_with_a_cut_first_line_skip_each_bad_line_and_go_on():
     assert recs[4].error.startswith("invalid JSON: Invalid control character at line 8 ")
 
 
-def test_objects_written_with_no_separator_stream_past_a_bad_one(monkeypatch):
+def test_objects_written_with_no_separator_stream_past_a_bad_one(small_reads):
     # Only the record size is limited: a file of objects larger than any whole-file limit
     # streams through, and a bad object in it costs only itself.
-    monkeypatch.setattr(reader, "CHUNK_CHARS", 256)
-    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 256)
-    monkeypatch.setattr(jsontext, "MAX_RECORD_CHARS", 1000)
+    small_reads(256, 1000)
     objects = [b'{"n": %d, "pad": "%s"}' % (n, b"p" * 50) for n in range(2000)]
     objects[700] = b'{"n": 700, "pad": }'
     recs = read(b"".join(objects))
@@ -550,9 +546,8 @@ def test_objects_written_with_no_separator_stream_past_a_bad_one(monkeypatch):
     assert [r.data["n"] for r in recs if r.data] == [n for n in range(2000) if n != 700]
 
 
-def test_pretty_printed_objects_keep_their_line_numbers_across_chunks(monkeypatch):
-    monkeypatch.setattr(reader, "CHUNK_CHARS", 16)
-    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 16)
+def test_pretty_printed_objects_keep_their_line_numbers_across_chunks(small_reads):
+    small_reads(16, None)
     data = b"".join(b'{\n  "n": %d,\n  "s": "\xc3\xa9"\n}\n\n' % n for n in range(50))
     recs = read(data)
     assert [r.position for r in recs] == [f"line {1 + 5 * n}" for n in range(50)]
@@ -682,11 +677,10 @@ def test_a_run_of_digits_cut_by_a_chunk_boundary_is_seen_by_the_quick_decoder():
     assert buf._loads(buf.text) == {"id": 1234567890123456789012}
 
 
-def test_a_wide_integer_cut_by_a_chunk_boundary_keeps_every_digit(monkeypatch):
+def test_a_wide_integer_cut_by_a_chunk_boundary_keeps_every_digit(small_reads):
     # Records longer than a chunk, each with one 20-digit number: many numbers are cut in
     # two by a chunk's end, neither part being 19 digits long.
-    monkeypatch.setattr(reader, "CHUNK_CHARS", 64)
-    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 64)
+    small_reads(64, None)
     records = [f'{{"p": "{"x" * (60 + n)}", "id": {10**19 + n}}}' for n in range(64)]
     recs = read(("[" + ", ".join(records) + "]").encode())
     assert [r.data["id"] for r in recs] == [10**19 + n for n in range(64)]

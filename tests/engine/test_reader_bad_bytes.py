@@ -9,7 +9,6 @@ import io
 
 import pytest
 
-from forensics.engine import jsontext, reader
 from forensics.engine.reader import iter_records
 
 
@@ -40,9 +39,8 @@ def test_the_byte_is_counted_in_the_record_s_own_bytes_after_multibyte_character
     assert recs[2].data == {"c": 1}
 
 
-def test_characters_cut_by_a_chunk_s_end_are_not_taken_for_bad_bytes(monkeypatch):
-    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 7)
-    monkeypatch.setattr(reader, "CHUNK_CHARS", 7)
+def test_characters_cut_by_a_chunk_s_end_are_not_taken_for_bad_bytes(small_reads):
+    small_reads(7, None)
     values = ["é", "日本語", "𝄞 clef", "Ünïcødé"]
     data = ("[" + ", ".join(f'{{"v": "{v}"}}' for v in values) + "]").encode()
     recs = read(data)

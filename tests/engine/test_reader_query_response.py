@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 
-from forensics.engine import jsontext, reader
 from forensics.engine.reader import iter_records
 
 COLUMNS = [{"name": "TimeGenerated", "type": "datetime"}, {"name": "Id", "type": "string"}]
@@ -21,14 +20,8 @@ def response(ids: list[str], **beside) -> dict:
     return {"tables": [{"name": "PrimaryResult", "columns": COLUMNS, "rows": rows}], **beside}
 
 
-def small_reads(monkeypatch, limit: int = 2000) -> None:
-    monkeypatch.setattr(reader, "CHUNK_CHARS", 512)
-    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 512)
-    monkeypatch.setattr(jsontext, "MAX_RECORD_CHARS", limit)
-
-
-def test_a_response_larger_than_any_record_is_read_a_row_at_a_time(monkeypatch):
-    small_reads(monkeypatch)
+def test_a_response_larger_than_any_record_is_read_a_row_at_a_time(small_reads):
+    small_reads()
     ids = [f"id-{n}" for n in range(300)]
     data = json.dumps(response(ids, statistics={"query": {"executionTime": 0.2}}), indent=2)
     assert len(data) > 10 * 2000
@@ -39,8 +32,8 @@ def test_a_response_larger_than_any_record_is_read_a_row_at_a_time(monkeypatch):
     assert recs[0].text in data and json.loads(recs[0].text) == ["2024-05-14T09:20:17Z", "id-0"]
 
 
-def test_responses_appended_one_after_another_are_all_read(monkeypatch):
-    small_reads(monkeypatch)
+def test_responses_appended_one_after_another_are_all_read(small_reads):
+    small_reads()
     pages = [json.dumps(response([f"a{n}" for n in range(40)]), indent=2)]
     pages.append(json.dumps(response(["b0", "b1"]), indent=2))
     recs = read("\n".join(pages).encode())
@@ -48,10 +41,10 @@ def test_responses_appended_one_after_another_are_all_read(monkeypatch):
     assert recs[-1].position == "response 2, table 1, row 2"
 
 
-def test_a_partial_result_says_its_rows_may_be_incomplete(monkeypatch):
+def test_a_partial_result_says_its_rows_may_be_incomplete(small_reads):
     error = {"code": "PartialError", "message": "Query exceeded the limit of 64 MB"}
     one_line = json.dumps(response(["a"], error=error)).encode()
-    small_reads(monkeypatch, limit=10_000)
+    small_reads(512, 10_000)
     pretty = json.dumps(response(["a"], error=error), indent=2).encode()
     for data in (one_line, pretty):
         first, last = read(data)
@@ -62,8 +55,8 @@ def test_a_partial_result_says_its_rows_may_be_incomplete(monkeypatch):
         )
 
 
-def test_a_response_cut_short_keeps_the_rows_before_the_cut(monkeypatch):
-    small_reads(monkeypatch)
+def test_a_response_cut_short_keeps_the_rows_before_the_cut(small_reads):
+    small_reads()
     data = json.dumps(response([f"id-{n}" for n in range(300)]), indent=2).encode()
     recs = read(data[: len(data) // 2])
     good = [r for r in recs if not r.error]

@@ -7,7 +7,6 @@ import base64
 import io
 import json
 
-from forensics.engine import jsontext, reader
 from forensics.engine.reader import iter_records
 
 
@@ -50,11 +49,9 @@ def _graph_page(records: list[str], after: str = ', "@odata.nextLink": "https://
     ).encode()
 
 
-def test_a_value_page_larger_than_any_record_streams_a_record_at_a_time(monkeypatch):
+def test_a_value_page_larger_than_any_record_streams_a_record_at_a_time(small_reads):
     # Read whole, the page would be one value over the size limit, and refused.
-    monkeypatch.setattr(reader, "CHUNK_CHARS", 256)
-    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 256)
-    monkeypatch.setattr(jsontext, "MAX_RECORD_CHARS", 1000)
+    small_reads(256, 1000)
     records = [f'{{"id": "{n}", "userPrincipalName": "u{n}@example.com"}}' for n in range(300)]
     data = _graph_page(records)
     assert len(data) > 10 * 1000
@@ -150,12 +147,10 @@ SEARCHED = (
 )
 
 
-def test_a_log_events_page_larger_than_any_record_streams_its_messages(monkeypatch):
+def test_a_log_events_page_larger_than_any_record_streams_its_messages(small_reads):
     # EKS audit logs saved with `aws logs filter-log-events ... > page.json`: read whole,
     # the page was one value over the size limit, and refused.
-    monkeypatch.setattr(reader, "CHUNK_CHARS", 512)
-    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 512)
-    monkeypatch.setattr(jsontext, "MAX_RECORD_CHARS", 2000)
+    small_reads(512, 2000)
     entries = [_log_event(n) for n in range(200)]
     data = _cli_page("events", entries, SEARCHED)
     assert len(data) > 20 * 2000
@@ -175,11 +170,9 @@ def test_a_log_event_whose_message_is_not_a_record_costs_itself_only():
     assert recs[1].error.startswith("CloudWatch Logs control message")
 
 
-def test_a_lookup_events_page_streams_its_entries_and_passes_over_its_metadata(monkeypatch):
+def test_a_lookup_events_page_streams_its_entries_and_passes_over_its_metadata(small_reads):
     # `aws cloudtrail lookup-events > events.json`: larger than any record may be.
-    monkeypatch.setattr(reader, "CHUNK_CHARS", 512)
-    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 512)
-    monkeypatch.setattr(jsontext, "MAX_RECORD_CHARS", 2000)
+    small_reads(512, 2000)
     entries = [
         json.dumps(
             {
@@ -217,11 +210,9 @@ def test_json_lines_of_log_events_pages_stay_line_by_line():
 
 
 def test_a_log_events_page_whose_first_event_runs_past_the_first_read_still_streams(
-    monkeypatch,
+    small_reads,
 ):
-    monkeypatch.setattr(reader, "CHUNK_CHARS", 512)
-    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 512)
-    monkeypatch.setattr(jsontext, "MAX_RECORD_CHARS", 4000)
+    small_reads(512, 4000)
     long = json.dumps({"kind": "Event", "auditID": "audit-0", "requestObject": "x" * 1500})
     entries = [_log_event(0, long), *(_log_event(n) for n in range(1, 40))]
     recs = read(_cli_page("events", entries, SEARCHED))
@@ -242,13 +233,11 @@ def _log_entry(n: int) -> str:
 
 
 def test_a_cloud_logging_entries_page_streams_its_entries_and_passes_over_its_token(
-    monkeypatch,
+    small_reads,
 ):
     # entries.list answers {"entries": [...], "nextPageToken": ...}; a script that saves
     # every page's entries in one response-shaped file can make it any size.
-    monkeypatch.setattr(reader, "CHUNK_CHARS", 512)
-    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 512)
-    monkeypatch.setattr(jsontext, "MAX_RECORD_CHARS", 2000)
+    small_reads(512, 2000)
     entries = [_log_entry(n) for n in range(100)]
     recs = read(_cli_page("entries", entries, ',\n    "nextPageToken": "EAE4wrnRgpb7hQFK"'))
     assert [r.text for r in recs] == entries and all(not r.error for r in recs)
@@ -295,12 +284,10 @@ def test_a_pubsub_pull_response_gives_the_record_of_each_message():
     assert recs[1].data is None and "base64" in recs[1].error
 
 
-def test_cloudtrail_lake_results_larger_than_any_record_stream_a_row_at_a_time(monkeypatch):
+def test_cloudtrail_lake_results_larger_than_any_record_stream_a_row_at_a_time(small_reads):
     # `aws cloudtrail get-query-results` prints every page's rows in one object, its
     # statistics before them: a day of a busy account's events is more than a record holds.
-    monkeypatch.setattr(reader, "CHUNK_CHARS", 512)
-    monkeypatch.setattr(jsontext, "CHUNK_CHARS", 512)
-    monkeypatch.setattr(jsontext, "MAX_RECORD_CHARS", 2000)
+    small_reads(512, 2000)
     rows = [
         json.dumps(
             [{"eventJson": json.dumps({"eventID": f"e{n}"})}, {"eventTime": "2025-01-15"}],
