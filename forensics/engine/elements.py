@@ -7,6 +7,8 @@ import io
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
+import orjson
+
 from forensics.engine.jsontext import (
     DECODER,
     SHOWN_CHARS,
@@ -20,6 +22,18 @@ from forensics.engine.streams import ByteSource, RawRecord
 
 # How much of a file's start is enough to see such a wrapper's array open.
 WRAPPER_HEAD_CHARS = 4096
+
+
+def first_line_whole(first: bytes) -> bool:
+    """Whether a file's first line holds a whole JSON object: a file of containers one a
+    line is read line by line (a bad line costs only itself), not as one container."""
+    end = first.find(b"\n")
+    if end < 0:
+        return False
+    try:
+        return isinstance(orjson.loads(first[:end]), dict)
+    except orjson.JSONDecodeError:
+        return False
 
 
 def wrapper_end(

@@ -14,6 +14,7 @@ from forensics.engine.elements import (
     WRAPPER_HEAD_CHARS,
     StringSource,
     array_elements,
+    first_line_whole,
     member_array_start,
     wrapper_end,
 )
@@ -34,15 +35,8 @@ def streamed_query_response(first: bytes) -> bool:
     """Whether a file starts with a Log Analytics query API response to read a row at a
     time: one not on its first line (pretty-printed, or a line longer than the first read).
     A file of responses one a line is read line by line, each response whole."""
-    if not _QUERY_RESPONSE_START.match(first[:WRAPPER_HEAD_CHARS].decode("utf-8", "replace")):
-        return False
-    end = first.find(b"\n")
-    if end >= 0:
-        try:
-            return not isinstance(orjson.loads(first[:end]), dict)
-        except orjson.JSONDecodeError:
-            pass
-    return True
+    head = first[:WRAPPER_HEAD_CHARS].decode("utf-8", "replace")
+    return bool(_QUERY_RESPONSE_START.match(head)) and not first_line_whole(first)
 
 
 def query_response_records(src: ByteSource, first: bytes, offset: int) -> Iterator[RawRecord]:
@@ -183,9 +177,8 @@ def is_query_response(obj: dict[str, Any]) -> bool:
         return False
     return all(
         isinstance(t, dict)
-        and isinstance(t.get("columns"), list)
         and isinstance(t.get("rows"), list)
-        and all(isinstance(c, dict) and isinstance(c.get("name"), str) for c in t["columns"])
+        and _column_names(t.get("columns")) is not None
         for t in tables
     )
 
@@ -204,7 +197,7 @@ def query_rows(text: str, obj: dict[str, Any], index: int, prefix: str) -> Itera
         table_text = text[start : buf.pos]
         rows = Buffer.over(table_text)
         rows.pos = member_array_start(table_text, "rows")
-        columns = [c["name"] for c in table["columns"]]
+        columns = _column_names(table["columns"]) or []
         before = index
         for row in array_elements(rows, before, StringSource(table_text), columns):
             index = row.index

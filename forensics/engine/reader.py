@@ -40,6 +40,7 @@ from forensics.engine.elements import (
     WRAPPER_HEAD_CHARS,
     StringSource,
     array_elements,
+    first_line_whole,
     member_array_start,
     member_text,
     wrapper_end,
@@ -282,13 +283,8 @@ def _streamed_wrapper(first: bytes) -> bool:
         return False
     if m.group("key") == "Records":
         return True
-    end = first.find(b"\n")
-    if end >= 0:
-        try:
-            if isinstance(orjson.loads(first[:end]), dict):
-                return False
-        except orjson.JSONDecodeError:
-            pass
+    if first_line_whole(first):
+        return False
     if m.group("key") in _PAGE_ARRAYS:
         return _page_starts(first.decode("utf-8", "replace"), m)
     return True
