@@ -4,7 +4,7 @@ follow it in its wrapper, and where a member's value stands in an object's text.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -86,6 +86,54 @@ def wrapper_end(
                 f"{len(member)} records were not read"
             )
             yield reason, text[:SHOWN_CHARS], False
+
+
+def walk_object(
+    buf: Buffer,
+    path: Sequence[str],
+    read_array: Callable[[dict[str, Any]], Iterator[RawRecord | str]],
+    what: str = "the object",
+) -> Iterator[RawRecord | str]:
+    """Walk the object whose "{" is at pos down ``path`` (names of nested members), reading
+    the array at its end with ``read_array`` (pos just after its "["; it is handed the
+    members its object held before it, decoded). Every other member is decoded whole and
+    passed over. pos ends after the object's "}"; a text (last) says why it cannot be read
+    on, as does ``buf.broken``."""
+    buf.pos += 1
+    seen: dict[str, Any] = {}
+    while True:
+        ch = buf.skip_ws()
+        if ch == ",":
+            buf.pos += 1
+            continue
+        if ch == "}":
+            buf.pos += 1
+            return
+        found = buf.decode_value() if ch == '"' else None
+        if found is None or isinstance(found, Failure) or buf.skip_ws() != ":":
+            yield f"unexpected content in {what}"
+            return
+        name = found[0]
+        buf.pos += 1
+        ch = buf.skip_ws()
+        if path and name == path[0] and ch == ("[" if len(path) == 1 else "{"):
+            if len(path) == 1:
+                buf.pos += 1
+                parts = read_array(seen)
+            else:
+                parts = walk_object(buf, path[1:], read_array, f'"{name}"')
+            for part in parts:
+                yield part
+                if isinstance(part, str):
+                    return
+            if buf.broken:
+                return
+            continue
+        value = buf.decode_value()
+        if isinstance(value, Failure):
+            yield f'{what}\'s member "{str(name)[:100]}": {value.reason()}'
+            return
+        seen[name] = value[0]
 
 
 def array_elements(

@@ -16,13 +16,13 @@ from forensics.engine.elements import (
     array_elements,
     first_line_whole,
     member_array_start,
+    walk_object,
     wrapper_end,
 )
 from forensics.engine.jsontext import (
     DECODER,
     SHOWN_CHARS,
     Buffer,
-    Failure,
     chunks,
     rest_not_read,
 )
@@ -121,41 +121,18 @@ def _response_tables(buf: Buffer, src: ByteSource, index: int, prefix: str) -> I
 def _table_rows(buf: Buffer, index: int, src: ByteSource) -> Iterator[RawRecord | str]:
     """The rows of the table object whose "{" is at pos, then pos after its "}"; a text
     (last) says why the table cannot be read on."""
-    buf.pos += 1
-    columns: list[str] | None = None
-    while True:
-        ch = buf.skip_ws()
-        if ch == ",":
-            buf.pos += 1
-            continue
-        if ch == "}":
-            buf.pos += 1
+
+    def rows(before: dict[str, Any]) -> Iterator[RawRecord | str]:
+        if "columns" not in before:
+            yield "the table's rows come before its columns"
             return
-        found = buf.decode_value() if ch == '"' else None
-        if found is None or isinstance(found, Failure) or buf.skip_ws() != ":":
-            yield "unexpected content in the table"
+        columns = _column_names(before["columns"])
+        if columns is None:
+            yield "the table's columns should be objects with a name"
             return
-        name = found[0]
-        buf.pos += 1
-        if name == "rows" and buf.skip_ws() == "[":
-            if columns is None:
-                yield "the table's rows come before its columns"
-                return
-            buf.pos += 1
-            yield from array_elements(buf, index, src, columns)
-            if buf.broken:
-                return
-            continue
-        buf.skip_ws()
-        value = buf.decode_value()
-        if isinstance(value, Failure):
-            yield f'the table\'s member "{str(name)[:100]}": {value.reason()}'
-            return
-        if name == "columns":
-            columns = _column_names(value[0])
-            if columns is None:
-                yield "the table's columns should be objects with a name"
-                return
+        yield from array_elements(buf, index, src, columns)
+
+    return walk_object(buf, ("rows",), rows, "the table")
 
 
 def _column_names(columns: Any) -> list[str] | None:

@@ -66,6 +66,7 @@ from forensics.engine.query_responses import (
     query_rows,
     streamed_query_response,
 )
+from forensics.engine.result_pages import page_records, streamed_page
 from forensics.engine.streams import (
     CHUNK_CHARS,
     STREAM_ERRORS,
@@ -260,6 +261,9 @@ def _records(stream: IO[bytes], first_read: int, in_archive: bool = False) -> It
         return
     if streamed_query_response(first):
         yield from query_response_records(src, first, offset)
+        return
+    if (page := streamed_page(first)) is not None:
+        yield from page_records(src, first, offset, *page)
         return
     yield from _line_records(src, first, offset)
 

@@ -45,23 +45,67 @@ def test_each_hit_keeps_its_document_or_original_event_as_its_text():
     assert [r.position for r in recs] == ["line 1", "line 2"]
 
 
-def test_hits_of_a_response_are_numbered_and_placed():
-    response = {
+def response(*hits: dict) -> dict:
+    return {
         "took": 3,
         "timed_out": False,
         "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
-        "hits": {
-            "total": {"value": 2, "relation": "eq"},
-            "max_score": 1.0,
-            "hits": [hit(EVENT), hit({"event.original": json.dumps({"id": "x"})}, 1)],
-        },
+        "hits": {"total": {"value": len(hits), "relation": "eq"}, "max_score": 1.0, "hits": hits},
     }
-    text = json.dumps(response, indent=2)
-    recs = read(f"{text}\nnot json\n".encode())
-    after = f"line {text.count(chr(10)) + 2}"
-    assert [r.position for r in recs] == ["line 1, hit 1", "line 1, hit 2", after]
+
+
+def test_hits_of_a_response_on_one_line_are_numbered_and_placed():
+    page = response(hit(EVENT), hit({"event.original": json.dumps({"id": "x"})}, 1))
+    recs = read(json.dumps(page).encode() + b"\nnot json\n")
+    assert [r.position for r in recs] == ["line 1, hit 1", "line 1, hit 2", "line 2"]
     assert [r.index for r in recs] == [1, 2, 3]
     assert recs[1].data == {"id": "x"}
+
+
+def test_a_response_larger_than_any_record_is_read_a_hit_at_a_time(small_reads):
+    small_reads()
+    hits = [hit({**EVENT, "eventID": f"e{n}"}, n) for n in range(200)]
+    pages = [json.dumps(response(*hits[:150]), indent=2), json.dumps(response(*hits[150:]))]
+    data = ("\n".join(pages) + "\n").encode()
+    assert len(data) > 10 * 2000
+    recs = read(data)
+    assert [r.data["eventID"] for r in recs] == [f"e{n}" for n in range(200)]
+    assert [r.position for r in recs[:2]] == ["hit 1", "hit 2"] and recs[-1].position == "hit 200"
+    assert not any(r.error for r in recs)
+    cut = read(data[: len(data) // 2])
+    assert cut[-1].error and 10 < len(cut) < 200
+
+
+def test_a_splunk_results_page_is_read_a_result_at_a_time(small_reads):
+    small_reads()
+    results = [
+        {"_raw": json.dumps({**EVENT, "eventID": f"e{n}"}), "_time": "t", "sourcetype": "x"}
+        for n in range(100)
+    ]
+    page = {
+        "preview": False,
+        "init_offset": 0,
+        "messages": [],
+        "fields": [{"name": "_raw"}, {"name": "_time"}, {"name": "sourcetype"}],
+        "results": results,
+        "highlighted": {},
+    }
+    recs = read(json.dumps(page, indent=2).encode())
+    assert [r.data["eventID"] for r in recs] == [f"e{n}" for n in range(100)]
+    assert recs[0].position == "result 1" and recs[0].text == results[0]["_raw"]
+
+
+def test_a_splunk_export_whose_first_line_is_long_is_still_read_line_by_line(small_reads):
+    small_reads()
+    lines = [
+        json.dumps({"preview": False, "offset": n, "result": {
+            "_raw": json.dumps({**EVENT, "eventID": f"e{n}", "pad": "p" * 900}),
+            "_time": "t", "sourcetype": "x"}})
+        for n in range(3)
+    ]  # fmt: skip
+    recs = read(("\n".join(lines) + "\n").encode())
+    assert [r.data["eventID"] for r in recs] == ["e0", "e1", "e2"]
+    assert [r.position for r in recs] == ["line 1", "line 2", "line 3"]
 
 
 def test_an_original_event_that_is_not_json_is_quarantined_with_its_hit():
