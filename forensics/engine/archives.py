@@ -10,12 +10,10 @@ import zipfile
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-import orjson
-
 from forensics.engine.elements import StringSource, array_elements
 from forensics.engine.jsontext import Buffer, loads
 from forensics.engine.streams import MAX_RECORD_CHARS, STREAM_ERRORS, RawRecord
-from forensics.engine.tabular import avro_data, json_value
+from forensics.engine.tabular import avro_data, row_json
 
 # The records of a container object's text (a wrapper, a batch), or None for a record.
 Contained = Callable[[str, dict[str, Any], int, str], Iterator[RawRecord] | None]
@@ -89,8 +87,7 @@ def avro_records(stream: IO[bytes], contained: Contained) -> Iterator[RawRecord]
                 yield rec
             continue
         index += 1
-        data = json_value(datum)
-        text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+        data, text = row_json(datum)
         if isinstance(data, dict):
             yield RawRecord(index, f"row {number}", text, data)
         else:

@@ -52,8 +52,7 @@ def parquet_records(stream: IO[bytes]) -> Iterator[RawRecord]:
         for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
             for row in batch.to_pylist():
                 index += 1
-                data = json_value(row)
-                text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+                data, text = row_json(row)
                 yield RawRecord(index, f"row {index}", text, data)
     except (ArrowException, ValueError, *STREAM_ERRORS) as exc:
         # A file read through a decompressor (a file of a ZIP archive) raises its errors.
@@ -86,6 +85,13 @@ def avro_data(stream: IO[bytes]) -> Iterator[tuple[int, Any, str]]:
     except Exception as exc:
         reason = f"unreadable Avro data at datum {index + 1}: {exc}; the rest was not read"
         yield index + 1, None, reason
+
+
+def row_json(row: Any) -> tuple[Any, str]:
+    """A row read from Parquet or Avro as JSON would carry it, and its text: canonical JSON
+    (sorted keys, no spaces), so the same row read from either gives the same raw record."""
+    data = json_value(row)
+    return data, json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def json_value(value: Any) -> Any:
