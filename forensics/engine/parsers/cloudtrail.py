@@ -602,11 +602,17 @@ def _outcome(ev: dict[str, Any], service: str, name: str, error: bool) -> str:
 def _category(ev: dict[str, Any], service: str, name: str, issue: _Issue | None) -> str:
     if issue is not None:
         return CREDENTIAL_ISSUE
-    if (
-        service in calls.SIGNIN_SERVICES
-        or _str(ev, "eventType").lower() == "awsconsolesignin"
-        or (service == "sso" and name in calls.SSO_SIGNIN)
-    ):
+    if _str(ev, "eventType").lower() == "awsconsolesignin":
+        return AUTHENTICATION
+    return call_category(service, name, data_event=_is_data_event(ev))
+
+
+def call_category(service: str, name: str, *, data_event: bool) -> str:
+    """What an AWS API call is, by its service ("s3") and name: a sign-in, a change of
+    permissions, a read of data (every data event, and the management calls that return
+    data) or other. Other formats of CloudTrail's events (OCSF) are read by it too, so a
+    call gets one category whichever way it arrives."""
+    if service in calls.SIGNIN_SERVICES or (service == "sso" and name in calls.SSO_SIGNIN):
         return AUTHENTICATION
     base = _API_VERSION_SUFFIX.sub("", name) if service == "lambda" else name
     if (
@@ -615,7 +621,7 @@ def _category(ev: dict[str, Any], service: str, name: str, issue: _Issue | None)
         or base in calls.ANY_SERVICE_PERMISSION
     ):
         return PERMISSION_CHANGE
-    if _is_data_event(ev) or base in calls.DATA_READS.get(service, ()):
+    if data_event or base in calls.DATA_READS.get(service, ()):
         return DATA_ACCESS
     return OTHER
 

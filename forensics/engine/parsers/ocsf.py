@@ -23,6 +23,7 @@ from forensics.engine.model import (
     NormalizedEvent,
     RecordError,
 )
+from forensics.engine.parsers import cloudtrail
 from forensics.engine.parsers.common import (
     get,
     iso,
@@ -169,6 +170,20 @@ def _event_time(record: dict[str, Any]) -> datetime:
     raise RecordError("required field 'time' (event time) is missing")
 
 
+_IDENTIFIERS = ("uid", "uid_alt", "uuid", "email_addr", "name")
+
+
+def _subject(subject: dict[str, Any], actor_user: dict[str, Any]) -> dict[str, Any]:
+    """The subject of a sign-in or session event, completed from ``actor.user`` when that
+    is the same identity: Security Lake writes only the subject's ids to ``user`` and keeps
+    its type, name and account in ``actor.user``. The subject's own values come first; an
+    actor that is another identity (the service that reported the sign-in) adds nothing."""
+    ids = {v for k in _IDENTIFIERS if (v := _first(subject, k))}
+    if not ids or not any(_first(actor_user, k) in ids for k in _IDENTIFIERS):
+        return subject
+    return {**actor_user, **{k: v for k, v in subject.items() if v not in (None, "", {}, [])}}
+
+
 def _principal(user: dict[str, Any]) -> str:
     """The recorded actor string: an ARN when the producer has one, else email, name, uid."""
     for key in ("uid", "uuid", "uid_alt"):
@@ -288,6 +303,15 @@ def _category(record: dict[str, Any], class_uid: int, activity_id: int | None) -
         return AUTHENTICATION
     if class_uid == AUTHORIZE_SESSION:
         return AUTHORIZATION
+    source, operation = _first(record, "api.service.name"), _first(record, "api.operation")
+    if class_uid in (API_ACTIVITY, USER_ACCESS) and operation and _is_aws(record):
+        # A CloudTrail event Security Lake mapped: its activity says Read for every call
+        # that changes nothing (Describe*, GetCallerIdentity), so the call itself decides,
+        # as it does for the same event read from the trail.
+        service = cloudtrail.service_name(source)
+        if service != source:  # an AWS endpoint ("s3.amazonaws.com")
+            feature = _first(record, "metadata.product.feature.name").lower()
+            return cloudtrail.call_category(service, operation, data_event=feature == "data")
     if class_uid == USER_ACCESS and isinstance(get(record, "api"), dict):
         return DATA_ACCESS if activity_id == 2 else OTHER
     if class_uid in _PERMISSION_CLASSES:
@@ -330,7 +354,7 @@ class OcsfParser:
         if class_uid in (AUTHENTICATION_CLASS, AUTHORIZE_SESSION) and opt_dict(record, "user"):
             # In these classes ``user`` is the subject that signed in or got the privileges;
             # ``actor`` is whatever process or service reported it.
-            user = opt_dict(record, "user")
+            user = _subject(opt_dict(record, "user"), user)
         if not user:
             user = opt_dict(record, "actor.process.user")
         session = opt_dict(record, "actor.session")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from forensics.engine.model import ATTR_KEYS, NormalizedEvent, RecordError
+from forensics.engine.parsers import cloudtrail
 from forensics.engine.parsers.ocsf import PARSER
 from tests.engine.parsers.foreign import sample_records
 
@@ -174,10 +175,11 @@ def test_it_keeps_a_service_name_as_the_source_address() -> None:
     assert event.session_name == "alice-export"
 
 
-def test_it_leaves_a_failed_write_uncategorized_with_its_error() -> None:
+def test_a_denied_data_event_keeps_its_category_and_error() -> None:
     event = _events()[6]
 
-    assert event.category == "other"
+    # A data event, as the trail's own record of this PutObject is.
+    assert event.category == "data_access"
     assert event.outcome == "failure"
     assert event.attrs["error_code"] == "AccessDenied"
     assert event.source_address == "2001:db8:85a3::8a2e:370:7334"
@@ -367,7 +369,45 @@ def test_it_maps_status_to_outcome(fields: dict[str, Any], outcome: str) -> None
     ],
 )
 def test_it_categorizes_by_class_and_activity(class_uid: int, activity_id: int, category: str):
-    assert PARSER.parse(_api(class_uid=class_uid, activity_id=activity_id)).category == category
+    record = _api(class_uid=class_uid, activity_id=activity_id)
+    record["metadata"]["product"] = {"vendor_name": "Box", "name": "Box Events"}
+    record["api"] = {"operation": "download", "service": {"name": "Box"}}
+
+    assert PARSER.parse(record).category == category
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "feature", "category"),
+    [
+        # Security Lake says Read (activity 2) for every call that changes nothing.
+        ("sts.amazonaws.com", "GetCallerIdentity", "Management", "other"),
+        ("directconnect.amazonaws.com", "DescribeDirectConnectGateways", "Management", "other"),
+        ("secretsmanager.amazonaws.com", "GetSecretValue", "Management", "data_access"),
+        ("iam.amazonaws.com", "AttachRolePolicy", "Management", "permission_change"),
+        ("s3.amazonaws.com", "PutObject", "Data", "data_access"),
+        ("signin.amazonaws.com", "ConsoleLogin", "", "authentication"),
+    ],
+)
+def test_an_aws_call_gets_the_category_the_trail_gives_it(
+    service: str, operation: str, feature: str, category: str
+) -> None:
+    record = _api(activity_id=2)
+    record["metadata"]["product"] = {"vendor_name": "AWS", "name": "CloudTrail"}
+    if feature:
+        record["metadata"]["product"]["feature"] = {"name": feature}
+    record["api"] = {"operation": operation, "service": {"name": service}}
+    trail = {
+        "eventVersion": "1.09",
+        "eventID": "e1",
+        "eventTime": "2024-05-14T09:20:17Z",
+        "eventSource": service,
+        "eventName": operation,
+        "eventCategory": feature or "Management",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/anaya"},
+    }
+
+    assert PARSER.parse(record).category == category
+    assert cloudtrail.PARSER.parse(trail).category == category
 
 
 def test_it_accepts_a_time_dt_string_without_epoch_time() -> None:
@@ -435,3 +475,63 @@ def test_it_reads_security_lake_parquet_rows_as_their_json_twins() -> None:
 
     assert all(PARSER.sniff(r) for r in rows)
     assert [PARSER.parse(r) for r in rows] == [PARSER.parse(r) for r in lines]
+
+
+def _sign_in(subject: dict[str, Any], actor_user: dict[str, Any]) -> dict[str, Any]:
+    """A console sign-in as Security Lake maps it: the subject's ids in ``user``."""
+    return {
+        "metadata": {
+            "version": "1.1.0",
+            "uid": "s1",
+            "product": {"name": "CloudTrail", "vendor_name": "AWS"},
+        },
+        "time": 1699633474000,
+        "class_uid": 3002,
+        "activity_id": 1,
+        "status_id": 1,
+        "api": {"operation": "ConsoleLogin", "service": {"name": "signin.amazonaws.com"}},
+        "actor": {"user": actor_user},
+        "user": subject,
+    }
+
+
+ANAYA = {
+    "type": "IAMUser",
+    "name": "anaya",
+    "uid": "arn:aws:iam::111122223333:user/anaya",
+    "uid_alt": "AIDACKCEVSQ6C2EXAMPLE",
+    "account": {"uid": "111122223333"},
+}
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        {"uid": ANAYA["uid"], "uid_alt": ANAYA["uid_alt"]},  # 1.1
+        {"uid": ANAYA["uid_alt"]},  # the release candidates: the principal id alone
+    ],
+    ids=["1.1", "rc"],
+)
+def test_a_sign_in_subject_is_completed_from_the_same_actor_user(subject: dict[str, Any]) -> None:
+    actor_user = dict(ANAYA)
+    if "uid_alt" not in subject:
+        actor_user["uid"] = actor_user.pop("uid_alt")
+    event = PARSER.parse(_sign_in(subject, actor_user))
+
+    # As the same actor's API calls name it: the ARN, or (no ARN) the user's name.
+    assert event.actor_principal == PARSER.parse(_api(actor={"user": actor_user})).actor_principal
+    assert event.actor_principal in (ANAYA["uid"], "anaya")
+    assert (event.actor_kind, event.actor_account) == ("user", "111122223333")
+    assert event.attrs["identity_type"] == "IAMUser"
+
+
+def test_a_sign_in_subject_takes_nothing_from_another_actor() -> None:
+    reporter = {
+        "type": "AWSService",
+        "uid": "sso.amazonaws.com",
+        "account": {"uid": "999988887777"},
+    }
+    event = PARSER.parse(_sign_in({"uid": "bob@example.com", "type": "User"}, reporter))
+
+    assert (event.actor_principal, event.actor_kind) == ("bob@example.com", "user")
+    assert event.actor_account == ""
