@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import field
 from datetime import UTC, datetime
 from typing import Any
@@ -262,18 +264,46 @@ class RecordError(ValueError):
 
 def scoped_event_id(event: NormalizedEvent) -> str:
     """The producer's event id with what it is unique within, where that is narrower than
-    the producer ("" when the event has no id).
+    the producer ("" when the event has no usable id).
 
     Google documents a log entry's ``insertId`` as unique only among the entries of one
     project with the same timestamp: two projects' entries may share one. Its id is
     qualified by the project (``resource.labels.project_id``, the event's account) and the
     entry's timestamp, so neither is taken for a duplicate of the other.
+
+    A Kubernetes API server takes a request's ``auditID`` from the client's ``Audit-ID``
+    header when one is sent, so two requests can share one, by accident or to hide the
+    second. The stages of one request also share its user, verb and object: the id is
+    qualified by those, and a request sent under another's id is an event of its own.
+
+    A placeholder where the id was withheld ("redacted", "xxxxxxxx-xxxx-...", a nil UUID,
+    as sanitized exports write) is no id: every such record would otherwise share one key,
+    and all but the first would be lost as duplicates.
     """
-    if not event.source_event_id:
+    event_id = event.source_event_id
+    if not event_id or is_placeholder_id(event_id):
         return ""
     if event.source_kind == "gcp_audit":
-        return gcp_scoped_id(event.source_event_id, event.actor_account, event.event_time)
-    return event.source_event_id
+        return gcp_scoped_id(event_id, event.actor_account, event.event_time)
+    if event.source_kind == "k8s_audit":
+        return k8s_scoped_id(event_id, event.actor_principal, event.action, event.resource)
+    return event_id
+
+
+_PLACEHOLDER_ID = re.compile(
+    r"[\W_]*(?:redacted|hidden_due_to_security_reasons|null|none|n/?a|unknown|[x0*#?-]+)?[\W_]*",
+    re.IGNORECASE,
+)
+
+
+def is_placeholder_id(value: str) -> bool:
+    """Whether an event id is a stand-in for one withheld or never known."""
+    return _PLACEHOLDER_ID.fullmatch(value) is not None
+
+
+def k8s_scoped_id(audit_id: str, principal: str, action: str, resource: str) -> str:
+    request = hashlib.sha256("\x1f".join((principal, action, resource)).encode()).hexdigest()
+    return f"{audit_id}@{request[:16]}"
 
 
 def gcp_scoped_id(insert_id: str, project: str, when: datetime) -> str:

@@ -13,8 +13,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from forensics.engine.parsers import k8s_audit
 from forensics.ingest import services
 from forensics.ingest.models import Event, EventKey, EventWait, IngestBatch, Source
+from forensics.ingest.rows import dedupe_key
 from tests.conftest import SAMPLES
 from tests.ingest.helpers import ct_record, jsonl, records_file
 from tests.investigate import factories
@@ -221,7 +223,7 @@ def test_an_event_made_through_the_orm_can_be_replaced_like_an_ingested_one(sour
     started = json.loads(LINES[EXEC_RS])
     made = factories.event(
         source_kind="k8s_audit",
-        dedupe_key=f"k8s_audit:{EXEC}",
+        dedupe_key=dedupe_key(k8s_audit.PARSER.parse(started), ""),
         source_event_id=EXEC,
         attrs={"audit_stage": "ResponseStarted"},
         record=started,
