@@ -161,6 +161,8 @@ ATTR_KEYS: dict[str, str] = {
     "eks_access_key_id": "user.extra accessKeyId (EKS)",
     "eks_principal_id": "user.extra principalId (EKS)",
     "verb": "verb",
+    "source_ips": "list: sourceIPs as recorded, when more than one (all but the last are the "
+    "client's X-Forwarded-For / X-Real-Ip claims; source_address is the last)",
     "response_code": "responseStatus.code as a string",
     # --- Okta ---
     "actor_id": "actor.id (Okta user id) / Entra userId / OCSF actor.user.uid",

@@ -63,6 +63,9 @@ _RBAC_RESOURCES = {"roles", "rolebindings", "clusterroles", "clusterrolebindings
 _RBAC_GROUP = "rbac.authorization.k8s.io"
 
 
+_MANAGED_CONTROL_PLANE = frozenset({"aksService"})
+
+
 def k8s_actor_kind(username: str) -> str:
     """The ACTOR_KINDS value for a Kubernetes username."""
     if not username:
@@ -72,8 +75,9 @@ def k8s_actor_kind(username: str) -> str:
     if username == _ANONYMOUS:
         return "anonymous"
     # system:kube-*, system:node:<node>, system:apiserver and the like are cluster components;
-    # eks:* users are the control-plane components EKS runs for the cluster.
-    if username.startswith(("system:", "eks:")):
+    # eks:* users are the control-plane components EKS runs for the cluster, aksService the
+    # identity of AKS's own control plane.
+    if username.startswith(("system:", "eks:")) or username in _MANAGED_CONTROL_PLANE:
         return "service"
     return "user"
 
@@ -136,13 +140,27 @@ def _outcome(code: str) -> str:
 
 
 def _event_time(record: dict[str, Any]) -> Any:
-    """stageTimestamp, or requestReceivedTimestamp when the stage time is missing."""
+    """stageTimestamp, or requestReceivedTimestamp when the stage time is missing, or the
+    request's ``timestamp`` that audit.k8s.io/v1alpha1 and v1beta1 wrote before either."""
     stage = get(record, "stageTimestamp")
     if stage in (None, ""):
-        received = get(record, "requestReceivedTimestamp")
-        if received not in (None, ""):
-            return parse_time(received, "requestReceivedTimestamp")
+        for name in ("requestReceivedTimestamp", "timestamp"):
+            value = get(record, name)
+            if value not in (None, ""):
+                return parse_time(value, name)
     return parse_time(stage, "stageTimestamp")
+
+
+def _source_address(ips: list[str]) -> tuple[str, dict[str, Any]]:
+    """The address the API server saw the request come from, and the client's own claims.
+
+    ``sourceIPs`` lists the X-Forwarded-For addresses, then X-Real-Ip, then the request's
+    remote address; all but the last can be set by the client (audit.k8s.io/v1). The last
+    is the source; the list, as recorded, stays in the attrs for what it may be worth.
+    """
+    if not ips:
+        return "", {}
+    return ips[-1], ({"source_ips": list(ips)} if len(ips) > 1 else {})
 
 
 def _identity_attrs(record: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -308,7 +326,8 @@ class K8sAuditParser:
                 session_name = opt_str(record, "requestObject.spec.boundObjectRef.name")
         else:
             session_name = attrs.get("pod_name", "")
-        source_ips = str_list(record, "sourceIPs")
+        source_address, forwarded = _source_address(str_list(record, "sourceIPs"))
+        attrs.update(forwarded)
 
         return NormalizedEvent(
             source_kind=self.kind,
@@ -325,7 +344,7 @@ class K8sAuditParser:
             issue_method=issue_method,
             session_name=session_name,
             request_id=audit_id,
-            source_address=source_ips[0] if source_ips else "",
+            source_address=source_address,
             user_agent=opt_str(record, "userAgent"),
             resource=k8s_resource(namespace, resource, subresource, name),
             resource_type=resource,

@@ -395,3 +395,44 @@ def test_it_reads_an_aks_row_whose_dynamic_columns_are_empty() -> None:
 
     assert event.actor_principal == "alice@example.com"
     assert "impersonated_user" not in event.attrs
+
+
+def test_a_v1beta1_event_with_only_the_request_timestamp_is_read() -> None:
+    # audit.k8s.io/v1alpha1 and v1beta1 (Kubernetes 1.7, 1.8) wrote the request's time alone.
+    record = _event(apiVersion="audit.k8s.io/v1beta1", timestamp="2017-09-11T19:55:05Z")
+    del record["requestReceivedTimestamp"], record["stageTimestamp"]
+
+    assert PARSER.parse(record).event_time == datetime(2017, 9, 11, 19, 55, 5, tzinfo=UTC)
+
+
+def test_a_record_with_no_time_at_all_names_the_stage_time() -> None:
+    record = _event()
+    del record["requestReceivedTimestamp"], record["stageTimestamp"]
+
+    with pytest.raises(RecordError, match="stageTimestamp"):
+        PARSER.parse(record)
+
+
+def test_the_source_is_the_address_the_api_server_saw() -> None:
+    # All but the last of sourceIPs come from X-Forwarded-For and X-Real-Ip: the client's.
+    record = _event(verb="get", sourceIPs=["203.0.113.99", "10.0.0.8", "198.51.100.7"])
+
+    event = PARSER.parse(record)
+
+    assert event.source_address == "198.51.100.7"
+    assert event.attrs["source_ips"] == ["203.0.113.99", "10.0.0.8", "198.51.100.7"]
+
+
+def test_one_source_address_is_kept_as_the_source_alone() -> None:
+    event = PARSER.parse(_event(verb="get", sourceIPs=["198.51.100.7"]))
+
+    assert event.source_address == "198.51.100.7"
+    assert "source_ips" not in event.attrs
+
+
+@pytest.mark.parametrize(
+    ("username", "kind"),
+    [("aksService", "service"), ("eks:certificate-controller", "service"), ("akservice", "user")],
+)
+def test_managed_control_planes_are_services(username: str, kind: str) -> None:
+    assert k8s_actor_kind(username) == kind
