@@ -145,6 +145,9 @@ ATTR_KEYS: dict[str, str] = {
     "authority_selector": "authenticationInfo.authoritySelector",
     "log_name": "logName (which audit log: activity, data_access, system_event, policy)",
     "delegates": "list: request.delegates of an iamcredentials call, in request order",
+    "original_principal": "authenticationInfo.serviceDelegationHistory.originalPrincipal (the "
+    "principal a Google service acted for; actor_principal is the service's account)",
+    "delegating_services": "list: serviceDelegationHistory.serviceMetadata[].serviceDomain",
     "permissions": "list: authorizationInfo permissions checked",
     "granted": "'true'/'false': every authorizationInfo entry granted",
     # --- Kubernetes ---

@@ -58,6 +58,11 @@ def gcp_step(item: EngineEvent, ctx: Context) -> Step:
                 note=f"Service account {actor} also presented long-lived key {key_name}."
             )
         return done(chain)
+    original = bare(attr(ev, "original_principal"))
+    if original and original != actor:
+        # A Google service's own account did the work for the original principal.
+        root = principal_root(original, "", ctx)
+        return done(root.then(Hop(actor, key_id, "service", ASSERTED, item.key)))
     audience = attr(ev, "federation_audience")
     if ev.actor_kind == "federated_session" and "Pools/" in audience:
         # A token exchange names the external subject and, in its audience, the pool.

@@ -180,6 +180,29 @@ def _delegator(entry: Any) -> str:
     return ""
 
 
+# The payloads of log entries other than audit logs (LogEntry reference).
+_OTHER_PAYLOADS = ("jsonPayload", "textPayload")
+
+
+def _service_delegation(record: dict[str, Any]) -> dict[str, Any]:
+    """Whom a Google service acted for: ``serviceDelegationHistory`` records that the
+    caller (a service's own account, such as a BigQuery connection's service agent) did the
+    work for ``originalPrincipal``, through the services of its ``serviceMetadata``."""
+    history = opt_dict(record, "protoPayload.authenticationInfo.serviceDelegationHistory")
+    original = _clean(_text(history.get("originalPrincipal")))
+    if not original:
+        return {}
+    services = [
+        domain
+        for item in history.get("serviceMetadata") or []
+        if isinstance(item, dict) and (domain := _clean(_text(item.get("serviceDomain"))))
+    ]
+    return {
+        "original_principal": original,
+        **({"delegating_services": services} if services else {}),
+    }
+
+
 def delegation_chain(entries: list[Any]) -> list[str]:
     """The delegation history as principals from the original caller to the last delegate.
 
@@ -401,6 +424,14 @@ class GcpAuditParser:
 
     def _parse(self, record: dict[str, Any]) -> NormalizedEvent:
         if not opt_dict(record, "protoPayload"):
+            other = next((k for k in _OTHER_PAYLOADS if record.get(k) not in (None, "", {})), "")
+            if other:
+                # Another log's entry in a mixed export: an application's or a platform's.
+                log = opt_str(record, "logName")
+                raise RecordError(
+                    f"not an audit log entry: it has {other}, not protoPayload"
+                    + (f" (log {unquote(log)!r})" if log else "")
+                )
             raise RecordError("required field 'protoPayload' is missing or empty")
         payload_type = opt_str(record, "protoPayload.@type")
         if payload_type and payload_type != AUDIT_LOG_TYPE:
@@ -452,6 +483,7 @@ class GcpAuditParser:
         )
         if delegations:
             attrs["delegation_chain"] = delegation_chain(delegations)
+        attrs.update(_service_delegation(record))
 
         permissions, granted, permission_types = _authorization(record)
         if permissions:

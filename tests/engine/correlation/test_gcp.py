@@ -125,3 +125,20 @@ def test_it_does_not_name_a_principal_set() -> None:
     principal = "principalSet://iam.googleapis.com/locations/global/workforcePools/partners/group/x"
     result = run([_read("read", principal, "federated_session")])["read"]
     assert (result.status, result.reason) == ("unattributed", "unknown_principal")
+
+
+def test_a_google_service_acting_for_a_user_is_attributed_to_the_user() -> None:
+    agent = "bqcx-1234-abcd@gcp-sa-bigquery-condel.iam.gserviceaccount.com"
+    event = _read("read", agent, "service", original_principal="user:Alice@Example.com")
+    result = run([event])["read"]
+    assert result.status == "attributed"
+    assert result.origin is not None and result.origin.kind == "human"
+    assert aliases(result) == {"email:alice@example.com"}
+    assert [h.principal for h in result.hops] == [agent]
+    assert evidence(result) == [("service", "asserted", "read")]
+
+
+def test_a_service_that_names_itself_as_the_original_is_its_own_origin() -> None:
+    result = run([_read("read", LOADER, "service_account", original_principal=LOADER)])["read"]
+    assert aliases(result) == {f"gcp_service_account:{LOADER}"}
+    assert result.hops == ()

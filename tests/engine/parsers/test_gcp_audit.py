@@ -476,3 +476,65 @@ def test_an_entry_of_another_log_in_the_same_export_is_refused_by_its_type() -> 
     untyped = _entry(methodName="storage.objects.get")
     del untyped["protoPayload"]["@type"]
     assert PARSER.parse(untyped).action == "storage.objects.get"
+
+
+def test_it_keeps_whom_a_google_service_acted_for() -> None:
+    agent = "bqcx-1234-abcd@gcp-sa-bigquery-condel.iam.gserviceaccount.com"
+    record = _entry(
+        serviceName="bigquery.googleapis.com",
+        methodName="google.cloud.bigquery.v2.TableDataService.List",
+        authenticationInfo={
+            "principalEmail": agent,
+            "serviceDelegationHistory": {
+                "originalPrincipal": "user:alice@example.com",
+                "serviceMetadata": [
+                    {
+                        "principalSubject": f"serviceAccount:{agent}",
+                        "serviceDomain": "bigquery.googleapis.com",
+                    },
+                    {"serviceDomain": ""},
+                    "not an object",
+                ],
+            },
+        },
+    )
+
+    event = PARSER.parse(record)
+
+    assert event.actor_principal == agent
+    assert event.attrs["original_principal"] == "user:alice@example.com"
+    assert event.attrs["delegating_services"] == ["bigquery.googleapis.com"]
+
+
+@pytest.mark.parametrize("history", [{}, {"originalPrincipal": ""}, {"serviceMetadata": []}])
+def test_a_delegation_history_without_its_original_principal_adds_nothing(history) -> None:
+    record = _entry(
+        authenticationInfo={
+            "principalEmail": "alice@example.com",
+            "serviceDelegationHistory": history,
+        }
+    )
+
+    attrs = PARSER.parse(record).attrs
+
+    assert "original_principal" not in attrs and "delegating_services" not in attrs
+
+
+@pytest.mark.parametrize(
+    ("payload", "value"), [("jsonPayload", {"message": "started"}), ("textPayload", "started")]
+)
+def test_another_logs_entry_is_refused_as_what_it_is(payload: str, value: Any) -> None:
+    record = {
+        "insertId": "app-1",
+        "logName": "projects/example-ops/logs/my%2Fapp",
+        payload: value,
+        "resource": {"type": "global", "labels": {"project_id": "example-ops"}},
+        "timestamp": "2024-03-12T09:15:02Z",
+    }
+
+    with pytest.raises(
+        RecordError,
+        match=rf"not an audit log entry: it has {payload}, not protoPayload "
+        r"\(log 'projects/example-ops/logs/my/app'\)",
+    ):
+        PARSER.parse(record)
