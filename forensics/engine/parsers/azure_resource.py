@@ -474,8 +474,13 @@ def _unquoted(value: str) -> str:
 def _storage_resource(record: dict[str, Any], account: str, service: str) -> tuple[str, str]:
     """(https://<account>.<service>.<suffix>/<container>/<blob>, resource type)."""
     uri = url_parts(_first(record, "uri"))
-    host = (uri.hostname or "").lower()
     key = _first(record, "properties.objectKey")
+    if key.lower().startswith(("https://", "http://")):
+        # CopyBlobSource names the copy's source by its URL, a SAS token and all: the blob
+        # is the URL's account and path; its query (the token's signature) is no name.
+        uri, key = url_parts(key), ""
+        account = (uri.hostname or "").split(".", 1)[0] or account
+    host = (uri.hostname or "").lower()
     if key:
         segments = [s for s in key.split("/") if s]
         if segments and account and segments[0].lower() == account.lower():

@@ -472,3 +472,21 @@ def test_a_request_uri_urllib_refuses_is_kept_out_of_the_resource_not_the_record
     storage = _storage_record()
     storage["uri"] = "https://[examplestorage.blob.core.windows.net/exports/customers.csv"
     assert STORAGE_PARSER.parse(storage).action
+
+
+def test_a_copy_source_named_by_its_url_is_the_blob_without_its_token() -> None:
+    # CopyBlobSource: objectKey holds the source's URL as the copy request gave it.
+    record = _storage_record(
+        operationName="CopyBlobSource",
+        uri="https://stdest.blob.core.windows.net/backup/a.txt",
+    )
+    record["properties"] |= {
+        "accountName": "sthrexports01",
+        "objectKey": "https://sthrexports01.blob.core.windows.net/src/pay%20roll.csv"
+        "?sv=2018-11-09&sr=b&sig=SECRETSIGNATURE",
+    }
+
+    event = STORAGE_PARSER.parse(record)
+
+    assert event.resource == f"{ACCOUNT}/src/pay roll.csv"
+    assert "SECRET" not in event.resource
