@@ -120,6 +120,12 @@ def json_value(value: Any) -> Any:
 _CSV_COLUMN = re.compile(r"^[A-Za-z_][\w .()\[\]/#@:-]{0,99}$")
 
 
+def _column(name: str) -> str:
+    """A column's name as the records' producer has it: Azure's portal writes the zone of a
+    time column it exports after the name ("TimeGenerated [UTC]")."""
+    return name.strip().removesuffix(" [UTC]")
+
+
 def csv_header(line: bytes) -> list[str] | None:
     """The column names when the first line is a CSV header, else None."""
     try:
@@ -129,7 +135,7 @@ def csv_header(line: bytes) -> list[str] | None:
     if not text or text.lstrip()[:1] in ("{", "["):
         return None
     try:
-        names = [name.strip() for name in next(csv.reader([text]), [])]
+        names = [_column(name) for name in next(csv.reader([text]), [])]
     except csv.Error:  # a carriage return inside the line: not a header this reads
         return None
     if len(names) < 2 or len(set(names)) != len(names):

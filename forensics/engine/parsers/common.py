@@ -13,6 +13,12 @@ from forensics.engine.model import RecordError
 
 _FRACTION = re.compile(r"\.(\d+)")
 _DOTNET_DATE = re.compile(r"/Date\((-?\d+)\)/")
+# The en-US display form that Azure's portal exports and some Azure logs write:
+# "9/19/2023, 1:45:17.287 PM", "12/12/2025 3:03:58 PM". Month first; the 12-hour clock with
+# AM/PM is what tells it from a day-first locale's form, which is not guessed at.
+_US_TIME = re.compile(
+    r"(\d{1,2})/(\d{1,2})/(\d{4}),? (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))? ([AaPp][Mm])"
+)
 
 
 _PATHS: dict[str, tuple[str, ...]] = {}
@@ -168,6 +174,9 @@ def parse_time(value: Any, path: str) -> datetime:
     legacy = _DOTNET_DATE.fullmatch(text)
     if legacy:  # Windows PowerShell's ConvertTo-Json: "/Date(1715679012000)/", epoch ms
         return parse_time(int(legacy.group(1)) / 1000, path)
+    us = _US_TIME.fullmatch(text)
+    if us:
+        return _us_time(us, value, path)
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     elif text.endswith(" UTC"):  # BigQuery's TIMESTAMP as text: "2024-03-12 09:15:02.1 UTC"
@@ -182,6 +191,20 @@ def parse_time(value: Any, path: str) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)  # producers that omit the zone write UTC
     return parsed.astimezone(UTC)
+
+
+def _us_time(match: re.Match[str], value: Any, path: str) -> datetime:
+    month, day, year, hour, minute, second = (int(g) for g in match.groups()[:6])
+    fraction, half = match.group(7) or "", match.group(8).upper()
+    if not 1 <= hour <= 12:
+        raise RecordError(f"field '{path}' is not a valid timestamp: {value!r}")
+    hour = hour % 12 + (12 if half == "PM" else 0)
+    try:
+        return datetime(
+            year, month, day, hour, minute, second, int(fraction[:6].ljust(6, "0")), tzinfo=UTC
+        )
+    except ValueError as exc:
+        raise RecordError(f"field '{path}' is not a valid timestamp: {value!r}") from exc
 
 
 def iso(value: datetime) -> str:

@@ -658,3 +658,15 @@ def test_it_sets_only_documented_attrs() -> None:
     for events in signins + activity:
         for event in events:
             assert set(event.attrs) <= set(ATTR_KEYS), event.source_event_id
+
+
+def test_a_portal_csv_export_reads_as_the_same_rows_in_json() -> None:
+    # Log Analytics' "Export to CSV": " [UTC]" after each time column's name, times in the
+    # portal's en-US display form ("5/15/2024, 8:12:44.517 AM"), dynamic columns as JSON
+    # text, booleans as TRUE/FALSE. Rows 1, 2 and 5 of the JSON sample.
+    rows = sample_records("entra", "log_analytics_portal_export.csv")
+    exported = _signins("log_analytics_signins.json")
+
+    assert "TimeGenerated" in rows[0] and rows[0]["CreatedDateTime"] == "5/15/2024, 8:12:40.123 AM"
+    assert all(SIGNIN_PARSER.sniff(r) for r in rows)
+    assert _signins("log_analytics_portal_export.csv") == [exported[i] for i in (0, 1, 4)]
