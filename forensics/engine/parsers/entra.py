@@ -50,6 +50,10 @@ SIGNIN_CATEGORIES: dict[str, str] = {
     "NonInteractiveUserSignInLogs": "non_interactive",
     "ServicePrincipalSignInLogs": "service_principal",
     "ManagedIdentitySignInLogs": "managed_identity",
+    # Sign-ins of Microsoft's own first-party applications' service principals.
+    "MicrosoftServicePrincipalSignInLogs": "service_principal",
+    # AD FS sign-ins (through Connect Health): users, interactive or not by the record.
+    "ADFSSignInLogs": "",
 }
 
 # Log Analytics tables of the sign-in logs, and the Graph signInEventTypes value of each.
@@ -208,7 +212,7 @@ def _signin_outcome(record: dict[str, Any], p: str) -> tuple[str, str]:
 
 
 def _signin_kind(record: dict[str, Any], p: str, category: str) -> str:
-    if category in SIGNIN_CATEGORIES:
+    if SIGNIN_CATEGORIES.get(category):
         return SIGNIN_CATEGORIES[category]
     types = set(str_list(record, p + "signInEventTypes"))
     for name, kind in _EVENT_TYPES:

@@ -670,3 +670,26 @@ def test_a_portal_csv_export_reads_as_the_same_rows_in_json() -> None:
     assert "TimeGenerated" in rows[0] and rows[0]["CreatedDateTime"] == "5/15/2024, 8:12:40.123 AM"
     assert all(SIGNIN_PARSER.sniff(r) for r in rows)
     assert _signins("log_analytics_portal_export.csv") == [exported[i] for i in (0, 1, 4)]
+
+
+@pytest.mark.parametrize(
+    ("row", "category", "kind"),
+    [
+        (0, "ADFSSignInLogs", "interactive"),  # AD FS: told by the record itself
+        (1, "ADFSSignInLogs", "non_interactive"),
+        (2, "MicrosoftServicePrincipalSignInLogs", "service_principal"),
+    ],
+)
+def test_it_reads_the_other_sign_in_categories(row: int, category: str, kind: str) -> None:
+    record = copy.deepcopy(sample_records("entra", "PT1H.json")[row])
+    original = SIGNIN_PARSER.parse(record)
+    record["category"] = category
+
+    assert SIGNIN_PARSER.sniff(record)
+    event = SIGNIN_PARSER.parse(record)
+    assert event.attrs["sign_in_kind"] == kind
+    assert (event.actor_principal, event.actor_kind) == (
+        original.actor_principal,
+        original.actor_kind,
+    )
+    assert event.event_time == original.event_time
