@@ -23,7 +23,6 @@ token was accepted). ``other``: listings, properties and metadata, policies, not
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Collection
 from typing import Any
@@ -39,6 +38,7 @@ from forensics.engine.model import (
 )
 from forensics.engine.parsers.common import (
     get,
+    host_of,
     object_list,
     opt_dict,
     opt_str,
@@ -91,31 +91,11 @@ def _record(record: Any) -> dict[str, Any]:
     return record_object(record)
 
 
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _address(value: str, with_port: bool) -> str:
-    """The caller's address without its port: "[v6]:port", "v4:port", and for producers that
-    always append a port (``with_port``) "v6:port" too."""
-    text = _clean(value)
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        return _clean(host) if not rest or rest[1:].isdigit() else text
-    if text.count(":") == 1:
-        host, port = text.split(":")
-        # A redacted address keeps its port: "<Redacted>:62289" names no one.
-        return _clean(host) if port.isdigit() else text
-    if with_port and text.count(":") > 1:
-        # Storage appends a port to every address; an IPv6 one may come without brackets.
-        host, _, port = text.rpartition(":")
-        if port.isdigit() and _is_ip(host):
-            return host
-    return text
+    """The caller's address without its port (Storage appends one to every address, an IPv6
+    one sometimes without brackets). A redacted address keeps its port: "<Redacted>:62289"
+    names no one."""
+    return _clean(host_of(_clean(value), always_port=with_port))
 
 
 def _http_outcome(status: str) -> str:

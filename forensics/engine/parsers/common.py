@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator, Set
 from contextlib import contextmanager
@@ -63,6 +64,34 @@ def unmasked(value: str, placeholders: Set[str]) -> str:
     if text[:1] == "*" and not text.strip("*"):
         return ""
     return "" if text.lower() in placeholders else text
+
+
+def host_of(address: str, always_port: bool = False) -> str:
+    """An address as a producer wrote it, without the port some append ("[v6]:port",
+    "v4:port", and "v6:port" for those that ``always_port``), an IPv4-mapped IPv6 address
+    ("::ffff:10.1.2.3") as the IPv4 address it is. Anything else is kept as written."""
+    text = address.strip()
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        text = host if not rest or rest[1:].isdigit() else text
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+        text = host if port.isdigit() else text
+    elif always_port and text.count(":") > 1:
+        host, _, port = text.rpartition(":")
+        text = host if port.isdigit() and _is_ip(host) else text
+    if text[:7].lower() == "::ffff:" and _is_ip(text):
+        mapped = ipaddress.ip_address(text).ipv4_mapped  # type: ignore[union-attr]
+        return str(mapped) if mapped else text
+    return text
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def url_parts(url: str) -> SplitResult:

@@ -16,6 +16,7 @@ one in the organisation and are never turned into a person.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -28,7 +29,13 @@ from forensics.engine.model import (
     NormalizedEvent,
     RecordError,
 )
-from forensics.engine.parsers.common import fields_under, opt_dict, opt_str, parse_time
+from forensics.engine.parsers.common import (
+    fields_under,
+    host_of,
+    opt_dict,
+    opt_str,
+    parse_time,
+)
 from forensics.engine.parsers.microsoft import first
 
 _PLACEHOLDERS = frozenset({"", "null", "<null>", "n/a", "unknown"})
@@ -224,7 +231,7 @@ def _normalize(rec: dict[str, Any]) -> NormalizedEvent:
         actor_account=_first(rec, "OrganizationId"),
         credential_used=_first(rec, _ACCESS + "UniqueTokenId"),
         correlation_id=_first(rec, _ACCESS + "CorrelationId", "CorrelationId"),
-        source_address=_first(rec, "ClientIP", "ClientIPAddress", "ActorIpAddress"),
+        source_address=host_of(_first(rec, "ClientIP", "ClientIPAddress", "ActorIpAddress")),
         user_agent=_first(rec, "UserAgent", "ClientInfoString"),
         resource=resource,
         resource_type=resource_type,
@@ -233,10 +240,21 @@ def _normalize(rec: dict[str, Any]) -> NormalizedEvent:
     )
 
 
+# Windows' well-known service accounts: LocalSystem, LocalService and NetworkService, by SID
+# or by name ("NT AUTHORITY\\SYSTEM (Microsoft.Exchange.ServiceHost)").
+_WINDOWS_SERVICE_ACCOUNT = re.compile(
+    r"S-1-5-(?:18|19|20)|NT AUTHORITY\\(?:SYSTEM|LOCAL SERVICE|NETWORK SERVICE)(?: \(.*\))?",
+    re.IGNORECASE,
+)
+
+
 def _actor(user_type: str, user_id: str, app_id: str, app_name: str) -> tuple[str, str]:
     """(principal, actor kind): a person only when the record says a user acted."""
     if user_type in _APPS or user_id.lower() == _SHAREPOINT_APP:
         return (app_name or app_id or user_id), ("service_principal" if app_id else "unknown")
+    if _WINDOWS_SERVICE_ACCOUNT.fullmatch(user_id.strip()):
+        # Exchange records its own work as Windows' service accounts, typed Admin or not.
+        return user_id, "service"
     if user_type in _PEOPLE or (not user_type and "@" in user_id):
         return user_id, ("user" if user_id else "unknown")
     # System accounts, datacenter operators and policies: the service acting as itself.

@@ -103,6 +103,10 @@ def test_search_results_read_as_the_records_they_hold() -> None:
         (4, "NT AUTHORITY\\SYSTEM (Microsoft.Exchange.ServiceHost)", "service"),
         (5, "ServicePrincipal_6e5d4c3b", "unknown"),  # an app with no application id
         ("8", "", "unknown"),
+        # Exchange's own work, typed Admin: Windows' LocalSystem by SID.
+        (2, "S-1-5-18", "service"),
+        ("Admin", "NT AUTHORITY\\NETWORK SERVICE", "service"),
+        (0, "S-1-5-21-1004336348-1177238915-682003330-512", "user"),
     ],
 )
 def test_the_user_type_decides_who_acted(user_type: Any, user_id: str, kind: str) -> None:
@@ -121,3 +125,18 @@ def test_bad_records_name_their_field() -> None:
     wrapped = {"AuditData": {**records()[0], "CreationTime": "yesterday"}}
     with pytest.raises(RecordError, match=r"AuditData\.CreationTime"):
         PARSER.parse(wrapped)
+
+
+@pytest.mark.parametrize(
+    ("written", "address"),
+    [
+        ("[2001:db8::1]:51000", "2001:db8::1"),
+        ("10.11.12.13:12345", "10.11.12.13"),
+        ("::ffff:10.11.12.13", "10.11.12.13"),
+        ("2001:db8::1", "2001:db8::1"),
+        ("203.0.113.7", "203.0.113.7"),
+    ],
+)
+def test_the_client_address_loses_its_port(written: str, address: str) -> None:
+    record = {**records()[0], "ClientIP": written}
+    assert PARSER.parse(record).source_address == address
