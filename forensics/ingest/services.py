@@ -321,6 +321,8 @@ def _read_file(batch: IngestBatch, sink: _Sink, progress: Progress | None) -> No
         for record in iter_records(counter):  # type: ignore[arg-type]
             chosen = choose(record.data) if choose is not None and record.data else parser
             row, error = _normalize(batch, chosen, record, matcher)
+            if row is None and choose is not None:
+                error = _unrecognized(chosen, record, error)
             if row is None:
                 sink.quarantine(
                     QuarantinedRecord(
@@ -343,6 +345,14 @@ def _read_file(batch: IngestBatch, sink: _Sink, progress: Progress | None) -> No
                         progress(counter.count, batch.size, batch.filename)
     if progress:
         progress(batch.size, batch.size, batch.filename)
+
+
+def _unrecognized(parser: Parser, record: RawRecord, error: str) -> str:
+    """A record's error, saying so when no parser recognized the record: what the file's
+    parser misses in it says little on its own, as the record may be another log's."""
+    if record.data and not parser.sniff(record.data):
+        return f"no format recognizes this record; read as the file's ({parser.label}): {error}"
+    return error
 
 
 def _per_record(parser: Parser) -> Callable[[dict[str, Any]], Parser]:

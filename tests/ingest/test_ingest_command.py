@@ -201,6 +201,24 @@ def test_a_file_mixing_one_producers_categories_reads_each_record_by_its_own_for
     assert "quarantined 9" in out
 
 
+def test_a_record_no_format_recognizes_says_so_beside_what_the_files_parser_missed(tmp_path):
+    signins = (SAMPLES / "entra" / "PT1H.json").read_bytes()
+    unknown = {"time": "2024-05-14T09:00:00Z", "category": "NetworkAccessAlerts", "properties": {}}
+    broken = json.loads(signins.splitlines()[0])
+    del broken["properties"]["createdDateTime"], broken["time"]
+    mixed = tmp_path / "PT1H.json"
+    mixed.write_bytes(signins + jsonl([unknown, broken]))
+    _code, out, _err = run_ingest(str(mixed))
+    assert "received 7, stored 5, duplicates 0, quarantined 2" in out
+    first, second = QuarantinedRecord.objects.order_by("index").values_list("error", flat=True)
+    assert first == (
+        "no format recognizes this record; read as the file's (Microsoft Entra sign-ins): "
+        "required field 'createdDateTime' (event time) is missing"
+    )
+    # A sign-in the parser recognizes keeps its own reason.
+    assert second.startswith("required field")
+
+
 @pytest.mark.parametrize(
     "body", [b'{"Records": []}', b"[]", b"", b"\n\n", gzip.compress(b""), b'{"records": []}\n']
 )

@@ -460,13 +460,13 @@ class AzureActivityParser:
         if not known and not (isinstance(category, str) and category in _LEGACY_EXPORT_CATEGORIES):
             return False
         identity = record.get("identity")
-        return (
-            "time" in record
-            and "resourceId" in record
-            and "operationName" in record
-            and isinstance(identity, dict)
-            and ("claims" in identity or "authorization" in identity)
-        )
+        if not ("time" in record and "resourceId" in record and "operationName" in record):
+            return False
+        if identity is None:
+            # The platform's own events (ResourceHealth, ServiceHealth, Autoscale...) have
+            # no caller: still Activity log events, of a category only it has.
+            return known
+        return isinstance(identity, dict) and ("claims" in identity or "authorization" in identity)
 
     def parse(self, record: dict[str, Any]) -> NormalizedEvent:
         """Normalize one Activity event; RecordError names the field when it cannot be."""

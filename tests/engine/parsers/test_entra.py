@@ -443,7 +443,7 @@ def test_it_names_the_activity_field_it_cannot_read(record: dict[str, Any], name
         ACTIVITY_PARSER.parse(record)
 
 
-def test_it_sniffs_activity_only_with_a_caller_identity() -> None:
+def test_it_sniffs_activity_by_its_category_and_a_legacy_one_only_with_a_caller() -> None:
     api = sample_records("azure_activity", "activity_log_api.json")[0]
     legacy = _activity_record(category="Write")
     assert ACTIVITY_PARSER.sniff(_activity_record())
@@ -451,7 +451,11 @@ def test_it_sniffs_activity_only_with_a_caller_identity() -> None:
     assert ACTIVITY_PARSER.sniff(legacy)
     no_identity = copy.deepcopy(_activity_record())
     del no_identity["identity"]
-    assert not ACTIVITY_PARSER.sniff(no_identity)
+    assert ACTIVITY_PARSER.sniff(no_identity)
+    # "Write" is a category of older exports only with a caller; other logs use the word.
+    del legacy["identity"]
+    assert not ACTIVITY_PARSER.sniff(legacy)
+    assert not ACTIVITY_PARSER.sniff({**_activity_record(), "identity": "someone"})
 
 
 # --- Log Analytics / Sentinel exports ---------------------------------------------------
@@ -693,3 +697,22 @@ def test_it_reads_the_other_sign_in_categories(row: int, category: str, kind: st
         original.actor_kind,
     )
     assert event.event_time == original.event_time
+
+
+@pytest.mark.parametrize("category", ["ResourceHealth", "ServiceHealth", "Autoscale"])
+def test_the_platforms_own_activity_events_are_read_without_a_caller(category: str) -> None:
+    # An export holds them beside the sign-ins or the callers' events: no identity at all.
+    record = {
+        "time": "2021-05-25T22:04:07.22Z",
+        "resourceId": "/subscriptions/0/providers/Microsoft.Web/sites/payroll",
+        "operationName": "Microsoft.Resourcehealth/healthevent/Updated/action",
+        "category": category,
+        "resultType": "Updated",
+        "correlationId": "1c867fe2-050c-4a74-bb1c-a83b15246fdd",
+        "properties": {"eventCategory": category},
+    }
+
+    assert ACTIVITY_PARSER.sniff(record) and not SIGNIN_PARSER.sniff(record)
+    event = ACTIVITY_PARSER.parse(record)
+    assert (event.actor_principal, event.actor_kind, event.category) == ("", "unknown", "other")
+    assert not ACTIVITY_PARSER.sniff({**record, "category": "Write", "properties": {}})
