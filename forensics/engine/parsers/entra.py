@@ -507,6 +507,13 @@ class AzureActivityParser:
             actor_kind = "service_principal"
         else:
             actor_kind = "unknown"
+        # An application is named alike whichever way its event came: exports carry no
+        # caller (the token's appid names it), the REST API's caller is an object id.
+        object_id = _claim(claims, CLAIM_OID)
+        if actor_kind == "service_principal" and app_id:
+            principal = app_id
+        elif actor_kind == "managed_identity" and object_id:
+            principal = object_id  # what its alias, the service principal's id, is
 
         if "eventTimestamp" in record or isinstance(get(record, "status"), dict):
             status = _value(record, "status")
@@ -517,7 +524,7 @@ class AzureActivityParser:
 
         attrs: dict[str, Any] = {}
         for key, value in (
-            ("caller_object_id", _claim(claims, CLAIM_OID)),
+            ("caller_object_id", object_id),
             ("app_id", app_id),
             ("tenant_id", tenant_id),
         ):

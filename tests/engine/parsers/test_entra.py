@@ -347,9 +347,9 @@ def test_it_takes_the_app_id_of_an_app_only_token_as_the_actor() -> None:
     api = _activity("activity_log_api.json")[1]
 
     assert export.category == api.category == "data_access"
+    # One application, one name: the export has no caller, the API's is the object id.
     assert (export.actor_principal, export.actor_kind) == (PAYROLL_APP, "service_principal")
-    # The API's caller is recorded as the log has it.
-    assert (api.actor_principal, api.actor_kind) == (PAYROLL_SP, "service_principal")
+    assert (api.actor_principal, api.actor_kind) == (PAYROLL_APP, "service_principal")
     assert export.attrs["caller_object_id"] == api.attrs["caller_object_id"] == PAYROLL_SP
     assert export.credential_used == "Rr1Ss2Tt3Uu4Vv5Ww6Xx7Y"
     assert export.mfa is None
@@ -359,6 +359,8 @@ def test_it_recognizes_a_managed_identity_caller() -> None:
     event = _activity("eventhub_activity.json")[3]
 
     assert event.actor_kind == "managed_identity"
+    # Named by its service principal's object id, as its alias is.
+    assert event.actor_principal == event.attrs["caller_object_id"]
     assert event.category == "other"
     assert event.source_address == ""
 
