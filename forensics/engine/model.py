@@ -246,7 +246,8 @@ ATTR_KEYS: dict[str, str] = {
     "roles": "application permissions (roles claim) of the token, space-separated",
     "scopes": "delegated permissions (scp claim) of the token, space-separated",
     "client_auth_method": "how the client authenticated: public client, client secret, ...",
-    "sign_in_session_id": "the Entra session the token belongs to (SessionId)",
+    "sign_in_session_id": "the Entra session the token belongs to (SessionId; a sign-in's "
+    "sessionId)",
     "device_id": "the device the authentication came from (DeviceId)",
     "api_version": "Graph API version of the request (v1.0, beta)",
     "operation_id": "Graph OperationId: shared by the requests of one batch",

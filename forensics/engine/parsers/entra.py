@@ -85,6 +85,7 @@ _SIGNIN_COLUMNS = {
     "ManagedIdentityType": "managedIdentityType",
     "IsInteractive": "isInteractive",
     "UniqueTokenIdentifier": "uniqueTokenIdentifier",
+    "SessionId": "sessionId",
     "AADTenantId": "tenantId",
     "ResourceTenantId": "resourceTenantId",
     "HomeTenantId": "homeTenantId",
@@ -322,6 +323,9 @@ class EntraSignInParser:
             ("service_principal_name", sp_name),
             ("managed_identity_type", msi_type),
             ("unique_token_identifier", token_id),
+            # The session the sign-in started or renewed: what Graph activity (SessionId)
+            # and Microsoft 365 (AADSessionId) records of its tokens' use name.
+            ("sign_in_session_id", _first(record, p + "sessionId")),
             # Which of the application's secrets or certificates it signed in with: the
             # key id an audit record's credential change names (entra_audit).
             (

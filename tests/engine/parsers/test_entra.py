@@ -718,3 +718,14 @@ def test_the_platforms_own_activity_events_are_read_without_a_caller(category: s
     event = ACTIVITY_PARSER.parse(record)
     assert (event.actor_principal, event.actor_kind, event.category) == ("", "unknown", "other")
     assert not ACTIVITY_PARSER.sniff({**record, "category": "Write", "properties": {}})
+
+
+def test_a_sign_in_keeps_its_session_id_however_it_came() -> None:
+    graph = copy.deepcopy(sample_records("entra", "graph_signins.json")[0])
+    graph["sessionId"] = "00a1b2c3-d4e5-4f60-8a7b-9c0d1e2f3a4b"
+    row = copy.deepcopy(sample_records("entra", "log_analytics_signins.json")[0])
+    row["SessionId"] = graph["sessionId"]
+
+    for record in (graph, row):
+        assert SIGNIN_PARSER.parse(record).attrs["sign_in_session_id"] == graph["sessionId"]
+    assert "sign_in_session_id" not in _signins("graph_signins.json")[0].attrs
