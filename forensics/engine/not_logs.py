@@ -19,7 +19,48 @@ def not_a_log(record: Any) -> str:
 
     if not isinstance(record, dict):
         return ""
-    return not_a_trail_log(record) or _api_error(record) or _ecs_document(record)
+    return (
+        not_a_trail_log(record)
+        or _api_error(record)
+        or _ecs_document(record)
+        or _log_analytics_row(record)
+    )
+
+
+# Log Analytics tables of producers this reads, by the export of their own records to use.
+_TABLE_EXPORTS = {
+    "OfficeActivity": "the Microsoft 365 audit log (Purview audit search or the Management "
+    "Activity API)",
+    "AzureDiagnostics": "the resource's diagnostic setting (storage account or Event Hub)",
+    "AZKVAuditLogs": "the key vault's diagnostic setting (storage account or Event Hub)",
+    "StorageBlobLogs": "the storage account's diagnostic setting (storage account or Event Hub)",
+    "StorageFileLogs": "the storage account's diagnostic setting (storage account or Event Hub)",
+    "AWSCloudTrail": "the trail's S3 bucket or CloudTrail's event history",
+    "GCPAuditLogs": "a Cloud Logging sink or 'gcloud logging read'",
+    "Okta_CL": "Okta's System Log API",
+}
+
+
+def _log_analytics_row(record: dict[str, Any]) -> str:
+    """A row of a Log Analytics (Microsoft Sentinel) table no parser reads: its columns are
+    Log Analytics' own, flattened from the producer's record or renamed."""
+    table = record.get("Type")
+    if not (
+        isinstance(table, str) and table and ("TimeGenerated" in record or "TenantId" in record)
+    ):
+        return ""
+    export = _TABLE_EXPORTS.get(table)
+    if export:
+        return (
+            f"a Log Analytics row of table {table!r}, which is not read: "
+            f"ingest the records from {export} instead"
+        )
+    if table.endswith("_CL"):
+        return (
+            f"a Log Analytics custom log row (table {table!r}): its columns are not a "
+            "producer's format"
+        )
+    return f"a Log Analytics row of table {table!r}, which is not read"
 
 
 def _ecs_document(record: dict[str, Any]) -> str:

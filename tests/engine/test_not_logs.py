@@ -71,3 +71,35 @@ def test_a_web_page_or_an_xml_error_is_named():
     assert not_json(s3) == "an XML error response (AccessDenied: Access Denied), not log records"
     assert not_json(b"<?xml version='1.0'?><feed/>") == "an XML document, not log records"
     assert not_json(b"2024-05-14 09:20:17 sshd[42]: Accepted publickey") == ""
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        (
+            {"TenantId": "t", "TimeGenerated": "2024-05-14T09:00:00Z", "Operation": "FileAccessed",
+             "UserId": "alice@example.com", "Type": "OfficeActivity"},
+            "a Log Analytics row of table 'OfficeActivity', which is not read: ingest the "
+            "records from the Microsoft 365 audit log (Purview audit search or the Management "
+            "Activity API) instead",
+        ),
+        (
+            {"TimeGenerated": "2024-05-14T09:00:00Z", "actor_alternateId_s": "alice@example.com",
+             "Type": "Contoso_CL"},
+            "a Log Analytics custom log row (table 'Contoso_CL'): its columns are not a "
+            "producer's format",
+        ),
+        (
+            {"TimeGenerated": "2024-05-14T09:00:00Z", "Type": "Heartbeat"},
+            "a Log Analytics row of table 'Heartbeat', which is not read",
+        ),
+    ],
+)  # fmt: skip
+def test_a_row_of_a_log_analytics_table_not_read_is_named(row, reason):
+    with pytest.raises(UnknownFormat) as refused:
+        detect([row])
+    assert str(refused.value) == reason
+
+
+def test_a_record_with_a_type_member_is_no_log_analytics_row():
+    assert not_a_log({"Type": "Heartbeat", "host": "a"}) == ""
