@@ -319,15 +319,17 @@ def _page_starts(text: str, m: re.Match[str]) -> bool:
 
 
 # CloudWatch Logs: the arrays of log events, the members beside them in a page of
-# ``filter-log-events`` / ``get-log-events`` output, what a subscription's delivery check
-# says, and the timestamp before each event on a line of an export to S3 (matched on the
-# first line's bytes, then on each decoded line).
+# ``filter-log-events`` / ``get-log-events`` output, and what a subscription's delivery
+# check says. What its tools write before each event on a line: an export to S3 its
+# timestamp, ``aws logs tail`` the timestamp and the log stream, ``awslogs get`` the group
+# and the stream (up to three words before the event's "{", matched on the first line's
+# bytes, then on each decoded line).
 _LOG_EVENT_KEYS = frozenset({"events", "logEvents"})
 _LOG_EVENTS_PAGE_KEYS = frozenset(
     {"events", "searchedLogStreams", "nextToken", "nextForwardToken", "nextBackwardToken"}
 )
 _CONTROL_MESSAGE = "CWL CONTROL MESSAGE"
-_STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z (?=\{)"
+_STAMP = r"(?:[^\s{}\[\]\"]+[ \t]+){1,3}(?=\{)"
 _EXPORT_STAMP = re.compile(_STAMP.encode())
 _EXPORT_STAMP_TEXT = re.compile(_STAMP)
 # A CloudTrail Lake GetQueryResults response, as the CLI prints it or an SDK returns it.

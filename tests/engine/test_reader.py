@@ -276,6 +276,31 @@ def test_a_line_that_only_starts_like_an_export_line_is_an_error():
     assert recs[1].data is None and recs[1].error.startswith("invalid JSON")
 
 
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        b"2024-05-14T09:21:03.514Z ",  # an export to S3
+        b"2024-05-14T09:21:03.514000+00:00 111122223333_CloudTrail_us-east-1 ",  # aws logs tail
+        b"/aws/cloudtrail 111122223333_CloudTrail_us-east-1 ",  # awslogs get
+        b"2024-05-14T09:21:03\t",
+    ],
+)
+def test_the_words_cloudwatch_logs_tools_write_before_each_event_are_passed_over(prefix):
+    recs = read(prefix + b'{"a": 1}\n' + prefix + b'{"b": {"c": [1]}}\n{"d": 2}\n')
+    assert [r.data for r in recs] == [{"a": 1}, {"b": {"c": [1]}}, {"d": 2}]
+    # The line as written stays the record's text.
+    assert recs[0].text == (prefix + b'{"a": 1}').decode()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [b'four words before it {"a": 1}\n', b'"quoted" {"a": 1}\n', b'x [1] {"a": 1}\n'],
+)
+def test_other_text_before_an_object_is_no_prefix(line):
+    (rec,) = read(line)
+    assert rec.data is None
+
+
 # --- Log Analytics query API responses -------------------------------------------------
 
 
