@@ -71,7 +71,8 @@ def wrapper_end(
         value = buf.decode_value()
         if isinstance(value, Failure):
             where = rest_not_read(buf.byte_at(buf.pos))
-            reason = f'member "{name[:100]}" after the {key} array: {value.reason()}{where}'
+            failed = value.reason(buf.text[buf.pos : buf.pos + value.offset])
+            reason = f'member "{name[:100]}" after the {key} array: {failed}{where}'
             yield reason, buf.text[buf.pos : buf.pos + 200], True
             return
         member, text = value
@@ -131,7 +132,8 @@ def walk_object(
             continue
         value = buf.decode_value()
         if isinstance(value, Failure):
-            yield f'{what}\'s member "{str(name)[:100]}": {value.reason()}'
+            failed = value.reason(buf.text[buf.pos : buf.pos + value.offset])
+            yield f'{what}\'s member "{str(name)[:100]}": {failed}'
             return
         seen[name] = value[0]
 

@@ -103,9 +103,17 @@ class Failure:
     message: str  # the decoder's message, or what is too large
     offset: int  # where the decoder stopped, in characters from the value's start
 
-    def reason(self) -> str:
+    def reason(self, text: str = "") -> str:
+        """Why, and where: in a value over several lines (``text``, from its start), the
+        line and column within it, as an editor shows them."""
         if self.kind == "large":
             return self.message
+        before = text[: self.offset]
+        if len(before) == self.offset and "\n" in before:
+            line_start = before.rfind("\n") + 1
+            line = before.count("\n") + 1
+            where = f"line {line}, column {self.offset - line_start + 1} of the record"
+            return f"invalid JSON: {self.message} at {where}"
         return f"invalid JSON: {self.message} at column {self.offset + 1}"
 
 
@@ -394,7 +402,7 @@ def skip_bad_element(
     shown = buf.text[start : start + SHOWN_CHARS]
     start_char = buf.base_chars + start
     at = buf.byte_at(start)
-    reason = failure.reason()
+    reason = failure.reason(buf.text[start : start + failure.offset])
     if failure.kind == "cut" and src.failure:
         buf.broken = True
         return shown, src.failure, None

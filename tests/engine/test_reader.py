@@ -504,6 +504,16 @@ def test_when_no_later_record_can_be_found_the_error_says_the_rest_was_not_read(
     )
 
 
+def test_an_error_in_a_record_over_several_lines_names_its_line_and_column():
+    # A raw line break inside a string, as hand-edited or documentation records have.
+    body = b'{"Records": [{\n  "eventVersion": "1.08",\n  "note": "a\nb"\n}]}'
+    (bad,) = read(body)
+    assert bad.error == (
+        "invalid JSON: Invalid control character at line 3, column 13 of the record;"
+        " no later record could be found; the rest of the file, from byte 13, was not read"
+    )
+
+
 @pytest.mark.parametrize("where", [0, 1])
 def test_a_record_over_the_size_limit_is_skipped_and_the_next_one_read(where, small_reads):
     small_reads(64, 1000)
