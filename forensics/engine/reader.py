@@ -524,14 +524,18 @@ def _log_event_message(event: dict[str, Any]) -> tuple[dict[str, Any] | None, st
     """The record a CloudWatch Logs event carries in its message, or why there is none."""
     message = event.get("message")
     if isinstance(message, str):
+        if message.startswith(_CONTROL_MESSAGE):
+            return None, "CloudWatch Logs control message (a delivery check), not a log record"
         try:
             record = loads(message)
-        except ValueError:
+        except ValueError as exc:
+            if message.lstrip().startswith("{"):
+                # An object cut short, as CloudWatch Logs cuts an event over its size limit.
+                reason = str(exc).split(":")[0]
+                return None, f"CloudWatch Logs event whose message is invalid JSON: {reason}"
             record = None
         if isinstance(record, dict):
             return record, ""
-        if message.startswith(_CONTROL_MESSAGE):
-            return None, "CloudWatch Logs control message (a delivery check), not a log record"
     return None, "CloudWatch Logs event whose message is not a JSON object"
 
 

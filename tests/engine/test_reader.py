@@ -265,6 +265,13 @@ def test_a_log_event_whose_message_is_not_json_is_an_error_record():
     assert recs[0].text == '{"timestamp": 1, "message": "plain text"}'
 
 
+def test_a_log_event_whose_message_was_cut_short_says_its_json_is_invalid():
+    # CloudWatch Logs cuts an event over its size limit: the record's object is unfinished.
+    (rec,) = read(b'{"events": [{"timestamp": 1, "message": "{\\"eventVersion\\": \\"1.0"}]}')
+    assert rec.data is None
+    assert rec.error.startswith("CloudWatch Logs event whose message is invalid JSON: ")
+
+
 def test_an_events_array_beside_other_members_is_not_unwrapped():
     (rec,) = read(b'{"events": [{"message": "{}"}], "total": 1}\n')
     assert rec.data == {"events": [{"message": "{}"}], "total": 1}
