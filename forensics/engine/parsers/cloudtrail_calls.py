@@ -130,6 +130,8 @@ PARAM_RESOURCES: dict[str, tuple[tuple[str, str], ...]] = {
     "rds-data": (("resourceArn", "AWS::RDS::DBCluster"),),
     "redshift-data": (("clusterIdentifier", "AWS::Redshift::Cluster"),),
     "lambda": (("functionName", "AWS::Lambda::Function"),),
+    # EC2 Instance Connect: the instance a key was pushed to for an SSH session.
+    "ec2-instance-connect": (("instanceId", "AWS::EC2::Instance"),),
     "sts": (("roleArn", "AWS::IAM::Role"),),
     "iam": (
         ("roleName", "AWS::IAM::Role"),

@@ -565,6 +565,15 @@ def test_it_falls_back_to_a_readable_resource_from_the_request() -> None:
     )
     event = PARSER.parse(table)
     assert (event.resource, event.resource_type) == ("Customers", "AWS::DynamoDB::Table")
+    ssh = record(
+        eventSource="ec2-instance-connect.amazonaws.com",
+        eventName="SendSSHPublicKey",
+        requestParameters={"instanceId": "i-0123456789abcdef0", "instanceOSUser": "ec2-user"},
+    )
+    assert (PARSER.parse(ssh).resource, PARSER.parse(ssh).resource_type) == (
+        "i-0123456789abcdef0",
+        "AWS::EC2::Instance",
+    )
     secret = one(GITHUB_FILE, "secretsmanager:GetSecretValue")
     assert secret.resource_type == "AWS::SecretsManager::Secret"
     assert secret.resource.endswith(":secret:billing/db-credentials-AbCdEf")
