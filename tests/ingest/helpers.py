@@ -1,8 +1,10 @@
-"""Small CloudTrail records for ingest tests (the parser's own samples cover the format)."""
+"""Small CloudTrail records for ingest tests (the parser's own samples cover the format),
+and the files and counts the tests write and read."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 
@@ -43,3 +45,15 @@ def records_file(records: list[Any]) -> bytes:
 
 def jsonl(records: list[Any]) -> bytes:
     return b"".join(json.dumps(r).encode() + b"\n" for r in records)
+
+
+def jsonl_file(folder: Path, name: str, *records: Any) -> Path:
+    """A JSON Lines file of ``records`` in ``folder``."""
+    path = folder / name
+    path.write_bytes(jsonl(list(records)))
+    return path
+
+
+def counts(batch: Any) -> tuple[int, int, int, int]:
+    """A batch's received, stored, duplicates and quarantined."""
+    return batch.received, batch.stored, batch.duplicates, batch.quarantined

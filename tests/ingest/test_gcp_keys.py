@@ -10,6 +10,7 @@ from django.apps import apps
 
 from forensics.ingest.models import Event, EventKey
 from tests.conftest import SAMPLES
+from tests.ingest.helpers import counts, jsonl_file
 
 pytestmark = pytest.mark.django_db
 SINK = SAMPLES / "gcp_audit" / "cloudaudit_sink.jsonl"
@@ -27,32 +28,22 @@ def _in_project(entry: dict, project: str) -> dict:
     return other
 
 
-def _write(tmp_path, name, *entries):
-    path = tmp_path / name
-    path.write_text("".join(json.dumps(e) + "\n" for e in entries))
-    return path
-
-
-def _counts(batch):
-    return batch.received, batch.stored, batch.duplicates, batch.quarantined
-
-
 def test_entries_of_two_projects_sharing_an_insert_id_are_both_kept(source, ingest_files, tmp_path):
     entry = _entry()
-    path = _write(tmp_path, "two.jsonl", entry, _in_project(entry, "example-data"))
+    path = jsonl_file(tmp_path, "two.jsonl", entry, _in_project(entry, "example-data"))
     [batch] = ingest_files(source, path)
-    assert _counts(batch) == (2, 2, 0, 0)
+    assert counts(batch) == (2, 2, 0, 0)
     assert set(Event.objects.values_list("source_event_id", flat=True)) == {entry["insertId"]}
     [again] = ingest_files(source, path)
-    assert _counts(again) == (2, 0, 2, 0)
+    assert counts(again) == (2, 0, 2, 0)
 
 
 def test_one_project_keeps_one_entry_per_insert_id_and_timestamp(source, ingest_files, tmp_path):
     entry = _entry()
     later = json.loads(json.dumps(entry))
     later["timestamp"] = "2024-03-12T10:00:00.000001Z"
-    [batch] = ingest_files(source, _write(tmp_path, "one.jsonl", entry, entry, later))
-    assert _counts(batch) == (3, 2, 1, 0)
+    [batch] = ingest_files(source, jsonl_file(tmp_path, "one.jsonl", entry, entry, later))
+    assert counts(batch) == (3, 2, 1, 0)
 
 
 def test_upgrading_a_store_rekeys_its_gcp_events_so_a_re_ingest_finds_them(source, ingest_files):

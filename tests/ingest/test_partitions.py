@@ -21,7 +21,7 @@ from forensics.ingest import partitions, rows, services
 from forensics.ingest.models import Attribution, Event, EventKey, IngestBatch, Source
 from forensics.ingest.personal_data import load_matcher
 from tests.conftest import SAMPLES
-from tests.ingest.helpers import ct_record, jsonl, records_file
+from tests.ingest.helpers import counts, ct_record, jsonl, records_file
 from tests.investigate import factories
 
 pytestmark = pytest.mark.django_db
@@ -34,10 +34,6 @@ postgres_only = pytest.mark.skipif(
 def ingest(source: Source, content: bytes, name: str = "t.json") -> IngestBatch:
     batch = services.accept(source, io.BytesIO(content), filename=name, via="api")
     return services.run_batch(batch.pk)
-
-
-def counts(batch: IngestBatch) -> tuple[int, int, int, int]:
-    return (batch.received, batch.stored, batch.duplicates, batch.quarantined)
 
 
 def placement() -> dict[str, str]:

@@ -5,7 +5,6 @@ duplicate of another."""
 from __future__ import annotations
 
 import importlib
-import json
 from types import SimpleNamespace
 
 import pytest
@@ -15,20 +14,11 @@ from django.db import connection
 from forensics.engine.model import is_placeholder_id
 from forensics.ingest.models import Event, EventKey
 from tests.conftest import SAMPLES
+from tests.ingest.helpers import counts, jsonl_file
 
 pytestmark = pytest.mark.django_db
 AUDIT_LOG = SAMPLES / "k8s_audit" / "audit.log"
 rekey = importlib.import_module("forensics.ingest.migrations.0014_scoped_request_keys")
-
-
-def _write(tmp_path, name, *records):
-    path = tmp_path / name
-    path.write_text("".join(json.dumps(r) + "\n" for r in records))
-    return path
-
-
-def _counts(batch):
-    return batch.received, batch.stored, batch.duplicates, batch.quarantined
 
 
 def _request(audit_id: str, user: str, verb: str, resource: str, name: str, when: str) -> dict:
@@ -70,12 +60,12 @@ def test_two_requests_sent_under_one_audit_id_are_two_events(source, ingest_file
     # The API server takes the client's Audit-ID header as the auditID.
     alice = _request("abcde12345", "alice", "list", "configmaps", "", "2024-05-01T10:00:00Z")
     mallory = _request("abcde12345", "mallory", "get", "secrets", "db", "2024-05-02T03:00:00Z")
-    path = _write(tmp_path, "audit.log", alice, mallory)
+    path = jsonl_file(tmp_path, "audit.log", alice, mallory)
     [batch] = ingest_files(source, path)
-    assert _counts(batch) == (2, 2, 0, 0)
+    assert counts(batch) == (2, 2, 0, 0)
     assert set(Event.objects.values_list("actor_principal", flat=True)) == {"alice", "mallory"}
     [again] = ingest_files(source, path)
-    assert _counts(again) == (2, 0, 2, 0)
+    assert counts(again) == (2, 0, 2, 0)
 
 
 def test_the_stages_of_one_request_stay_one_event(source, ingest_files, tmp_path):
@@ -84,7 +74,7 @@ def test_the_stages_of_one_request_stay_one_event(source, ingest_files, tmp_path
     received.pop("responseStatus")
     complete = _request("r-1", "alice", "get", "secrets", "db", "2024-05-01T10:00:00Z")
     complete["stageTimestamp"] = "2024-05-01T10:00:00.300000Z"
-    [batch] = ingest_files(source, _write(tmp_path, "stages.log", received, complete))
+    [batch] = ingest_files(source, jsonl_file(tmp_path, "stages.log", received, complete))
     assert (batch.stored, batch.duplicates) == (1, 1)
     assert Event.objects.get().attrs["audit_stage"] == "ResponseComplete"
 
@@ -95,10 +85,10 @@ def test_events_whose_id_was_withheld_are_not_duplicates_of_each_other(
 ):
     login = _trail(event_id, "alice", "GetObject", "hr/holidays.csv", "2024-01-01T12:29:00Z")
     payroll = _trail(event_id, "bob", "GetObject", "hr/payroll.csv", "2024-01-01T13:00:00Z")
-    path = _write(tmp_path, "sanitized.json", login, payroll, payroll)
+    path = jsonl_file(tmp_path, "sanitized.json", login, payroll, payroll)
     [batch] = ingest_files(source, path)
     # The same record twice is still one event: keyed by its raw text's hash.
-    assert _counts(batch) == (3, 2, 1, 0)
+    assert counts(batch) == (3, 2, 1, 0)
     assert sorted(Event.objects.values_list("resource", flat=True)) == [
         "s3://hr/hr/holidays.csv",
         "s3://hr/hr/payroll.csv",
@@ -144,7 +134,7 @@ def test_upgrading_a_store_rekeys_its_events_so_a_re_ingest_finds_them(
     source, ingest_files, tmp_path
 ):
     payroll = _trail("redacted", "bob", "GetObject", "hr/payroll.csv", "2024-01-01T13:00:00Z")
-    sanitized = _write(tmp_path, "sanitized.json", payroll)
+    sanitized = jsonl_file(tmp_path, "sanitized.json", payroll)
     first = ingest_files(source, AUDIT_LOG, sanitized)
     assert sum(b.stored for b in first) > 1
     keys = set(Event.objects.values_list("dedupe_key", flat=True))
