@@ -119,6 +119,12 @@ def _key_ids(value: str) -> list[tuple[str, str]]:
     return keys
 
 
+def activity_category(activity: str) -> str:
+    """The category of a directory activity by its name alone, as the Microsoft 365 audit
+    log's Entra records give it ("Add service principal credentials.")."""
+    return _category("", activity, "")
+
+
 def _category(audit_category: str, activity: str, service: str) -> str:
     name = activity.lower()
     if audit_category in _PERMISSION_CATEGORIES:

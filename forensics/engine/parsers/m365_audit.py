@@ -29,6 +29,7 @@ from forensics.engine.model import (
     NormalizedEvent,
     RecordError,
 )
+from forensics.engine.parsers import entra_audit
 from forensics.engine.parsers.common import (
     fields_under,
     host_of,
@@ -86,12 +87,19 @@ _READS = frozenset(
     }
 )
 _SIGN_INS = frozenset({"UserLoggedIn", "UserLoginFailed", "MailboxLogin"})
+_DIRECTORY = "AzureActiveDirectory"
+_LOGIN_FAILED = "UserLoginFailed"
 _PERMISSION_CHANGES = frozenset(
     {
         "Add-MailboxPermission",
         "Add-RecipientPermission",
         "Set-MailboxFolderPermission",
         "Add-MailboxFolderPermission",
+        # The mailbox audit actions of the same changes, made in Outlook.
+        "AddFolderPermissions",
+        "ModifyFolderPermissions",
+        "RemoveFolderPermissions",
+        "UpdateFolderPermissions",
         "AddedToGroup",
         "SharingSet",
         "SharingInvitationCreated",
@@ -213,6 +221,7 @@ def _normalize(rec: dict[str, Any]) -> NormalizedEvent:
         ("site_url", _first(rec, "SiteUrl")),
         ("source_file_name", _first(rec, "SourceFileName")),
         ("result_status", _first(rec, "ResultStatus")),
+        ("error_code", _first(rec, "LogonError")),
     ):
         if value:
             attrs[key] = value
@@ -223,16 +232,17 @@ def _normalize(rec: dict[str, Any]) -> NormalizedEvent:
         source_kind=PARSER.kind,
         source_event_id=_first(rec, "Id"),
         event_time=event_time,
-        category=_category(operation),
+        category=_category(operation, workload),
         action=f"{workload}:{operation}" if workload else operation,
-        outcome=_outcome(_first(rec, "ResultStatus")),
+        # A failed sign-in is one whatever status it carries beside the operation's name.
+        outcome="failure" if operation == _LOGIN_FAILED else _outcome(_first(rec, "ResultStatus")),
         actor_principal=principal,
         actor_kind=actor_kind,
         actor_account=_first(rec, "OrganizationId"),
         credential_used=_first(rec, _ACCESS + "UniqueTokenId"),
         correlation_id=_first(rec, _ACCESS + "CorrelationId", "CorrelationId"),
         source_address=host_of(_first(rec, "ClientIP", "ClientIPAddress", "ActorIpAddress")),
-        user_agent=_first(rec, "UserAgent", "ClientInfoString"),
+        user_agent=_first(rec, "UserAgent", "ClientInfoString") or _extended(rec, "UserAgent"),
         resource=resource,
         resource_type=resource_type,
         mfa=None,
@@ -272,14 +282,28 @@ def _resource(rec: dict[str, Any], workload: str) -> tuple[str, str]:
     return target, (item_type.lower() if item_type else workload.lower())
 
 
-def _category(operation: str) -> str:
+def _category(operation: str, workload: str) -> str:
     if operation in _SIGN_INS:
         return AUTHENTICATION
+    if workload == _DIRECTORY:
+        # Entra's own audit activities: categorized as the directory audit log's are.
+        return entra_audit.activity_category(operation)
     if operation in _PERMISSION_CHANGES:
         return PERMISSION_CHANGE
     if operation in _READS:
         return DATA_ACCESS
     return OTHER
+
+
+def _extended(rec: dict[str, Any], name: str) -> str:
+    """A value of ``ExtendedProperties``, the list of {"Name", "Value"} pairs Entra's records
+    in the audit log carry (the sign-in's UserAgent, RequestType, ResultStatusDetail)."""
+    pairs = rec.get("ExtendedProperties")
+    for pair in pairs if isinstance(pairs, list) else ():
+        if isinstance(pair, dict) and pair.get("Name") == name:
+            value = pair.get("Value")
+            return value.strip() if isinstance(value, str) else ""
+    return ""
 
 
 def _outcome(status: str) -> str:

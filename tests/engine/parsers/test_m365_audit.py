@@ -140,3 +140,45 @@ def test_bad_records_name_their_field() -> None:
 def test_the_client_address_loses_its_port(written: str, address: str) -> None:
     record = {**records()[0], "ClientIP": written}
     assert PARSER.parse(record).source_address == address
+
+
+@pytest.mark.parametrize(
+    ("workload", "operation", "category"),
+    [
+        # Outlook's own names for mailbox folder permission changes.
+        ("Exchange", "AddFolderPermissions", "permission_change"),
+        ("Exchange", "ModifyFolderPermissions", "permission_change"),
+        # Entra's activities, categorized as the directory audit log's same records are.
+        ("AzureActiveDirectory", "Add service principal credentials.", "permission_change"),
+        ("AzureActiveDirectory", "Add owner to application.", "permission_change"),
+        ("AzureActiveDirectory", "Add member to role.", "permission_change"),
+        ("AzureActiveDirectory", "Change user password.", "authentication"),
+        ("AzureActiveDirectory", "Update user.", "other"),
+        ("AzureActiveDirectory", "UserLoggedIn", "authentication"),
+    ],
+)
+def test_an_operation_gets_its_category(workload: str, operation: str, category: str) -> None:
+    record = {**records()[0], "Workload": workload, "Operation": operation}
+    assert PARSER.parse(record).category == category
+
+
+def test_a_failed_sign_in_is_a_failure_with_its_error_and_user_agent() -> None:
+    record = {
+        **records()[0],
+        "Workload": "AzureActiveDirectory",
+        "Operation": "UserLoginFailed",
+        "ResultStatus": "Success",  # beside the operation's name, it does not decide
+        "LogonError": "InvalidUserNameOrPassword",
+        "ExtendedProperties": [
+            {"Name": "ResultStatusDetail", "Value": "Success"},
+            {"Name": "UserAgent", "Value": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"},
+        ],
+    }
+    record.pop("UserAgent", None)
+    record.pop("ClientInfoString", None)
+
+    event = PARSER.parse(record)
+
+    assert event.outcome == "failure"
+    assert event.attrs["error_code"] == "InvalidUserNameOrPassword"
+    assert event.user_agent == "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"
