@@ -15,7 +15,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from forensics.engine.model import DATA_ACCESS, OTHER, PERMISSION_CHANGE, NormalizedEvent
+from forensics.engine.model import (
+    AUTHENTICATION,
+    DATA_ACCESS,
+    OTHER,
+    PERMISSION_CHANGE,
+    NormalizedEvent,
+)
 from forensics.engine.parsers.common import column_names, url_parts
 from forensics.engine.parsers.microsoft import (
     first,
@@ -59,11 +65,14 @@ _CLIENT_AUTH = {"0": "public client", "1": "client secret", "2": "client certifi
 _READ_METHODS = frozenset({"GET", "HEAD"})
 # Requests that grant access: credentials, role and permission assignments, ownership.
 _GRANTS = re.compile(
-    r"/(addPassword|addKey|appRoleAssignments|appRoleAssignedTo|oauth2PermissionGrants|"
+    r"/(addPassword|addKey|federatedIdentityCredentials|appRoleAssignments|appRoleAssignedTo|"
+    r"oauth2PermissionGrants|"
     r"roleAssignments|roleEligibilityScheduleRequests|roleAssignmentScheduleRequests|"
     r"owners|members)(/|\$|\?|$)",
     re.IGNORECASE,
 )
+# A user's authentication methods: /users/{id}/authentication/...
+_SIGN_IN_FACTORS = re.compile(r"/authentication/", re.IGNORECASE)
 _ID_SEGMENT = re.compile(
     r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[^/@]+@[^/]+|"
     r"[A-Za-z0-9_=-]{40,})$",
@@ -175,8 +184,13 @@ def _client_auth(value: str) -> str:
 
 
 def _category(method: str, uri: str) -> str:
-    if method not in _READ_METHODS and _GRANTS.search(url_parts(uri).path if uri else ""):
+    path = url_parts(uri).path if uri else ""
+    if method not in _READ_METHODS and _GRANTS.search(path):
         return PERMISSION_CHANGE
+    if method not in _READ_METHODS and _SIGN_IN_FACTORS.search(path):
+        # A user's sign-in factors (a Temporary Access Pass, a phone, a password reset), as
+        # the directory audit log files the same changes.
+        return AUTHENTICATION
     if method in _READ_METHODS:
         return DATA_ACCESS
     return OTHER

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -80,3 +81,24 @@ def test_a_request_uri_urllib_refuses_still_gives_the_event() -> None:
     record["properties"]["requestUri"] = "https://[graph.microsoft.com/v1.0/users/x/messages"
     event = PARSER.parse(record)
     assert event.resource == record["properties"]["requestUri"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "category"),
+    [
+        # A credential an application signs in with, as addPassword and addKey add.
+        ("POST", "/v1.0/applications/{a}/federatedIdentityCredentials", "permission_change"),
+        ("POST", "/v1.0/applications/{a}/addPassword", "permission_change"),
+        # A user's sign-in factors, filed as the directory audit log files them.
+        ("POST", "/v1.0/users/{u}/authentication/temporaryAccessPassMethods", "authentication"),
+        ("POST", "/beta/users/{u}/authentication/methods/{m}/resetPassword", "authentication"),
+        ("GET", "/v1.0/users/{u}/authentication/methods", "data_access"),
+        ("PATCH", "/v1.0/users/{u}", "other"),
+    ],
+)
+def test_a_request_gets_its_category(method: str, path: str, category: str) -> None:
+    record = copy.deepcopy(records()[3])
+    ids = {"a": "0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b", "u": ALICE, "m": "28c10230-6103-485e"}
+    record["properties"]["requestMethod"] = method
+    record["properties"]["requestUri"] = "https://graph.microsoft.com" + path.format(**ids)
+    assert PARSER.parse(record).category == category
