@@ -172,6 +172,7 @@ ATTR_KEYS: dict[str, str] = {
     "actor_type": "actor.type (User, PublicClientApp, ...)",
     "actor_display_name": "actor.displayName / Entra audit initiatedBy.user.displayName",
     "transaction_id": "transaction.id",
+    "api_token_id": "transaction.detail.requestApiTokenId: the Okta API token a request used",
     "root_session_id": "authenticationContext.rootSessionId? / debugContext rootSessionId",
     "target_ids": "list: target[].id / Entra audit targetResources[].id, in record order",
     # --- Microsoft Entra / Azure Activity ---

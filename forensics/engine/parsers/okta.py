@@ -13,6 +13,7 @@ from typing import Any
 from forensics.engine.model import (
     AUTHENTICATION,
     CREDENTIAL_ISSUE,
+    DATA_ACCESS,
     OTHER,
     PERMISSION_CHANGE,
     NormalizedEvent,
@@ -46,6 +47,7 @@ _APP_TYPES = {
     "workloadidentityprincipal",
 }
 
+_ADDRESS_ACTOR = "ip"
 _TOKEN_TARGET_TYPES = {"access_token", "id_token", "refresh_token", "token"}
 
 # Grants that trade one token or assertion for another rather than signing someone in.
@@ -65,7 +67,18 @@ _PERMISSION_PREFIXES = (
 _PERMISSION_TYPES = {
     "application.user_membership.add",
     "application.user_membership.remove",
+    # A super admin granting, extending or revoking Okta Support's access to the org.
+    "user.session.impersonation.grant",
+    "user.session.impersonation.extend",
+    "user.session.impersonation.revoke",
 }
+# Okta Support signing in to the org, as the access granted lets it.
+_SIGN_INS = {"user.session.start", "user.session.impersonation.initiate"}
+# An API token made for the admin who creates it: the token acts with that admin's rights.
+_TOKENS_MINTED = {"system.api_token.create"}
+# An admin revealing a user's stored password for an application.
+_DATA_READS = {"application.user_membership.show_password"}
+_SIGN_IN_TARGET = "appinstance"  # what a sign-in was to, beside the factor it used
 
 
 def _clean(value: str) -> str:
@@ -106,12 +119,16 @@ def _actor_kind(actor_type: str, principal: str) -> str:
 
 
 def _category(event_type: str) -> str:
-    if event_type == "user.session.start" or event_type.startswith("user.authentication."):
+    if event_type in _SIGN_INS or event_type.startswith("user.authentication."):
         return AUTHENTICATION
-    if event_type.startswith("app.oauth2.") and ".token.grant" in event_type:
+    if event_type in _TOKENS_MINTED or (
+        event_type.startswith("app.oauth2.") and ".token.grant" in event_type
+    ):
         return CREDENTIAL_ISSUE
     if event_type in _PERMISSION_TYPES or event_type.startswith(_PERMISSION_PREFIXES):
         return PERMISSION_CHANGE
+    if event_type in _DATA_READS:
+        return DATA_ACCESS
     return OTHER
 
 
@@ -134,8 +151,14 @@ def _target_name(target: dict[str, Any]) -> str:
     )
 
 
-def _resource(targets: list[dict[str, Any]]) -> tuple[str, str]:
-    """The first target that is not a token: tokens are what was issued, not what was used."""
+def _resource(targets: list[dict[str, Any]], sign_in: bool) -> tuple[str, str]:
+    """The first target that is not a token: tokens are what was issued, not what was used.
+    A sign-in's is the application signed in to, not the factor (an authenticator) used."""
+    if sign_in:
+        for target in targets:
+            name = _target_name(target)
+            if name and opt_str(target, "type").lower() == _SIGN_IN_TARGET:
+                return name, opt_str(target, "type")
     for target in targets:
         kind = opt_str(target, "type")
         if kind.lower() in _TOKEN_TARGET_TYPES:
@@ -208,6 +231,9 @@ class OktaParser:
         actor_id = _clean(opt_str(actor, "id"))
         actor_type = opt_str(actor, "type")
         principal = _clean(opt_str(actor, "alternateId")) or actor_id
+        if actor_type.lower() == _ADDRESS_ACTOR:
+            # A threat detection's actor is the address the requests came from: no one.
+            principal = ""
         actor_kind = _actor_kind(actor_type, principal)
         outcome = _outcome(opt_str(record, "outcome.result"))
         session_id = _clean(opt_str(auth, "externalSessionId"))
@@ -215,12 +241,14 @@ class OktaParser:
         category = _category(event_type)
 
         source_address = _clean(opt_str(record, "client.ipAddress"))
+        if not source_address and actor_type.lower() == _ADDRESS_ACTOR:
+            source_address = actor_id
         if not source_address:
             chain = opt_list(record, "request.ipChain")
             if chain and isinstance(chain[0], dict):
                 source_address = _clean(opt_str(chain[0], "ip"))
 
-        resource, resource_type = _resource(targets)
+        resource, resource_type = _resource(targets, category == AUTHENTICATION)
 
         attrs: dict[str, Any] = {}
         if actor_id:
@@ -245,8 +273,14 @@ class OktaParser:
             if reason:
                 attrs["error_code"] = reason
 
+        api_token = _clean(opt_str(record, "transaction.detail.requestApiTokenId"))
+        if api_token:
+            attrs["api_token_id"] = api_token
         credential_issued = issued_principal = issue_method = ""
-        if category == CREDENTIAL_ISSUE:
+        if event_type in _TOKENS_MINTED:
+            if outcome == "success":
+                credential_issued, issued_principal = _issued_token(targets), principal
+        elif category == CREDENTIAL_ISSUE:
             grant = opt_str(debug, "grantType")
             issue_method = "token-exchange" if grant in _EXCHANGE_GRANTS else "sign-in"
             if outcome == "success":

@@ -343,3 +343,71 @@ def test_an_eventbridge_event_from_another_partner_is_not_okta() -> None:
     envelope["source"] = "aws.partner/example.com/feed"
 
     assert not PARSER.sniff(envelope)
+
+
+SUPPORT = {"id": "00u_support", "type": "User", "alternateId": "support.engineer@okta.com"}
+
+
+@pytest.mark.parametrize(
+    ("event_type", "category"),
+    [
+        # A super admin letting Okta Support in, and Okta Support signing in to the org.
+        ("user.session.impersonation.grant", "permission_change"),
+        ("user.session.impersonation.extend", "permission_change"),
+        ("user.session.impersonation.revoke", "permission_change"),
+        ("user.session.impersonation.initiate", "authentication"),
+        ("user.session.impersonation.end", "other"),
+        # An admin revealing another user's password for an application.
+        ("application.user_membership.show_password", "data_access"),
+    ],
+)
+def test_okta_support_access_is_visible(event_type: str, category: str) -> None:
+    assert PARSER.parse(_event(eventType=event_type, actor=SUPPORT)).category == category
+
+
+def test_an_api_token_is_a_credential_issued_to_the_admin_who_made_it() -> None:
+    record = _event(
+        eventType="system.api_token.create",
+        target=[{"id": "00Tabc123", "type": "Token", "displayName": "ci-pipeline"}],
+    )
+
+    event = PARSER.parse(record)
+
+    assert event.category == "credential_issue"
+    assert (event.credential_issued, event.issued_principal) == ("00Tabc123", "alice@example.com")
+    failed = PARSER.parse({**record, "outcome": {"result": "FAILURE"}})
+    assert failed.credential_issued == ""
+
+
+def test_a_request_made_with_an_api_token_names_it() -> None:
+    record = _event(
+        eventType="user.lifecycle.deactivate",
+        transaction={"type": "WEB", "id": "t1", "detail": {"requestApiTokenId": "00Tabc123"}},
+    )
+    assert PARSER.parse(record).attrs["api_token_id"] == "00Tabc123"
+
+
+def test_a_sign_in_is_to_the_application_not_the_factor_it_used() -> None:
+    record = _event(
+        target=[
+            {"id": "pfd1", "type": "AuthenticatorEnrollment", "displayName": "Okta Verify"},
+            {"id": "0oa1", "type": "AppInstance", "displayName": "Okta Admin Console"},
+        ]
+    )
+    assert (PARSER.parse(record).resource, PARSER.parse(record).resource_type) == (
+        "Okta Admin Console",
+        "AppInstance",
+    )
+
+
+def test_a_threat_detections_address_is_its_source_not_its_actor() -> None:
+    record = _event(
+        eventType="security.threat.detected",
+        actor={"id": "203.0.113.9", "type": "IP", "alternateId": "203.0.113.9"},
+        client={"ipAddress": None},
+    )
+
+    event = PARSER.parse(record)
+
+    assert (event.actor_principal, event.actor_kind) == ("", "unknown")
+    assert event.source_address == "203.0.113.9"
