@@ -186,6 +186,10 @@ ATTR_KEYS: dict[str, str] = {
     "unique_token_identifier": "uniqueTokenIdentifier",
     "tenant_id": "tenantId",
     "home_tenant_id": "homeTenantId (cross-tenant guest sign-ins)",
+    "cross_tenant_access_type": "crossTenantAccessType of a sign-in from another tenant "
+    "(b2bCollaboration, b2bDirectConnect, microsoftSupport, serviceProvider, passthrough)",
+    "original_transfer_method": "originalTransferMethod (deviceCodeFlow, authenticationTransfer)",
+    "authentication_protocol": "authenticationProtocol (deviceCode, ropc, saml20, wsFederation...)",
     "caller_object_id": "Azure Activity: claims oid of the caller",
     "audit_category": "Entra audit category (ApplicationManagement, RoleManagement, Policy, ...)",
     "operation_type": "Entra audit operationType (Add, Update, Assign, Unassign, Delete, ...)",

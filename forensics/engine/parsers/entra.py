@@ -86,6 +86,9 @@ _SIGNIN_COLUMNS = {
     "IsInteractive": "isInteractive",
     "UniqueTokenIdentifier": "uniqueTokenIdentifier",
     "SessionId": "sessionId",
+    "CrossTenantAccessType": "crossTenantAccessType",
+    "OriginalTransferMethod": "originalTransferMethod",
+    "AuthenticationProtocol": "authenticationProtocol",
     "AADTenantId": "tenantId",
     "ResourceTenantId": "resourceTenantId",
     "HomeTenantId": "homeTenantId",
@@ -234,6 +237,12 @@ def _signin_kind(record: dict[str, Any], p: str, category: str) -> str:
     return ""
 
 
+def _named(record: dict[str, Any], path: str) -> str:
+    """An enumeration's value, "" for its "none" (what Entra writes when it does not apply)."""
+    value = _first(record, path)
+    return "" if value.lower() in {"none", "unknownfuturevalue"} else value
+
+
 def _msi_type(record: dict[str, Any], p: str) -> str:
     value = _first(record, p + "managedIdentityType", p + "managedServiceIdentity.msiType")
     return "" if value.lower() == "none" else value
@@ -338,6 +347,11 @@ class EntraSignInParser:
             ),
             ("tenant_id", tenant_id),
             ("home_tenant_id", home_tenant),
+            # Who came in from another tenant and how: Microsoft Support, a partner acting
+            # for the customer (serviceProvider), B2B; and a device code's transfer.
+            ("cross_tenant_access_type", _named(record, p + "crossTenantAccessType")),
+            ("original_transfer_method", _named(record, p + "originalTransferMethod")),
+            ("authentication_protocol", _named(record, p + "authenticationProtocol")),
             ("error_code", error_code),
             ("error_message", _first(record, p + "status.failureReason") if error_code else ""),
         ):

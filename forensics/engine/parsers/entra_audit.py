@@ -297,9 +297,14 @@ class EntraAuditParser:
             role_name = target_names[0]
 
         user_agent = _first(record, p + "userAgent")
+        # Some services (PIM) name the caller's address only among the additional details.
+        detail_address = ""
         for where, detail in object_list(record, p + "additionalDetails"):
-            if _text_in(detail, "key", where).strip().lower() == "user-agent" and not user_agent:
+            key = _text_in(detail, "key", where).strip().lower()
+            if key == "user-agent" and not user_agent:
                 user_agent = _clean(_text_in(detail, "value", where))
+            elif key == "ipaddr" and not detail_address:
+                detail_address = _clean(_text_in(detail, "value", where))
 
         attrs: dict[str, Any] = {}
         for key, value in (
@@ -347,7 +352,8 @@ class EntraAuditParser:
             actor_kind=actor_kind,
             actor_account=home_tenant or tenant_id,
             correlation_id=_first(record, p + "correlationId", "correlationId"),
-            source_address=_first(record, u + "ipAddress", a + "ipAddress", "callerIpAddress"),
+            source_address=_first(record, u + "ipAddress", a + "ipAddress", "callerIpAddress")
+            or detail_address,
             user_agent=user_agent,
             resource=(target_names[0] or target_ids[0]) if targets else "",
             resource_type=first_type,

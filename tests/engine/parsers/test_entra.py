@@ -729,3 +729,22 @@ def test_a_sign_in_keeps_its_session_id_however_it_came() -> None:
     for record in (graph, row):
         assert SIGNIN_PARSER.parse(record).attrs["sign_in_session_id"] == graph["sessionId"]
     assert "sign_in_session_id" not in _signins("graph_signins.json")[0].attrs
+
+
+def test_a_sign_in_from_another_tenant_says_how_it_came_in() -> None:
+    support = copy.deepcopy(sample_records("entra", "graph_signins.json")[0])
+    support |= {
+        "crossTenantAccessType": "microsoftSupport",
+        "originalTransferMethod": "deviceCodeFlow",
+        "authenticationProtocol": "deviceCode",
+    }
+    plain = copy.deepcopy(sample_records("entra", "graph_signins.json")[0])
+    plain |= {"crossTenantAccessType": "none", "originalTransferMethod": "none"}
+
+    attrs = SIGNIN_PARSER.parse(support).attrs
+    assert attrs["cross_tenant_access_type"] == "microsoftSupport"
+    assert attrs["original_transfer_method"] == "deviceCodeFlow"
+    assert attrs["authentication_protocol"] == "deviceCode"
+    assert not {"cross_tenant_access_type", "original_transfer_method"} & set(
+        SIGNIN_PARSER.parse(plain).attrs
+    )

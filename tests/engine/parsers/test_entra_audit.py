@@ -645,3 +645,23 @@ def test_it_reads_audits_as_graph_powershell_returns_them() -> None:
 
     assert "InitiatedBy" in records[0]
     assert _events("graph_powershell_audits.json") == _events("graph_directory_audits.json")[:3]
+
+
+def test_a_pim_record_takes_the_address_among_its_additional_details() -> None:
+    # PIM writes no ipAddress in initiatedBy; its details carry "ipaddr".
+    user = {"id": ALICE_ID, "userPrincipalName": "alice@example.com", "ipAddress": None}
+    record = _graph_audit(
+        category="RoleManagement",
+        loggedByService="PIM",
+        activityDisplayName="Add member to role completed (PIM activation)",
+        initiatedBy={"app": None, "user": user},
+        additionalDetails=[
+            {"key": "RoleDefinitionOriginId", "value": "62e90394-69f5-4237-9190-012177145e10"},
+            {"key": "ipaddr", "value": "198.51.100.23"},
+        ],
+    )
+
+    assert PARSER.parse(record).source_address == "198.51.100.23"
+    # The caller's own address, when the record has it, comes first.
+    user["ipAddress"] = "203.0.113.5"
+    assert PARSER.parse(record).source_address == "203.0.113.5"
