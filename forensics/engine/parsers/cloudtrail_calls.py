@@ -119,6 +119,8 @@ DATA_READS: dict[str, frozenset[str]] = {
     "logs": names("GetLogEvents FilterLogEvents"),
     "ebs": names("GetSnapshotBlock"),
     "lambda": names("Invoke"),
+    # An instance's administrator password (encrypted with its key pair) and its console.
+    "ec2": names("GetPasswordData GetConsoleOutput GetConsoleScreenshot"),
 }
 
 # Where a readable resource name sits in requestParameters when resources[] is absent.
@@ -132,6 +134,7 @@ PARAM_RESOURCES: dict[str, tuple[tuple[str, str], ...]] = {
     "lambda": (("functionName", "AWS::Lambda::Function"),),
     # EC2 Instance Connect: the instance a key was pushed to for an SSH session.
     "ec2-instance-connect": (("instanceId", "AWS::EC2::Instance"),),
+    "ec2": (("instanceId", "AWS::EC2::Instance"),),
     "sts": (("roleArn", "AWS::IAM::Role"),),
     "iam": (
         ("roleName", "AWS::IAM::Role"),

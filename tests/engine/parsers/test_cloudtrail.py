@@ -574,6 +574,14 @@ def test_it_falls_back_to_a_readable_resource_from_the_request() -> None:
         "i-0123456789abcdef0",
         "AWS::EC2::Instance",
     )
+    password = PARSER.parse(
+        record(
+            eventSource="ec2.amazonaws.com",
+            eventName="GetPasswordData",
+            requestParameters={"instanceId": "i-0fedcba9876543210"},
+        )
+    )
+    assert (password.category, password.resource) == ("data_access", "i-0fedcba9876543210")
     secret = one(GITHUB_FILE, "secretsmanager:GetSecretValue")
     assert secret.resource_type == "AWS::SecretsManager::Secret"
     assert secret.resource.endswith(":secret:billing/db-credentials-AbCdEf")
