@@ -145,6 +145,8 @@ ATTR_KEYS: dict[str, str] = {
     "authority_selector": "authenticationInfo.authoritySelector",
     "log_name": "logName (which audit log: activity, data_access, system_event, policy)",
     "delegates": "list: request.delegates of an iamcredentials call, in request order",
+    "created_key_id": "the long-lived key a call made (iam:CreateAccessKey's accessKeyId, "
+    "CreateServiceAccountKey's key id): its later uses name it as credential_used",
     "original_principal": "authenticationInfo.serviceDelegationHistory.originalPrincipal (the "
     "principal a Google service acted for; actor_principal is the service's account)",
     "delegating_services": "list: serviceDelegationHistory.serviceMetadata[].serviceDomain",

@@ -183,6 +183,10 @@ def _normalize(ev: dict[str, Any]) -> NormalizedEvent:
     _put(attrs, "error_message", _str(ev, "errorMessage") if error_code else error_message)
     if issue is not None:
         attrs.update(issue.attrs)
+    elif name == "CreateAccessKey":
+        # A long-lived key, for the user the request names: its later uses carry its id.
+        key = _obj(_obj(ev, "responseElements"), "accessKey")
+        _put(attrs, "created_key_id", _clean(_text(key, "accessKeyId")))
     network = _str(ev, "eventCategory").lower() == _NETWORK_ACTIVITY
     if network:
         # What a VPC endpoint let through (or refused) on its way to the service, logged

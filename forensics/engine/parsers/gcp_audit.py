@@ -58,7 +58,17 @@ _SIGN_IN_METHODS = {"WebSignIn"}
 
 _PERMISSION_METHODS = {"setiampolicy", "setiampermissions"}
 # IAM custom roles and deny policies change what principals may do as well.
+# The calls that make a service account key, whose response names it.
+_KEY_CREATIONS = {"createserviceaccountkey", "uploadserviceaccountkey"}
 _IAM_POLICY_METHODS = {
+    # Service accounts and their long-lived keys, as AWS's IAM users and access keys.
+    "createserviceaccount",
+    "deleteserviceaccount",
+    "createserviceaccountkey",
+    "uploadserviceaccountkey",
+    "deleteserviceaccountkey",
+    "disableserviceaccountkey",
+    "enableserviceaccountkey",
     "createrole",
     "updaterole",
     "deleterole",
@@ -484,6 +494,10 @@ class GcpAuditParser:
         if delegations:
             attrs["delegation_chain"] = delegation_chain(delegations)
         attrs.update(_service_delegation(record))
+        if _short_method(method).lower() in _KEY_CREATIONS:
+            created = opt_str(record, "protoPayload.response.name")
+            if "/keys/" in created:
+                attrs["created_key_id"] = _key_id(created)
 
         permissions, granted, permission_types = _authorization(record)
         if permissions:

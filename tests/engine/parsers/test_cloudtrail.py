@@ -801,3 +801,26 @@ def test_a_network_activity_event_is_the_endpoints_answer_not_the_access() -> No
         "vpc_endpoint_id": "vpce-03e53a4bcdef01234",
     }
     assert "event_category" not in data.attrs
+
+
+def test_a_new_access_key_is_kept_to_find_who_made_the_key_a_later_call_used() -> None:
+    made = record(
+        eventSource="iam.amazonaws.com",
+        eventName="CreateAccessKey",
+        requestParameters={"userName": "ci-deployer"},
+        responseElements={
+            "accessKey": {
+                "userName": "ci-deployer",
+                "accessKeyId": "AKIAEXAMPLENEWKEY001",
+                "status": "Active",
+                "createDate": "Apr 10, 2024 2:25:03 PM",
+            }
+        },
+    )
+
+    event = PARSER.parse(made)
+
+    assert event.category == "permission_change"
+    assert event.attrs["created_key_id"] == "AKIAEXAMPLENEWKEY001"
+    # Not an issued credential: the key is the user's, whoever made it.
+    assert event.credential_issued == ""

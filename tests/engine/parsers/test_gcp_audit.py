@@ -538,3 +538,21 @@ def test_another_logs_entry_is_refused_as_what_it_is(payload: str, value: Any) -
         r"\(log 'projects/example-ops/logs/my/app'\)",
     ):
         PARSER.parse(record)
+
+
+def test_a_new_service_account_key_is_a_permission_change_that_names_the_key() -> None:
+    key = "projects/example-ops/serviceAccounts/deployer@example-ops.iam.gserviceaccount.com"
+    record = _entry(
+        serviceName="iam.googleapis.com",
+        methodName="google.iam.admin.v1.CreateServiceAccountKey",
+        authenticationInfo={"principalEmail": "alice@example.com"},
+        request={"name": "projects/-/serviceAccounts/deployer@example-ops.iam.gserviceaccount.com"},
+        response={"name": f"{key}/keys/0123456789abcdef0123456789abcdef01234567"},
+    )
+    record["logName"] = "projects/example-ops/logs/cloudaudit.googleapis.com%2Factivity"
+
+    event = PARSER.parse(record)
+
+    assert event.category == "permission_change"
+    assert event.attrs["created_key_id"] == "0123456789abcdef0123456789abcdef01234567"
+    assert event.credential_issued == ""
