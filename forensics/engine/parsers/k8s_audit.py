@@ -290,7 +290,8 @@ class K8sAuditParser:
         audit_id = opt_str(record, "auditID")
 
         if resource:
-            action = f"{verb} {resource}/{subresource}" if subresource else f"{verb} {resource}"
+            target = f"{resource}/{subresource}" if subresource else resource
+            action = f"{verb} {target}".strip()
         else:
             # Non-resource requests (/healthz, /version) have no objectRef, only a path.
             path = opt_str(record, "requestURI").split("?", 1)[0]

@@ -239,6 +239,8 @@ def test_it_tolerates_an_event_with_almost_nothing() -> None:
     assert (event.actor_principal, event.actor_kind, event.outcome) == ("", "unknown", "unknown")
     assert (event.category, event.action, event.resource) == ("other", "", "")
     assert event.attrs == {}
+    without_verb = PARSER.parse({**record, "objectRef": {"resource": "pods", "name": "web-1"}})
+    assert without_verb.action == "pods"
 
 
 def test_it_tolerates_null_members_and_extra_written_as_text() -> None:
