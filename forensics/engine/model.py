@@ -144,6 +144,8 @@ ATTR_KEYS: dict[str, str] = {
     "principal_subject": "authenticationInfo.principalSubject",
     "authority_selector": "authenticationInfo.authoritySelector",
     "log_name": "logName (which audit log: activity, data_access, system_event, policy)",
+    "vpc_sc_violation": "VPC Service Controls' violationReason for a request it refused",
+    "vpc_sc_dry_run": "'true': the perimeter is in dry-run mode and only logged the violation",
     "delegates": "list: request.delegates of an iamcredentials call, in request order",
     "created_key_id": "the long-lived key a call made (iam:CreateAccessKey's accessKeyId, "
     "CreateServiceAccountKey's key id): its later uses name it as credential_used",

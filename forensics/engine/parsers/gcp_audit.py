@@ -58,6 +58,7 @@ _SIGN_IN_METHODS = {"WebSignIn"}
 
 _PERMISSION_METHODS = {"setiampolicy", "setiampermissions"}
 # IAM custom roles and deny policies change what principals may do as well.
+_VPC_SC_METADATA = "type.googleapis.com/google.cloud.audit.VpcServiceControlAuditMetadata"
 # The calls that make a service account key, whose response names it.
 _KEY_CREATIONS = {"createserviceaccountkey", "uploadserviceaccountkey"}
 _IAM_POLICY_METHODS = {
@@ -268,6 +269,32 @@ def canonical_resource(service: str, resource_name: str) -> str:
     if m and service.startswith("bigquery"):
         return "bq://" + "/".join(part for part in m.groups() if part)
     return resource_name
+
+
+def _perimeter_violation(
+    metadata: dict[str, Any],
+    resource_name: str,
+    method: str,
+    category: str,
+    outcome: str,
+    attrs: dict[str, Any],
+) -> tuple[str, str, str]:
+    """A request VPC Service Controls refused (the policy log): the resource it was for
+    (``resourceNames``; ``resourceName`` is the project), what the call would have been, and
+    its outcome. In dry-run mode the perimeter only says it would have refused: whether the
+    request then succeeded, the entry does not say."""
+    names = metadata.get("resourceNames")
+    if isinstance(names, list) and names and isinstance(names[0], str) and names[0]:
+        resource_name = names[0]
+    reason = metadata.get("violationReason")
+    if isinstance(reason, str) and reason:
+        attrs["vpc_sc_violation"] = reason
+    if category == OTHER and method.removeprefix("google.") in _DATA_METHODS:
+        category = DATA_ACCESS
+    if metadata.get("dryRun") is True:
+        attrs["vpc_sc_dry_run"] = "true"
+        outcome = "unknown"
+    return resource_name, category, outcome
 
 
 def _short_method(method: str) -> str:
@@ -506,6 +533,10 @@ class GcpAuditParser:
             attrs["granted"] = "true" if granted else "false"
 
         category = _category(service, method, kind, permission_types, permissions, metadata)
+        if metadata.get("@type") == _VPC_SC_METADATA:
+            resource_name, category, outcome = _perimeter_violation(
+                metadata, resource_name, method, category, outcome, attrs
+            )
         issued_principal = issue_method = ""
         if category == CREDENTIAL_ISSUE:
             issued_principal, issue_method = _issued(record, service, resource_name, attrs)

@@ -556,3 +556,36 @@ def test_a_new_service_account_key_is_a_permission_change_that_names_the_key() -
     assert event.category == "permission_change"
     assert event.attrs["created_key_id"] == "0123456789abcdef0123456789abcdef01234567"
     assert event.credential_issued == ""
+
+
+def _perimeter_refusal(**metadata: Any) -> dict[str, Any]:
+    record = _entry(
+        serviceName="storage.googleapis.com",
+        methodName="google.storage.objects.get",
+        resourceName="projects/123456789012",
+        authenticationInfo={"principalEmail": "mallory@example.com"},
+        status={"code": 7, "message": "Request is prohibited by organization's policy."},
+        metadata={
+            "@type": "type.googleapis.com/google.cloud.audit.VpcServiceControlAuditMetadata",
+            "resourceNames": ["projects/_/buckets/crm-exports/objects/customers.csv"],
+            "violationReason": "NO_MATCHING_ACCESS_LEVEL",
+            **metadata,
+        },
+    )
+    record["logName"] = "projects/example-ops/logs/cloudaudit.googleapis.com%2Fpolicy"
+    return record
+
+
+def test_a_read_vpc_service_controls_refused_is_a_failed_read_of_the_object() -> None:
+    event = PARSER.parse(_perimeter_refusal())
+
+    assert (event.category, event.outcome) == ("data_access", "failure")
+    assert event.resource == "gs://crm-exports/customers.csv"
+    assert event.attrs["vpc_sc_violation"] == "NO_MATCHING_ACCESS_LEVEL"
+
+
+def test_a_dry_run_perimeter_does_not_say_the_read_failed() -> None:
+    event = PARSER.parse(_perimeter_refusal(dryRun=True))
+
+    assert (event.category, event.outcome) == ("data_access", "unknown")
+    assert event.attrs["vpc_sc_dry_run"] == "true"
