@@ -72,8 +72,15 @@ _PERMISSION_TYPES = {
     "user.session.impersonation.extend",
     "user.session.impersonation.revoke",
 }
-# Okta Support signing in to the org, as the access granted lets it.
-_SIGN_INS = {"user.session.start", "user.session.impersonation.initiate"}
+# Signing in (Okta Support too, as the access granted lets it), and a user's sign-in
+# factors set, reset or removed (by the user or an admin), as Entra's audit files them.
+_SIGN_INS = {
+    "user.session.start",
+    "user.session.impersonation.initiate",
+    "user.account.reset_password",
+    "user.account.update_password",
+}
+_SIGN_IN_FACTOR_PREFIXES = ("user.authentication.", "user.mfa.factor.")
 # An API token made for the admin who creates it: the token acts with that admin's rights.
 _TOKENS_MINTED = {"system.api_token.create"}
 # An admin revealing a user's stored password for an application.
@@ -119,7 +126,7 @@ def _actor_kind(actor_type: str, principal: str) -> str:
 
 
 def _category(event_type: str) -> str:
-    if event_type in _SIGN_INS or event_type.startswith("user.authentication."):
+    if event_type in _SIGN_INS or event_type.startswith(_SIGN_IN_FACTOR_PREFIXES):
         return AUTHENTICATION
     if event_type in _TOKENS_MINTED or (
         event_type.startswith("app.oauth2.") and ".token.grant" in event_type

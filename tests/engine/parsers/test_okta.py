@@ -359,6 +359,10 @@ SUPPORT = {"id": "00u_support", "type": "User", "alternateId": "support.engineer
         ("user.session.impersonation.end", "other"),
         # An admin revealing another user's password for an application.
         ("application.user_membership.show_password", "data_access"),
+        # A user's sign-in factors, filed as Entra's directory audit files them.
+        ("user.mfa.factor.reset_all", "authentication"),
+        ("user.account.reset_password", "authentication"),
+        ("user.account.lock", "other"),
     ],
 )
 def test_okta_support_access_is_visible(event_type: str, category: str) -> None:
