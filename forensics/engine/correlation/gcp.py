@@ -102,6 +102,10 @@ def principal_root(principal: str, actor_kind: str, ctx: Context) -> Chain:
         return ctx.root(WORKLOAD, account, [Alias("k8s_service_account", account)])
     if principal.startswith("system:serviceaccount:"):
         return ctx.root(WORKLOAD, principal, [Alias("k8s_service_account", principal)])
+    if principal.startswith("system:"):
+        # A GKE control-plane component (system:addon-manager), named as the cluster's own
+        # audit log names it.
+        return ctx.root(WORKLOAD, principal, [Alias("k8s_user", principal)])
     if is_email(principal) and actor_kind not in ("service", "service_account"):
         return ctx.root(HUMAN, principal.lower(), [Alias("email", principal.lower())])
     pooled = _POOL_SUBJECT.match(principal)

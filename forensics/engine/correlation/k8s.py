@@ -41,8 +41,9 @@ def k8s_step(item: EngineEvent, ctx: Context) -> Step:
             step = step.then(lambda chain: chain.then(bridge))
     elif user.startswith(_SERVICE_ACCOUNT):
         step = _service_account(item, user, ctx)
-    elif user.startswith(("system:", "eks:")):
-        # Control-plane components (kubelets, controllers): workloads named by username.
+    elif user.startswith(("system:", "eks:")) or ev.actor_kind == "service":
+        # Control-plane components (kubelets, controllers, a managed control plane's own
+        # account such as AKS's aksService): workloads named by username.
         step = done(ctx.root(WORKLOAD, user, [Alias("k8s_user", user)]))
     else:
         aliases = [Alias("k8s_user", user)]

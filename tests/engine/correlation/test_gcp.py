@@ -142,3 +142,10 @@ def test_a_service_that_names_itself_as_the_original_is_its_own_origin() -> None
     result = run([_read("read", LOADER, "service_account", original_principal=LOADER)])["read"]
     assert aliases(result) == {f"gcp_service_account:{LOADER}"}
     assert result.hops == ()
+
+
+def test_a_gke_control_plane_component_is_the_workload_the_cluster_log_names() -> None:
+    result = run([_read("read", "system:addon-manager", "service")])["read"]
+    assert result.status == "attributed"
+    assert result.origin is not None and result.origin.kind == "workload"
+    assert aliases(result) == {"k8s_user:system:addon-manager"}

@@ -136,3 +136,19 @@ def test_it_only_infers_the_iam_session_behind_an_eks_user_without_a_key() -> No
     result = run([issue, _eks_event(session)])["get"]
     assert result.status == "ambiguous"
     assert [h.evidence for h in result.hops] == ["inferred", "asserted"]
+
+
+def test_a_managed_control_planes_own_account_is_a_workload() -> None:
+    event = normalized(
+        "k8s_audit",
+        "update",
+        minutes(1),
+        category="other",
+        action="update configmaps",
+        actor_principal="aksService",
+        actor_kind="service",
+        resource="kube-system/configmaps/aks-config",
+    )
+    result = run([event])["update"]
+    assert result.status == "attributed"
+    assert result.origin is not None and result.origin.kind == "workload"
