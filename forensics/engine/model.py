@@ -311,9 +311,17 @@ _PLACEHOLDER_ID = re.compile(
 )
 
 
+_NOT_LETTERS_OR_DIGITS = re.compile(r"[\W_]+")
+_MASK_RUN = re.compile(r"[xX]{8}")
+
+
 def is_placeholder_id(value: str) -> bool:
-    """Whether an event id is a stand-in for one withheld or never known."""
-    return _PLACEHOLDER_ID.fullmatch(value) is not None
+    """Whether an identifier stands in for one withheld or never known: a placeholder word,
+    a mask ("xxx@xxx.xxx", "*****"), or a real one's prefix masked ("ASIAXXXXXXXXXXXXXXXX")."""
+    if _PLACEHOLDER_ID.fullmatch(value) is not None:
+        return True
+    core = _NOT_LETTERS_OR_DIGITS.sub("", value)
+    return set(core.lower()) <= {"x"} or _MASK_RUN.search(core) is not None
 
 
 def k8s_scoped_id(audit_id: str, principal: str, action: str, resource: str) -> str:

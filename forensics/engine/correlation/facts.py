@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from forensics.engine.model import NormalizedEvent, RecordError
+from forensics.engine.model import NormalizedEvent, RecordError, is_placeholder_id
 from forensics.engine.parsers.common import parse_time
 
 # Placeholders producers write where they hide or lack a value: never an identifier.
@@ -44,7 +44,7 @@ def clean(value: Any) -> str:
         if hit is not None:
             return hit
         text = value.strip()
-        if not text or text.lower() in _PLACEHOLDERS or set(text) == {"*"}:
+        if not text or text.lower() in _PLACEHOLDERS or is_placeholder_id(text):
             text = ""
         if len(_CLEANED) >= _CLEANED_MAX:
             _CLEANED.clear()

@@ -149,3 +149,10 @@ def test_a_gke_control_plane_component_is_the_workload_the_cluster_log_names() -
     assert result.status == "attributed"
     assert result.origin is not None and result.origin.kind == "workload"
     assert aliases(result) == {"k8s_user:system:addon-manager"}
+
+
+def test_a_masked_caller_is_no_one() -> None:
+    # Sanitized exports mask the principal; every such entry naming "one person" would
+    # join unrelated callers into one identity.
+    result = run([_read("read", "xxx@xxx.xxx", "user")])["read"]
+    assert (result.status, result.reason) == ("unattributed", "unknown_principal")
