@@ -40,7 +40,7 @@ from forensics.engine.correlation import (
 )
 from forensics.engine.correlation import Attribution as EngineAttribution
 from forensics.engine.model import NormalizedEvent
-from forensics.identities import locks
+from forensics.identities import directory, locks
 from forensics.identities.models import Identity, IdentityAlias
 from forensics.ingest.models import (
     STATUS_AMBIGUOUS,
@@ -62,6 +62,8 @@ SWEEP_SLICE = 50_000  # events the grace-period sweep correlates together
 LOST_LOOKBACK = timedelta(days=1)  # how far back the sweep looks for lost correlations
 
 ENGINE_FIELDS = [f.name for f in dataclasses.fields(NormalizedEvent)]
+AliasKey = tuple[str, str]  # (namespace, value) as stored
+Join = tuple[tuple[AliasKey, ...], frozenset[int]]
 EVIDENCE_ORDER = {"exact": 0, "asserted": 1, "inferred": 2}
 
 
@@ -73,6 +75,8 @@ class Summary:
     unattributed: int = 0
     pending: int = 0
     identities_created: int = 0
+    # Origins whose aliases several identities hold: (the aliases, those identities).
+    joins: list[Join] = dataclasses.field(default_factory=list)
 
     def add(self, status: str) -> None:
         setattr(self, status, getattr(self, status) + 1)
@@ -207,8 +211,12 @@ def _origin_identity(
     if origin is None:
         return None
     keys = [(a.namespace, a.value[:500]) for a in origin.aliases]
+    # Identities this run made or found for any of these aliases: a log read in this run
+    # may have made one for an alias after the directory was read.
+    cached = {cache[k] for k in keys if k in cache}
     if origin.identity_id:
         existing = int(origin.identity_id)
+        _join(summary, keys, cached | {existing})
         named.update((existing, a.namespace, a.value[:500]) for a in origin.new_aliases)
         if "@" in origin.logged_name and "@" not in origin.name:
             renamed[existing] = (origin.name, origin.logged_name[:300])
@@ -216,18 +224,36 @@ def _origin_identity(
     # An origin without aliases (a name the logs give but no namespace fits) is known by
     # kind and name alone, so it is not created again for every event.
     cache_keys = keys or [("", f"{origin.kind}:{origin.name}")]
-    for key in cache_keys:
-        if key in cache:
-            return cache[key]
-    found = _find_identity(origin.kind, origin.name, keys)
-    if found is None:
+    holders = cached or {cache[k] for k in cache_keys if k in cache}
+    if not holders:
+        holders = _holders(origin.kind, origin.name, keys)
+    if holders:
+        found = min(holders)
+        _join(summary, keys, holders)
+    else:
         found = _create_identity(origin.kind, origin.name, keys)
         summary.identities_created += 1
-    elif len(keys) > 1:
+    if len(keys) > 1:
         named.update((found, ns, v) for ns, v in keys)
     for key in cache_keys:
-        cache[key] = found
+        cache.setdefault(key, found)
     return found
+
+
+def _join(summary: Summary, keys: list[AliasKey], identities: set[int]) -> None:
+    """Note an origin whose aliases several identities hold, for ``_join_identities``."""
+    if len(identities) > 1 and keys:
+        summary.joins.append((tuple(sorted(keys)), frozenset(identities)))
+
+
+def _ambiguous_root(attribution: EngineAttribution, summary: Summary) -> None:
+    """An origin the engine found several identities for, each holding some of its aliases
+    (its candidates then share one alias set), is noted for ``_join_identities``."""
+    candidates = attribution.candidates
+    alias_sets = {c.aliases for c in candidates}
+    if len(candidates) > 1 and len(alias_sets) == 1 and all(c.identity_id for c in candidates):
+        keys = [(a.namespace, a.value[:500]) for a in candidates[0].aliases]
+        _join(summary, keys, {int(c.identity_id or 0) for c in candidates})
 
 
 def _rename_all(renamed: dict[int, tuple[str, str]]) -> None:
@@ -261,14 +287,21 @@ def _name_all(named: set[tuple[int, str, str]]) -> None:
 
 
 def _find_identity(kind: str, name: str, keys: list[tuple[str, str]]) -> int | None:
+    found = _holders(kind, name, keys)
+    return min(found) if found else None
+
+
+def _holders(kind: str, name: str, keys: list[tuple[str, str]]) -> set[int]:
+    """The identities holding any of these aliases (with none: the alias-less identity of
+    this kind and name)."""
     if not keys:
-        return (
-            Identity.objects.filter(kind=kind, name=name[:300], aliases__isnull=True)
-            .values_list("pk", flat=True)
-            .first()
+        return set(
+            Identity.objects.filter(kind=kind, name=name[:300], aliases__isnull=True).values_list(
+                "pk", flat=True
+            )[:1]
         )
     match = Q(*[Q(namespace=ns, value=v) for ns, v in keys], _connector=Q.OR)
-    return IdentityAlias.objects.filter(match).values_list("identity_id", flat=True).first()
+    return set(IdentityAlias.objects.filter(match).values_list("identity_id", flat=True))
 
 
 def _create_identity(kind: str, name: str, keys: list[tuple[str, str]]) -> int:
@@ -337,10 +370,14 @@ def write_back(
     # pair of key tuples. ``results`` keeps those objects alive, so their ids stay theirs.
     shared: dict[tuple[int, int], tuple[int | None, str, str, str]] = {}
     wait_keys: dict[tuple[int, int], list[str]] = {}
+    shared_joins: set[int] = set()
     rows: list[tuple[Any, ...]] = []
     waits: list[tuple[int, str]] = []
     for att in results:
         pk = int(att.event_key)
+        if att.status == STATUS_AMBIGUOUS and id(att.candidates) not in shared_joins:
+            shared_joins.add(id(att.candidates))
+            _ambiguous_root(att, summary)
         part = shared.get((id(att.origin), id(att.hops)))
         if part is None:
             part = shared[id(att.origin), id(att.hops)] = (
@@ -534,7 +571,57 @@ def _correlate_plan(
         done += len(ids)
         if progress:
             progress(done, total, "correlating")
+    if summary.joins:
+        joins, summary.joins = summary.joins, []
+        joined = _join_identities(joins)
+        if joined:
+            # The events of the identities joined, and every ambiguous one, are resolved
+            # again against the directory as it now is.
+            summary.identities_created += identities_changed(joined).identities_created
     return summary
+
+
+def _join_identities(joins: Sequence[Join]) -> set[int]:
+    """Fold the identities the logs made (AUTO) into the one a record's aliases name, when
+    a record asserts every alias such an identity holds together with that one's: the same
+    human or workload, named by two logs before a third tied the names together. Without
+    this, which identity an event gets, or whether it is ambiguous, would depend on the
+    order the logs came in. An identity the directory was given (imported, edited, shared),
+    one holding an alias the record does not assert, or identities of two kinds are never
+    joined: the events they share stay ambiguous, as the directory's decision.
+
+    Done once a correlation's chunks are stored, under every chain's lock (no correlation
+    is then reading or writing an identity), and the ids kept are returned."""
+    kept: set[int] = set()
+    with transaction.atomic():
+        if locks.keyed():
+            locks.lock(locks.EVENT_LOCKS, range(settings.CORRELATION_LOCK_BUCKETS))
+        for keys, _ids in sorted(set(joins)):
+            asserted = set(keys)
+            holders = _holders("", "", list(keys))
+            if len(holders) < 2:
+                continue  # joined meanwhile
+            identities = list(Identity.objects.filter(pk__in=holders).order_by("pk"))
+            held = {
+                pk: set(
+                    IdentityAlias.objects.filter(identity_id=pk).values_list("namespace", "value")
+                )
+                for pk in holders
+            }
+            foldable = [
+                i
+                for i in identities
+                if i.origin == Identity.AUTO and not i.shared and held[i.pk] <= asserted
+            ]
+            others = [i for i in identities if i not in foldable]
+            if len(others) > 1 or len({i.kind for i in identities}) > 1:
+                continue
+            keep = others[0] if others else foldable[0]
+            for other in foldable:
+                if other.pk != keep.pk:
+                    directory.merge(keep, other)
+            kept.add(keep.pk)
+    return kept
 
 
 def _correlate_chunk(
