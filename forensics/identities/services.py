@@ -26,10 +26,8 @@ from django.utils import timezone
 from forensics.core import bulk
 from forensics.core.lookups import integer_array
 from forensics.engine.collection import spaced_collections
+from forensics.engine.correlation import Attribution as EngineAttribution
 from forensics.engine.correlation import (
-    Alias,
-    Directory,
-    DirectoryIdentity,
     EngineEvent,
     Lookups,
     MemoryIndex,
@@ -38,10 +36,9 @@ from forensics.engine.correlation import (
     close_over,
     hops_json,
 )
-from forensics.engine.correlation import Attribution as EngineAttribution
 from forensics.engine.model import NormalizedEvent
-from forensics.identities import directory, locks
-from forensics.identities.models import Identity, IdentityAlias
+from forensics.identities import locks
+from forensics.identities.origins import Join, OriginIdentities, join_identities, load_directory
 from forensics.ingest.models import (
     STATUS_AMBIGUOUS,
     STATUS_PENDING,
@@ -62,8 +59,6 @@ SWEEP_SLICE = 50_000  # events the grace-period sweep correlates together
 LOST_LOOKBACK = timedelta(days=1)  # how far back the sweep looks for lost correlations
 
 ENGINE_FIELDS = [f.name for f in dataclasses.fields(NormalizedEvent)]
-AliasKey = tuple[str, str]  # (namespace, value) as stored
-Join = tuple[tuple[AliasKey, ...], frozenset[int]]
 EVIDENCE_ORDER = {"exact": 0, "asserted": 1, "inferred": 2}
 
 
@@ -165,162 +160,6 @@ def build_index(targets: Sequence[EngineEvent], asked: Lookups | None = None) ->
     return index
 
 
-def load_directory() -> Directory:
-    aliases: dict[int, list[Alias]] = {}
-    for ident_id, ns, value in IdentityAlias.objects.values_list(
-        "identity_id", "namespace", "value"
-    ):
-        aliases.setdefault(ident_id, []).append(Alias(ns, value))
-    owners = dict(Identity.objects.filter(owner__isnull=False).values_list("id", "owner__name"))
-    return Directory(
-        [
-            DirectoryIdentity(
-                id=str(pk),
-                kind=kind,
-                name=name,
-                shared=shared,
-                owner=owners.get(pk, ""),
-                aliases=tuple(aliases.get(pk, ())),
-            )
-            for pk, kind, name, shared in Identity.objects.values_list(
-                "id", "kind", "name", "shared"
-            )
-        ]
-    )
-
-
-# --- engine results -> rows -------------------------------------------------------------
-
-
-def _origin_identity(
-    attribution: EngineAttribution,
-    cache: dict[tuple[str, str], int],
-    summary: Summary,
-    named: set[tuple[int, str, str]],
-    renamed: dict[int, tuple[str, str]],
-) -> int | None:
-    """The directory id of an attribution's origin, creating it from its root if new.
-
-    An origin found in the directory by one of its aliases may name it by others too (a
-    sign-in gives the user's object id and sign-in name, a Graph request only the id): those
-    go into ``named``, for ``_name_all`` to add, so that whichever log arrived first the
-    identity ends up known by all of them. An identity the logs named by an id, which they
-    now name by a sign-in name, goes into ``renamed`` (id name -> sign-in name).
-    """
-    origin = attribution.origin
-    if origin is None:
-        return None
-    keys = [(a.namespace, a.value[:500]) for a in origin.aliases]
-    # Identities this run made or found for any of these aliases: a log read in this run
-    # may have made one for an alias after the directory was read.
-    cached = {cache[k] for k in keys if k in cache}
-    if origin.identity_id:
-        existing = int(origin.identity_id)
-        _join(summary, keys, cached | {existing})
-        named.update((existing, a.namespace, a.value[:500]) for a in origin.new_aliases)
-        if "@" in origin.logged_name and "@" not in origin.name:
-            renamed[existing] = (origin.name, origin.logged_name[:300])
-        return existing
-    # An origin without aliases (a name the logs give but no namespace fits) is known by
-    # kind and name alone, so it is not created again for every event.
-    cache_keys = keys or [("", f"{origin.kind}:{origin.name}")]
-    holders = cached or {cache[k] for k in cache_keys if k in cache}
-    if not holders:
-        holders = _holders(origin.kind, origin.name, keys)
-    if holders:
-        found = min(holders)
-        _join(summary, keys, holders)
-    else:
-        found = _create_identity(origin.kind, origin.name, keys)
-        summary.identities_created += 1
-    if len(keys) > 1:
-        named.update((found, ns, v) for ns, v in keys)
-    for key in cache_keys:
-        cache.setdefault(key, found)
-    return found
-
-
-def _join(summary: Summary, keys: list[AliasKey], identities: set[int]) -> None:
-    """Note an origin whose aliases several identities hold, for ``_join_identities``."""
-    if len(identities) > 1 and keys:
-        summary.joins.append((tuple(sorted(keys)), frozenset(identities)))
-
-
-def _ambiguous_root(attribution: EngineAttribution, summary: Summary) -> None:
-    """An origin the engine found several identities for, each holding some of its aliases
-    (its candidates then share one alias set), is noted for ``_join_identities``."""
-    candidates = attribution.candidates
-    alias_sets = {c.aliases for c in candidates}
-    if len(candidates) > 1 and len(alias_sets) == 1 and all(c.identity_id for c in candidates):
-        keys = [(a.namespace, a.value[:500]) for a in candidates[0].aliases]
-        _join(summary, keys, {int(c.identity_id or 0) for c in candidates})
-
-
-def _rename_all(renamed: dict[int, tuple[str, str]]) -> None:
-    """Give identities the logs named by an id (an object id, a GUID) the sign-in name the
-    logs give them now, as if that log had come first. Only names the logs gave are changed:
-    an imported or admin-given name stays, and so does one that changed meanwhile."""
-    if not renamed:
-        return
-    # Mostly the names are the directory's own (an import gave them): one read finds the
-    # few the logs gave, so only those cost an update.
-    logged = Identity.objects.filter(pk__in=list(renamed), origin=Identity.AUTO)
-    for identity, name in sorted(logged.values_list("pk", "name")):
-        old, new = renamed[identity]
-        if name == old:
-            Identity.objects.filter(pk=identity, origin=Identity.AUTO, name=old).update(name=new)
-
-
-def _name_all(named: set[tuple[int, str, str]]) -> None:
-    """Give identities the aliases their origins named them by, in one statement. An alias
-    another identity holds stays with it: aliases are unique, and merging two identities is
-    the directory's decision."""
-    if named:
-        IdentityAlias.objects.bulk_create(
-            # In alias order, as the unique index is, so concurrent inserts wait in one order.
-            [
-                IdentityAlias(identity_id=i, namespace=ns, value=v)
-                for i, ns, v in sorted(named, key=lambda n: (n[1], n[2], n[0]))
-            ],
-            ignore_conflicts=True,
-        )
-
-
-def _find_identity(kind: str, name: str, keys: list[tuple[str, str]]) -> int | None:
-    found = _holders(kind, name, keys)
-    return min(found) if found else None
-
-
-def _holders(kind: str, name: str, keys: list[tuple[str, str]]) -> set[int]:
-    """The identities holding any of these aliases (with none: the alias-less identity of
-    this kind and name)."""
-    if not keys:
-        return set(
-            Identity.objects.filter(kind=kind, name=name[:300], aliases__isnull=True).values_list(
-                "pk", flat=True
-            )[:1]
-        )
-    match = Q(*[Q(namespace=ns, value=v) for ns, v in keys], _connector=Q.OR)
-    return set(IdentityAlias.objects.filter(match).values_list("identity_id", flat=True))
-
-
-def _create_identity(kind: str, name: str, keys: list[tuple[str, str]]) -> int:
-    """Create an identity with its aliases; if another worker created one with the same
-    alias meanwhile, keep theirs (the alias is unique, so one identity wins)."""
-    with transaction.atomic():
-        identity = Identity.objects.create(kind=kind, name=name[:300], origin=Identity.AUTO)
-        IdentityAlias.objects.bulk_create(
-            [IdentityAlias(identity=identity, namespace=ns, value=v) for ns, v in keys],
-            ignore_conflicts=True,
-        )
-        if keys:
-            holder = _find_identity(kind, name, keys[:1])
-            if holder is not None and holder != identity.pk:
-                identity.delete()
-                return holder
-    return identity.pk
-
-
 def chain_label(attribution: EngineAttribution) -> str:
     """e.g. 'alice@corp → saml-federation → AdminRole → assume-role → DataReader'."""
     parts: list[str] = []
@@ -362,9 +201,7 @@ def write_back(
     that the event's join to it reads the event's month only.
     """
     now = timezone.now()
-    cache: dict[tuple[str, str], int] = {}
-    named: set[tuple[int, str, str]] = set()
-    renamed: dict[int, tuple[str, str]] = {}
+    origins = OriginIdentities()
     # Events of one session share their verdict's objects (``resolve.finish``): what their
     # rows hold alike is worked out once per origin and hops, and their wait keys once per
     # pair of key tuples. ``results`` keeps those objects alive, so their ids stay theirs.
@@ -377,11 +214,11 @@ def write_back(
         pk = int(att.event_key)
         if att.status == STATUS_AMBIGUOUS and id(att.candidates) not in shared_joins:
             shared_joins.add(id(att.candidates))
-            _ambiguous_root(att, summary)
+            origins.ambiguous(att)
         part = shared.get((id(att.origin), id(att.hops)))
         if part is None:
             part = shared[id(att.origin), id(att.hops)] = (
-                _origin_identity(att, cache, summary, named, renamed),
+                origins.identity(att),
                 orjson.dumps(hops_json(att.hops)).decode(),
                 max((h.evidence for h in att.hops), key=EVIDENCE_ORDER.__getitem__, default=""),
                 chain_label(att),
@@ -411,8 +248,9 @@ def write_back(
         waits.extend((pk, k) for k in keys)
         summary.events += 1
         summary.add(att.status)
-    _name_all(named)
-    _rename_all(renamed)
+    origins.store()
+    summary.identities_created += origins.created
+    summary.joins += origins.joins
     _store_results(rows, waits)
 
 
@@ -573,55 +411,12 @@ def _correlate_plan(
             progress(done, total, "correlating")
     if summary.joins:
         joins, summary.joins = summary.joins, []
-        joined = _join_identities(joins)
+        joined = join_identities(joins)
         if joined:
             # The events of the identities joined, and every ambiguous one, are resolved
             # again against the directory as it now is.
             summary.identities_created += identities_changed(joined).identities_created
     return summary
-
-
-def _join_identities(joins: Sequence[Join]) -> set[int]:
-    """Fold the identities the logs made (AUTO) into the one a record's aliases name, when
-    a record asserts every alias such an identity holds together with that one's: the same
-    human or workload, named by two logs before a third tied the names together. Without
-    this, which identity an event gets, or whether it is ambiguous, would depend on the
-    order the logs came in. An identity the directory was given (imported, edited, shared),
-    one holding an alias the record does not assert, or identities of two kinds are never
-    joined: the events they share stay ambiguous, as the directory's decision.
-
-    Done once a correlation's chunks are stored, under every chain's lock (no correlation
-    is then reading or writing an identity), and the ids kept are returned."""
-    kept: set[int] = set()
-    with transaction.atomic():
-        if locks.keyed():
-            locks.lock(locks.EVENT_LOCKS, range(settings.CORRELATION_LOCK_BUCKETS))
-        for keys, _ids in sorted(set(joins)):
-            asserted = set(keys)
-            holders = _holders("", "", list(keys))
-            if len(holders) < 2:
-                continue  # joined meanwhile
-            identities = list(Identity.objects.filter(pk__in=holders).order_by("pk"))
-            held = {
-                pk: set(
-                    IdentityAlias.objects.filter(identity_id=pk).values_list("namespace", "value")
-                )
-                for pk in holders
-            }
-            foldable = [
-                i
-                for i in identities
-                if i.origin == Identity.AUTO and not i.shared and held[i.pk] <= asserted
-            ]
-            others = [i for i in identities if i not in foldable]
-            if len(others) > 1 or len({i.kind for i in identities}) > 1:
-                continue
-            keep = others[0] if others else foldable[0]
-            for other in foldable:
-                if other.pk != keep.pk:
-                    directory.merge(keep, other)
-            kept.add(keep.pk)
-    return kept
 
 
 def _correlate_chunk(
