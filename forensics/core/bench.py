@@ -205,7 +205,11 @@ def measure_bulk_create(rows: list[dict[str, Any]]) -> float:
 
 
 def measure_copy(rows: list[dict[str, Any]]) -> float | None:
-    """A bare COPY of the same rows into a staging table: no dedupe, no indexes (the ceiling)."""
+    """A bare COPY of the same rows into a staging table: no dedupe, no indexes (the ceiling).
+
+    The staging table stores its columns as the event table does: it compresses each with
+    the event table's method (LZ4 where the server has it), since compressing the raw
+    record is much of a row's cost. The best of three loads is the ceiling."""
     if connection.vendor != "postgresql":
         return None
     from django.db import transaction
@@ -216,10 +220,33 @@ def measure_copy(rows: list[dict[str, Any]]) -> float | None:
 
     tuples = list(staged_rows(rows))
     staging = bulk.Staging("bench_copy", Event, insert_columns())
-    start = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
-        staging.load(cursor, tuples)
-    return len(rows) / (time.perf_counter() - start)
+    with connection.cursor() as cursor:
+        staging.load(cursor, [])
+        _compress_as(cursor, staging.name, Event._meta.db_table)
+    best = 0.0
+    for _ in range(3):
+        start = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            staging.load(cursor, tuples)
+        best = max(best, len(rows) / (time.perf_counter() - start))
+    return best
+
+
+def _compress_as(cursor: Any, table: str, model_table: str) -> None:
+    """Give ``table``'s columns the compression method of the same columns of ``model_table``
+    (PostgreSQL; a table made by CREATE TABLE AS has the server's default method)."""
+    cursor.execute(
+        "SELECT attname, attcompression FROM pg_attribute "
+        "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped "
+        "AND attcompression <> ''",
+        [connection.ops.quote_name(model_table)],
+    )
+    methods = {"l": "lz4", "p": "pglz"}
+    qn = connection.ops.quote_name
+    for name, method in cursor.fetchall():
+        cursor.execute(
+            f"ALTER TABLE {qn(table)} ALTER COLUMN {qn(name)} SET COMPRESSION {methods[method]}"
+        )
 
 
 def correlate_share(share: str) -> int:

@@ -78,3 +78,30 @@ def test_a_failed_write_reads_the_column_types_again():
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         staging.load(cursor, [(2, "x" * 100)])  # longer than the column's 12 characters
     assert (connection.alias, Attribution._meta.db_table, "status") not in bulk._TYPES
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a COPY ceiling is PostgreSQL's")
+def test_the_copy_ceiling_compresses_its_columns_as_the_event_table_does():
+    # Compressing the raw record is much of a row's cost: a ceiling made with another
+    # method than the events' own would not be the same rows' COPY.
+    from forensics.core.bench import measure_copy
+
+    template = factories.event()
+    row = {column: getattr(template, column) for column in insert_columns()}
+    assert measure_copy([{**row, "dedupe_key": f"bench:{i}"} for i in range(50)]) > 0
+
+    def methods(table: str) -> dict[str, str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT attname, attcompression FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attname IN ('raw', 'attrs')",
+                [table],
+            )
+            return dict(cursor.fetchall())
+
+    event_table = methods(Event._meta.db_table)
+    assert set(event_table.values()) - {""}, "the migrations set the raw record's method"
+    assert methods("bench_copy") == event_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM bench_copy")
+        assert cursor.fetchone() == (50,)
