@@ -9,6 +9,7 @@ This module reads both as the record carries them and never fills a gap with a g
 from __future__ import annotations
 
 import re
+import urllib.parse
 from dataclasses import field
 from typing import Any
 
@@ -174,12 +175,19 @@ def _normalize(ev: dict[str, Any]) -> NormalizedEvent:
     request = _obj(ev, "requestParameters")
     issue = _issue(ev, service, name, method, actor, outcome, request) if method else None
     resource, resource_type = _resource(ev, service, name, actor, request)
+    copied = _s3_copy_source(request) if service == "s3" else None
 
     attrs: dict[str, Any] = {"event_source": source, **actor.attrs}
     _put(attrs, "shared_event_id", _str(ev, "sharedEventID"))
     recipient = _account(ev, "recipientAccountId")
     _put(attrs, "recipient_account_id", recipient)
     _put(attrs, "error_code", error_code)
+    if copied is not None:
+        # CopyObject and UploadPartCopy read the object named in x-amz-copy-source: that
+        # read is the access; the object written is kept beside it.
+        _put(attrs, "copy_destination", resource)
+        _put(attrs, "copy_source_version_id", copied[1])
+        resource, resource_type = copied[0], "AWS::S3::Object"
     _put(attrs, "error_message", _str(ev, "errorMessage") if error_code else error_message)
     if issue is not None:
         attrs.update(issue.attrs)
@@ -198,8 +206,13 @@ def _normalize(ev: dict[str, Any]) -> NormalizedEvent:
         _put(attrs, "vpc_endpoint_account_id", _account(ev, "vpcEndpointAccountId"))
 
     mfa = actor.mfa
-    if mfa is None and service in calls.SIGNIN_SERVICES:
-        mfa = _yes_no(_text(_obj(ev, "additionalEventData"), "MFAUsed"))
+    if service in calls.SIGNIN_SERVICES:
+        more = _obj(ev, "additionalEventData")
+        if mfa is None:
+            mfa = _yes_no(_text(more, "MFAUsed"))
+        # The user name a sign-in was tried with: a failed one's caller may be unnamed.
+        _put(attrs, "signin_user_name", _clean(_text(more, "UserName")))
+        _put(attrs, "credential_type", _text(more, "CredentialType"))
     return NormalizedEvent(
         source_kind=PARSER.kind,
         source_event_id=_str(ev, "eventID"),
@@ -598,6 +611,11 @@ def _outcome(ev: dict[str, Any], service: str, name: str, error: bool) -> str:
         status = _text(_obj(ev, "responseElements"), name).lower()
         if status == "failure":
             return "failure"
+    # A service event reports its own result under its name: Identity Center's sign-in
+    # steps (CredentialChallenge, CredentialVerification, UserAuthentication) write
+    # {"CredentialVerification": "Failure"} there, with no errorCode and no response.
+    if _text(_obj(ev, "serviceEventDetails"), name).lower() == "failure":
+        return "failure"
     if _str(ev, "eventType") == "AwsCloudTrailInsight":
         return "unknown"
     return "success"
@@ -647,6 +665,11 @@ def _resource(
         found = _s3_resource(request, resources)
         if found[0]:
             return found
+    if service == "ssm" and name == "StartSession":
+        target = _text(request, "target")  # an EC2 instance, or a hybrid node (mi-...)
+        if target:
+            kind = "AWS::EC2::Instance" if target.startswith("i-") else "AWS::SSM::ManagedInstance"
+            return target, kind
     if service == "sts" and name == "AssumeRoot":
         target = _root_arn(_text(request, "targetPrincipal"), actor.partition or "aws")
         if target:
@@ -688,6 +711,27 @@ def _s3_resource(request: dict[str, Any], resources: list[tuple[str, str]]) -> t
         if arn.startswith("arn:") and ":s3:::" in arn:
             return _s3_url(arn), rtype
     return "", ""
+
+
+def _s3_copy_source(request: dict[str, Any]) -> tuple[str, str] | None:
+    """The object a copy reads (``x-amz-copy-source``: "bucket/key" or an access point's
+    ARN, URL-encoded, maybe with "?versionId=") as a resource, and the version; None when
+    the request copies nothing."""
+    value = _text(request, "x-amz-copy-source").strip()
+    if not value:
+        return None
+    source, _, query = value.partition("?")
+    version = next(
+        (v for k, v in urllib.parse.parse_qsl(query) if k == "versionId"),
+        "",
+    )
+    source = urllib.parse.unquote(source).lstrip("/")
+    if source.startswith("arn:"):
+        return source, version
+    bucket, _, key = source.partition("/")
+    if not bucket:
+        return None
+    return (f"s3://{bucket}/{key}" if key else f"s3://{bucket}"), version
 
 
 def _s3_url(arn: str) -> str:

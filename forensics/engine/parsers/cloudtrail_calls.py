@@ -112,7 +112,11 @@ DATA_READS: dict[str, frozenset[str]] = {
     ),
     "kms": names("Decrypt"),
     "secretsmanager": names("GetSecretValue BatchGetSecretValue"),
-    "ssm": names("GetParameter GetParameters GetParametersByPath GetParameterHistory"),
+    # StartSession opens a shell (or a forwarded port) on a managed instance, as ECS
+    # ExecuteCommand does in a task's container: access to whatever that host holds, as
+    # Kubernetes' pods/exec is.
+    "ssm": names("GetParameter GetParameters GetParametersByPath GetParameterHistory StartSession"),
+    "ecs": names("ExecuteCommand"),
     "rds-data": names("ExecuteStatement BatchExecuteStatement ExecuteSql"),
     "redshift-data": names("ExecuteStatement BatchExecuteStatement GetStatementResult"),
     "athena": names("GetQueryResults"),
@@ -134,7 +138,16 @@ PARAM_RESOURCES: dict[str, tuple[tuple[str, str], ...]] = {
     "lambda": (("functionName", "AWS::Lambda::Function"),),
     # EC2 Instance Connect: the instance a key was pushed to for an SSH session.
     "ec2-instance-connect": (("instanceId", "AWS::EC2::Instance"),),
-    "ec2": (("instanceId", "AWS::EC2::Instance"),),
+    "ec2": (
+        ("instanceId", "AWS::EC2::Instance"),
+        ("snapshotId", "AWS::EC2::Snapshot"),
+        ("imageId", "AWS::EC2::Image"),
+    ),
+    "rds": (
+        ("dBSnapshotIdentifier", "AWS::RDS::DBSnapshot"),
+        ("dBClusterSnapshotIdentifier", "AWS::RDS::DBClusterSnapshot"),
+    ),
+    "ecs": (("task", "AWS::ECS::Task"), ("cluster", "AWS::ECS::Cluster")),
     "sts": (("roleArn", "AWS::IAM::Role"),),
     "iam": (
         ("roleName", "AWS::IAM::Role"),

@@ -35,6 +35,8 @@ from tests.engine.parsers.test_cloudtrail import GITHUB_FILE, by_action, one, re
         ("rds-data", "ExecuteStatement", {}, "data_access"),
         ("lambda", "Invoke", {"managementEvent": False}, "data_access"),
         ("s3", "DeleteObject", {"eventCategory": "Data"}, "data_access"),
+        ("ssm", "StartSession", {}, "data_access"),
+        ("ecs", "ExecuteCommand", {}, "data_access"),
         ("sts", "GetCallerIdentity", {}, "other"),
         ("s3", "ListBuckets", {}, "other"),
         ("ec2", "DescribeInstances", {"managementEvent": True}, "other"),
@@ -70,6 +72,79 @@ def test_a_failed_console_sign_in_without_error_code_is_a_failure() -> None:
         responseElements={"ConsoleLogin": "Failure"},
     )
     assert PARSER.parse(sign_in).outcome == "failure"
+
+
+def test_an_identity_center_sign_in_step_reports_its_result_in_its_service_details() -> None:
+    # As the IAM Identity Center guide's sign-in events are written: no errorCode, no
+    # response, the result under the event's own name.
+    def step(name: str, result: str) -> dict[str, Any]:
+        return record(
+            eventSource="signin.amazonaws.com",
+            eventName=name,
+            eventType="AwsServiceEvent",
+            userIdentity={
+                "type": "Unknown",
+                "principalId": "111122223333",
+                "arn": "",
+                "accountId": "111122223333",
+                "accessKeyId": "",
+            },
+            requestParameters=None,
+            responseElements=None,
+            additionalEventData={"UserName": "jdoe", "CredentialType": "PASSWORD"},
+            serviceEventDetails={name: result},
+        )
+
+    failed = PARSER.parse(step("CredentialVerification", "Failure"))
+    assert (failed.category, failed.outcome) == ("authentication", "failure")
+    assert failed.attrs["signin_user_name"] == "jdoe"
+    assert failed.attrs["credential_type"] == "PASSWORD"
+    assert PARSER.parse(step("CredentialChallenge", "Success")).outcome == "success"
+    assert PARSER.parse(step("UserAuthentication", "Failure")).outcome == "failure"
+
+
+def test_a_copy_reads_the_object_named_in_its_copy_source() -> None:
+    # CopyObject's data event names the object written in bucketName/key and the object
+    # read in x-amz-copy-source (URL-encoded, maybe with a version).
+    copy = record(
+        eventSource="s3.amazonaws.com",
+        eventName="CopyObject",
+        managementEvent=False,
+        eventCategory="Data",
+        requestParameters={
+            "bucketName": "exfil-drop",
+            "key": "out/payroll.csv",
+            "x-amz-copy-source": "hr-records/payroll/2024%20Q1.csv?versionId=3HL4kqtJlcpXroDTDmJ",
+        },
+    )
+    event = PARSER.parse(copy)
+    assert (event.category, event.resource, event.resource_type) == (
+        "data_access",
+        "s3://hr-records/payroll/2024 Q1.csv",
+        "AWS::S3::Object",
+    )
+    assert event.attrs["copy_destination"] == "s3://exfil-drop/out/payroll.csv"
+    assert event.attrs["copy_source_version_id"] == "3HL4kqtJlcpXroDTDmJ"
+    part = PARSER.parse(
+        record(
+            eventSource="s3.amazonaws.com",
+            eventName="UploadPartCopy",
+            requestParameters={
+                "bucketName": "b2",
+                "key": "k2",
+                "x-amz-copy-source": "/b1/k1",
+            },
+        )
+    )
+    assert (part.resource, part.attrs["copy_destination"]) == ("s3://b1/k1", "s3://b2/k2")
+    plain = PARSER.parse(
+        record(
+            eventSource="s3.amazonaws.com",
+            eventName="PutObject",
+            requestParameters={"bucketName": "b2", "key": "k2"},
+        )
+    )
+    assert plain.resource == "s3://b2/k2" and "copy_destination" not in plain.attrs
 
 
 def test_it_writes_s3_resources_as_urls_from_parameters_or_resources() -> None:
@@ -116,6 +191,34 @@ def test_it_falls_back_to_a_readable_resource_from_the_request() -> None:
         )
     )
     assert (password.category, password.resource) == ("data_access", "i-0fedcba9876543210")
+    shell = PARSER.parse(
+        record(
+            eventSource="ssm.amazonaws.com",
+            eventName="StartSession",
+            requestParameters={"target": "i-0fedcba9876543210"},
+        )
+    )
+    assert (shell.category, shell.resource, shell.resource_type) == (
+        "data_access",
+        "i-0fedcba9876543210",
+        "AWS::EC2::Instance",
+    )
+    snapshot = PARSER.parse(
+        record(
+            eventSource="ec2.amazonaws.com",
+            eventName="ModifySnapshotAttribute",
+            requestParameters={
+                "snapshotId": "snap-0a392d80692e2526a",
+                "createVolumePermission": {"add": {"items": [{"group": "all"}]}},
+                "attributeType": "CREATE_VOLUME_PERMISSION",
+            },
+        )
+    )
+    assert (snapshot.category, snapshot.resource, snapshot.resource_type) == (
+        "permission_change",
+        "snap-0a392d80692e2526a",
+        "AWS::EC2::Snapshot",
+    )
     secret = one(GITHUB_FILE, "secretsmanager:GetSecretValue")
     assert secret.resource_type == "AWS::SecretsManager::Secret"
     assert secret.resource.endswith(":secret:billing/db-credentials-AbCdEf")
