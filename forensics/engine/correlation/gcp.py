@@ -44,6 +44,10 @@ def gcp_step(item: EngineEvent, ctx: Context) -> Step:
     delegators = [bare(name) for name in attr_list(ev, "delegation_chain")]
     if delegators and delegators[-1] == actor:
         delegators.pop()
+    if delegators and not any(delegators) and not is_service_account(actor):
+        # Entries that name no one, for a caller that cannot have been impersonated (only
+        # service accounts can be): Google writes [{}] for a federated principal's own call.
+        delegators = []
     key_id = clean(ev.credential_used)
     key_name = attr(ev, "service_account_key_name")
     if delegators:
@@ -63,6 +67,11 @@ def gcp_step(item: EngineEvent, ctx: Context) -> Step:
         # A Google service's own account did the work for the original principal.
         root = principal_root(original, "", ctx)
         return done(root.then(Hop(actor, key_id, "service", ASSERTED, item.key)))
+    mapped = _POOL_SUBJECT.match(bare(clean(ev.issued_principal)))
+    if ev.actor_kind == "federated_session" and mapped:
+        # A token exchange names the principal its subject maps to, as the calls made with
+        # the token name their caller; the subject the IdP gave may differ from it.
+        return done(pool_root(mapped.group(1), mapped.group(2), ctx))
     audience = attr(ev, "federation_audience")
     if ev.actor_kind == "federated_session" and "Pools/" in audience:
         # A token exchange names the external subject and, in its audience, the pool.

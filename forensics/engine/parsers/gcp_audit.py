@@ -54,6 +54,10 @@ _K8S_PREFIX = "system:"
 # lets the caller act as the target service account.
 _IMPERSONATION_METHODS = {"GenerateAccessToken", "GenerateIdToken", "SignBlob", "SignJwt"}
 _EXCHANGE_METHODS = {"ExchangeToken"}
+_IAM_V1_SIGNING = {"SignBlob", "SignJwt"}
+# What callerIp holds in place of an address (AuditLog reference, RequestMetadata): a call
+# from inside Google's network, or from a VM without an external address in another project.
+_REDACTED_CALLER_IPS = frozenset({"private", "gce-internal-ip"})
 _SIGN_IN_METHODS = {"WebSignIn"}
 
 _PERMISSION_METHODS = {"setiampolicy", "setiampermissions"}
@@ -233,6 +237,15 @@ def delegation_chain(entries: list[Any]) -> list[str]:
     return names[::-1]
 
 
+def mapped_principal(record: dict[str, Any]) -> str:
+    """The IAM principal an STS token exchange mapped its subject to: ``mapped_principal``
+    in the exchange's ``AuditData`` metadata (``mappedPrincipal`` in a web sign-in's)."""
+    return _clean(
+        opt_str(record, "protoPayload.metadata.mapped_principal")
+        or opt_str(record, "protoPayload.metadata.mappedPrincipal")
+    )
+
+
 def _service_account_name(resource_name: str) -> str:
     """The account part of "projects/-/serviceAccounts/<email or unique id>"."""
     _, sep, account = resource_name.rpartition("/serviceAccounts/")
@@ -330,6 +343,8 @@ def _category(
     short = _short_method(method)
     if service == "iamcredentials.googleapis.com" and short in _IMPERSONATION_METHODS:
         return CREDENTIAL_ISSUE
+    if service == "iam.googleapis.com" and short in _IAM_V1_SIGNING:
+        return CREDENTIAL_ISSUE  # the IAM API's older signBlob / signJwt, as the account
     if service == "sts.googleapis.com" and short in _EXCHANGE_METHODS:
         return CREDENTIAL_ISSUE
     if service == "sts.googleapis.com" and short in _SIGN_IN_METHODS:
@@ -395,8 +410,7 @@ def _issued(
         audience = opt_str(record, "protoPayload.request.audience")
         if audience:
             attrs["federation_audience"] = audience
-        mapped = _clean(opt_str(record, "protoPayload.metadata.mappedPrincipal"))
-        return mapped, "token-exchange"
+        return mapped_principal(record), "token-exchange"
     if service == "k8s.io":
         return _gke_token_subject(resource_name), "token-exchange"
     delegates = [
@@ -537,11 +551,19 @@ class GcpAuditParser:
             resource_name, category, outcome = _perimeter_violation(
                 metadata, resource_name, method, category, outcome, attrs
             )
+        caller_ip = opt_str(record, "protoPayload.requestMetadata.callerIp")
+        if caller_ip in _REDACTED_CALLER_IPS:
+            attrs["caller_ip"] = caller_ip
         issued_principal = issue_method = ""
         if category == CREDENTIAL_ISSUE:
             issued_principal, issue_method = _issued(record, service, resource_name, attrs)
             if issue_method == "token-exchange" and actor == "user" and "@" not in principal:
                 actor = "federated_session"  # an STS token subject from an external IdP
+            if service == "sts.googleapis.com" and not principal and issued_principal:
+                # An exchange of an mTLS certificate or other token with no subject claim
+                # logs no caller: the principal its credential maps to is the one it names.
+                principal, actor = issued_principal, "federated_session"
+                attrs["principal_from"] = "mapped_principal"
 
         return NormalizedEvent(
             source_kind=self.kind,
@@ -557,7 +579,7 @@ class GcpAuditParser:
             issued_principal=issued_principal,
             issue_method=issue_method,
             request_id=opt_str(record, "operation.id"),
-            source_address=opt_str(record, "protoPayload.requestMetadata.callerIp"),
+            source_address=caller_ip if caller_ip not in _REDACTED_CALLER_IPS else "",
             user_agent=opt_str(record, "protoPayload.requestMetadata.callerSuppliedUserAgent"),
             resource=canonical_resource(service, resource_name),
             resource_type=opt_str(record, "resource.type"),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from forensics.engine.correlation import Directory, EngineEvent, MemoryIndex, attribute_all
-from forensics.engine.correlation.attribution import Attribution
+from forensics.engine.correlation.attribution import Alias, Attribution
 from forensics.engine.model import RecordError
 from forensics.engine.parsers import all_parsers
 from forensics.engine.reader import iter_records
@@ -106,6 +106,24 @@ def test_it_traces_gcp_chained_impersonation_to_the_user() -> None:
         assert result.status == "attributed"
         assert result.origin is not None and result.origin.kind == "human"
         assert {h.method for h in result.hops} == {"impersonation"}
+
+
+def test_a_federated_workload_is_one_identity_from_its_token_exchange_on() -> None:
+    pairs = _correlate(_load("gcp_audit/workload_identity_federation.jsonl"))
+    mtls, exchange, impersonation, _sign_jwt = (a for _e, a in pairs)
+    pool = "iam.googleapis.com/projects/210987654321/locations/global/workloadIdentityPools"
+    assert mtls.status == "attributed" and mtls.origin is not None
+    assert mtls.origin.aliases == (Alias("web_identity", f"{pool}/cert-pool|inventory-agent"),)
+    # The exchange names the principal its IdP subject was mapped to, as the later call
+    # does; [{}] beside a federated caller hides no one (only accounts are impersonated).
+    for result in (exchange, impersonation):
+        assert result.status == "attributed" and result.origin is not None
+        assert result.origin.kind == "workload"
+    assert (
+        exchange.origin.aliases
+        == impersonation.origin.aliases
+        == (Alias("web_identity", f"{pool}/azure-pool|a1234bcd-5678-9012-efa3-4b5cd678ef9a"),)
+    )
 
 
 def test_it_attributes_entra_directory_changes_to_their_initiator() -> None:

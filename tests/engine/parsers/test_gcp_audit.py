@@ -130,7 +130,9 @@ def test_it_uses_the_key_id_of_a_user_managed_key_as_the_credential() -> None:
         "//iam.googleapis.com/projects/example-ops/serviceAccounts/ci-runner@"
     )
     assert secret_read.category == "data_access"
-    assert secret_read.source_address == "gce-internal-ip"
+    # Not an address: what callerIp says for a VM without one, from another project.
+    assert secret_read.source_address == ""
+    assert secret_read.attrs["caller_ip"] == "gce-internal-ip"
 
 
 def test_it_names_bigquery_tables_canonically() -> None:
@@ -255,7 +257,8 @@ def test_it_classifies_the_gke_service_agent_as_a_service() -> None:
     agent = _sink()[11]
 
     assert agent.actor_kind == "service"
-    assert agent.source_address == "private"
+    # A call inside Google's network: callerIp names no address.
+    assert (agent.source_address, agent.attrs["caller_ip"]) == ("", "private")
     assert agent.request_id == "operation-1710253207198-613f2a9c1e4d5-5b2e9a1c-7d3f4e21"
     assert agent.category == "other"
 
@@ -589,3 +592,27 @@ def test_a_dry_run_perimeter_does_not_say_the_read_failed() -> None:
 
     assert (event.category, event.outcome) == ("data_access", "unknown")
     assert event.attrs["vpc_sc_dry_run"] == "true"
+
+
+def test_a_token_exchange_issues_to_the_principal_sts_mapped_its_subject_to() -> None:
+    mtls, azure, impersonation, sign_jwt = _events("workload_identity_federation.jsonl")
+    pools = "principal://iam.googleapis.com/projects/210987654321/locations/global"
+    pool = f"{pools}/workloadIdentityPools"
+    # STS writes mapped_principal in its AuditData; a certificate exchange logs no caller.
+    assert mtls.category == "credential_issue"
+    assert mtls.issued_principal == f"{pool}/cert-pool/subject/inventory-agent"
+    assert (mtls.actor_principal, mtls.actor_kind) == (mtls.issued_principal, "federated_session")
+    assert mtls.attrs["principal_from"] == "mapped_principal"
+    # The IdP's subject stays the caller; what it was mapped to is what was issued.
+    assert azure.actor_principal == "b6112abb-5791-4507-adb5-7e8cc306eb2e"
+    assert azure.issued_principal == impersonation.actor_principal
+    assert "principal_from" not in azure.attrs
+    # The IAM API's older signing methods act as the account, as IAM Credentials' do.
+    assert (sign_jwt.category, sign_jwt.issue_method) == ("credential_issue", "impersonation")
+    assert sign_jwt.issued_principal == "inventory-sync@example-ops.iam.gserviceaccount.com"
+    # A web sign-in's metadata spells it mappedPrincipal.
+    record = sample_records("gcp_audit", "workload_identity_federation.jsonl")[0]
+    record = copy.deepcopy(record)
+    metadata = record["protoPayload"]["metadata"]
+    metadata["mappedPrincipal"] = metadata.pop("mapped_principal")
+    assert PARSER.parse(record).issued_principal == mtls.issued_principal
