@@ -136,6 +136,11 @@ ATTR_KEYS: dict[str, str] = {
     "federated_user_arn": "GetFederationToken: responseElements.federatedUser.arn",
     "requested_source_identity": "issuing calls: requestParameters.sourceIdentity",
     "event_source": "CloudTrail eventSource / GCP serviceName",
+    "signin_user_name": "sign-in events: additionalEventData.UserName (the name tried)",
+    "credential_type": "sign-in events: additionalEventData.CredentialType (PASSWORD, ...)",
+    "copy_destination": "S3 CopyObject / UploadPartCopy: the object written (the resource is "
+    "the object read, x-amz-copy-source)",
+    "copy_source_version_id": "the versionId of x-amz-copy-source",
     "error_code": "errorCode / status code when the call failed",
     "error_message": "errorMessage / status message",
     # --- Google Cloud ---
@@ -149,8 +154,14 @@ ATTR_KEYS: dict[str, str] = {
     "delegates": "list: request.delegates of an iamcredentials call, in request order",
     "created_key_id": "the long-lived key a call made (iam:CreateAccessKey's accessKeyId, "
     "CreateServiceAccountKey's key id): its later uses name it as credential_used",
-    "original_principal": "authenticationInfo.serviceDelegationHistory.originalPrincipal (the "
-    "principal a Google service acted for; actor_principal is the service's account)",
+    "original_principal": "the principal behind the actor: GCP serviceDelegationHistory."
+    "originalPrincipal (whom a Google service acted for; actor_principal is the service's "
+    "account), Okta debugData.originalPrincipal.alternateId (who acted as the actor)",
+    "original_principal_id": "Okta debugData.originalPrincipal.id",
+    "original_principal_type": "Okta debugData.originalPrincipal.type",
+    "principal_from": "'mapped_principal': an STS exchange that logged no caller is named by "
+    "the principal it mapped its credential to",
+    "caller_ip": "requestMetadata.callerIp when it is no address ('private', 'gce-internal-ip')",
     "delegating_services": "list: serviceDelegationHistory.serviceMetadata[].serviceDomain",
     "permissions": "list: authorizationInfo permissions checked",
     "granted": "'true'/'false': every authorizationInfo entry granted",

@@ -34,6 +34,9 @@ def okta_step(item: EngineEvent, ctx: Context) -> Step:
     ev = item.event
     if ev.actor_kind == "anonymous":
         return done(gap(ANONYMOUS, "Okta recorded no authenticated actor."))
+    original = attr(ev, "original_principal_id")
+    if original and original != attr(ev, "actor_id"):
+        return done(_okta_impersonation(item, original, ctx))
     own = _okta_user(ev, ctx)
     session = clean(ev.correlation_id)
     if not session or ev.action == _SESSION_START:
@@ -69,6 +72,20 @@ def _okta_user(ev: NormalizedEvent, ctx: Context) -> Chain | None:
     if is_email(login):
         aliases.append(Alias("email", login.lower()))
     return ctx.root(HUMAN, login or user_id, aliases)
+
+
+def _okta_impersonation(item: EngineEvent, original: str, ctx: Context) -> Chain:
+    """An event Okta records under its actor but names another principal behind
+    (``debugData.originalPrincipal``): that principal acted, as the actor."""
+    ev = item.event
+    login = attr(ev, "original_principal")
+    aliases = [Alias("okta_user", original)]
+    if is_email(login):
+        aliases.append(Alias("email", login.lower()))
+    kind = HUMAN if attr(ev, "original_principal_type").lower() in ("", "user") else WORKLOAD
+    acted_as = clean(ev.actor_principal) or attr(ev, "actor_id") or "(unnamed actor)"
+    hop = Hop(acted_as, "", "impersonation", ASSERTED, item.key)
+    return ctx.root(kind, login or original, aliases).then(hop)
 
 
 def _not_a_user(ev: NormalizedEvent) -> str:

@@ -139,15 +139,34 @@ def _category(event_type: str) -> str:
     return OTHER
 
 
-def _mfa(event_type: str, outcome: str, debug: dict[str, Any]) -> bool | None:
-    """True only when the event records a second factor that was verified."""
+def _mfa(
+    event_type: str, outcome: str, debug: dict[str, Any], targets: list[dict[str, Any]]
+) -> bool | None:
+    """True only when the event records a second factor that was verified.
+
+    Identity Engine writes ``auth_via_mfa`` for every authenticator verified, the password
+    too: the authenticator (an ``AuthenticatorEnrollment`` target, its ``methodTypeUsed``)
+    or the Classic engine's ``debugData.factor`` says which."""
     if outcome != "success":
         return None
-    if event_type == "user.authentication.auth_via_mfa":
-        return True
-    if _clean(opt_str(debug, "factor")):
+    factor = _clean(opt_str(debug, "factor"))
+    methods = [m for t in targets if (m := _authenticator(t))]
+    if factor:
+        methods.append(factor)
+    if methods and all(m.lower().replace(" ", "_").startswith("password") for m in methods):
+        return None
+    if event_type == "user.authentication.auth_via_mfa" or factor:
         return True
     return None
+
+
+def _authenticator(target: dict[str, Any]) -> str:
+    """The method an authenticator target was verified with ("" for other targets)."""
+    if opt_str(target, "type").lower() != "authenticatorenrollment":
+        return ""
+    detail = target.get("detailEntry")
+    used = _clean(opt_str(detail, "methodTypeUsed")) if isinstance(detail, dict) else ""
+    return used or _clean(opt_str(target, "displayName"))
 
 
 def _target_name(target: dict[str, Any]) -> str:
@@ -280,6 +299,15 @@ class OktaParser:
             if reason:
                 attrs["error_code"] = reason
 
+        # Someone acting as the actor (Okta Support's impersonation of an admin): the
+        # principal behind it, as debugData names it.
+        original = debug.get("originalPrincipal")
+        if isinstance(original, dict):
+            for key, field in (("id", "id"), ("alternateId", ""), ("type", "type")):
+                value = original.get(key)
+                value = _clean(value) if isinstance(value, str) else ""
+                if value:
+                    attrs["original_principal" + (f"_{field}" if field else "")] = value
         api_token = _clean(opt_str(record, "transaction.detail.requestApiTokenId"))
         if api_token:
             attrs["api_token_id"] = api_token
@@ -316,7 +344,7 @@ class OktaParser:
             user_agent=_clean(opt_str(record, "client.userAgent.rawUserAgent")),
             resource=resource,
             resource_type=resource_type,
-            mfa=_mfa(event_type, outcome, debug),
+            mfa=_mfa(event_type, outcome, debug, targets),
             attrs=attrs,
         )
 

@@ -350,3 +350,33 @@ def test_a_known_identity_names_only_the_aliases_the_directory_lacks() -> None:
     )
     origin = run([_signin(), _m365()], Directory([both]))["file"].origin
     assert origin is not None and origin.new_aliases == ()  # nothing to write back
+
+
+def test_an_okta_event_acted_as_its_actor_is_attributed_to_the_principal_behind_it() -> None:
+    acted = _okta(
+        "token",
+        "system.api_token.create",
+        ALICE_OKTA,
+        "alice@example.com",
+        category=CREDENTIAL_ISSUE,
+    )
+    acted.event.attrs.update(
+        original_principal="support-engineer@okta.example",
+        original_principal_id="00ujjjNmP7E3U2Rq50g3",
+        original_principal_type="User",
+    )
+    result = run([acted])["token"]
+    assert result.status == "attributed"
+    assert result.origin is not None and result.origin.kind == "human"
+    assert aliases(result) == {
+        "okta_user:00ujjjNmP7E3U2Rq50g3",
+        "email:support-engineer@okta.example",
+    }
+    assert [h.principal for h in result.hops] == ["alice@example.com"]
+    assert evidence(result) == [("impersonation", "asserted", "token")]
+    # Naming the actor itself is no one else behind it.
+    alone = _okta("own", "system.api_token.create", ALICE_OKTA, "alice@example.com")
+    alone.event.attrs.update(original_principal_id=ALICE_OKTA)
+    own = run([alone])["own"]
+    assert aliases(own) == {f"okta_user:{ALICE_OKTA}", "email:alice@example.com"}
+    assert own.hops == ()

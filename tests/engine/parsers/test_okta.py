@@ -415,3 +415,54 @@ def test_a_threat_detections_address_is_its_source_not_its_actor() -> None:
 
     assert (event.actor_principal, event.actor_kind) == ("", "unknown")
     assert event.source_address == "203.0.113.9"
+
+
+def test_identity_engine_verifying_the_password_is_no_second_factor() -> None:
+    # Identity Engine writes auth_via_mfa for each authenticator verified, the password too.
+    def verified(method: str, name: str) -> dict[str, Any]:
+        return _event(
+            eventType="user.authentication.auth_via_mfa",
+            target=[
+                {"id": "00u1f2g3h4J5k6L7m8n9", "type": "User", "alternateId": "alice@example.com"},
+                {
+                    "id": "pfd1a2b3c4D5e6F7g8h9",
+                    "type": "AuthenticatorEnrollment",
+                    "alternateId": "unknown",
+                    "displayName": name,
+                    "detailEntry": {"methodTypeUsed": method},
+                },
+            ],
+        )
+
+    assert PARSER.parse(verified("Password", "Password")).mfa is None
+    assert PARSER.parse(verified("Okta Verify - Push", "Okta Verify")).mfa is True
+    # The Classic engine names the factor in debugData.
+    classic = _event(
+        eventType="user.authentication.auth_via_mfa",
+        debugContext={"debugData": {"factor": "OKTA_VERIFY_PUSH"}},
+    )
+    assert PARSER.parse(classic).mfa is True
+
+
+def test_the_principal_behind_an_impersonated_actor_is_kept() -> None:
+    # Okta Support acting as a customer's admin: debugData names the one who acted.
+    record = _event(
+        eventType="system.api_token.create",
+        target=[{"id": "00T1pkSJOMoElZWVY0g3", "type": "Token", "displayName": "cli"}],
+        debugContext={
+            "debugData": {
+                "originalPrincipal": {
+                    "id": "00ujjjNmP7E3U2Rq50g3",
+                    "type": "User",
+                    "alternateId": "support-engineer@okta.example",
+                    "displayName": "Support Engineer",
+                }
+            }
+        },
+    )
+    event = PARSER.parse(record)
+    assert event.actor_principal == "alice@example.com"
+    assert event.attrs["original_principal"] == "support-engineer@okta.example"
+    assert event.attrs["original_principal_id"] == "00ujjjNmP7E3U2Rq50g3"
+    assert event.attrs["original_principal_type"] == "User"
+    assert set(event.attrs) <= set(ATTR_KEYS)
