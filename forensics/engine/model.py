@@ -191,6 +191,7 @@ ATTR_KEYS: dict[str, str] = {
     "root_session_id": "authenticationContext.rootSessionId? / debugContext rootSessionId",
     "target_ids": "list: target[].id / Entra audit targetResources[].id, in record order",
     # --- Microsoft Entra / Azure Activity ---
+    "client_request_id": "Graph activity: clientRequestId (the caller's own request id)",
     "sign_in_kind": "interactive | non_interactive | service_principal | managed_identity",
     "user_id": "Entra userId",
     "app_id": "appId of the client application",

@@ -148,6 +148,7 @@ def _normalize(record: dict[str, Any], monitor: bool) -> NormalizedEvent:
         ("api_version", _first(record, p + "apiVersion", "operationVersion")),
         ("http_status", status),
         ("operation_id", _first(record, p + "operationId")),
+        ("client_request_id", _first(record, p + "clientRequestId")),
     ):
         if value:
             attrs[key] = value
@@ -162,7 +163,9 @@ def _normalize(record: dict[str, Any], monitor: bool) -> NormalizedEvent:
         actor_kind=actor_kind,
         actor_account=tenant_id,
         credential_used=_first(record, p + "signInActivityId"),
-        request_id=_first(record, p + "clientRequestId"),
+        # The service's id of the request; the client's own (client-request-id, the
+        # operation id when the client sent none) is kept beside it.
+        request_id=_first(record, p + "requestId"),
         correlation_id=_first(record, p + "operationId"),
         source_address=_first(record, p + "ipAddress", "callerIpAddress"),
         user_agent=_first(record, p + "userAgent"),

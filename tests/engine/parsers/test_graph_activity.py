@@ -41,6 +41,10 @@ def test_a_delegated_read_names_the_user_and_carries_the_token_uti() -> None:
     assert read.attrs["scopes"] == "Mail.Read Mail.Read.Shared User.Read"
     assert read.source_address == "198.51.100.23"
     assert read.actor_account == "8c1f0a5e-2b3d-4e6f-9a7b-1c2d3e4f5a6b"
+    # The service's request id; the client's (here, as when it sends none, the operation id)
+    # beside it.
+    assert read.request_id == read.source_event_id == "1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f01"
+    assert read.attrs["client_request_id"] == "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c01"
 
 
 def test_an_app_only_read_names_the_service_principal() -> None:
