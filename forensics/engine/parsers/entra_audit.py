@@ -271,6 +271,9 @@ class EntraAuditParser:
         added: list[tuple[str, str]] = []
         removed: list[str] = []
         role_name = ""
+        # A credential given to an object made or changed by an activity not named for it
+        # ("Add service principal" with a certificate, as az ad sp create-for-rbac does).
+        credential_given = False
         for where, target in targets:
             name = _clean(_text_in(target, "userPrincipalName", where)) or _clean(
                 _text_in(target, "displayName", where)
@@ -287,6 +290,9 @@ class EntraAuditParser:
                     new_ids = {key for key, _ in new}
                     added += [(key, kind) for key, kind in new if key not in old_ids]
                     removed += [key for key, _ in old if key not in new_ids]
+                elif prop_name == "Credential":
+                    given = _decoded(_text_in(prop, "newValue", prop_where))
+                    credential_given = credential_given or (isinstance(given, list) and bool(given))
                 elif prop_name == "Role.DisplayName" and not role_name:
                     value = _decoded(_text_in(prop, "newValue", prop_where))
                     if isinstance(value, list) and len(value) == 1:
@@ -341,11 +347,14 @@ class EntraAuditParser:
             if reason:
                 attrs["error_message"] = reason
 
+        category = _category(audit_category, activity, service)
+        if category == OTHER and (credential_given or added):
+            category = PERMISSION_CHANGE
         return NormalizedEvent(
             source_kind=self.kind,
             source_event_id=_first(record, p + "id"),
             event_time=event_time,
-            category=_category(audit_category, activity, service),
+            category=category,
             action="entra:" + (activity or "audit activity"),
             outcome=outcome,
             actor_principal=principal,

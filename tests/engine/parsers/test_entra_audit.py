@@ -665,3 +665,32 @@ def test_a_pim_record_takes_the_address_among_its_additional_details() -> None:
     # The caller's own address, when the record has it, comes first.
     user["ipAddress"] = "203.0.113.5"
     assert PARSER.parse(record).source_address == "203.0.113.5"
+
+
+def test_a_service_principal_made_with_a_credential_is_a_permission_change() -> None:
+    # az ad sp create-for-rbac: one "Add service principal" whose target gets a certificate.
+    def made(credential: str) -> NormalizedEvent:
+        target = {
+            "id": PAYROLL_SP,
+            "displayName": "payroll-exporter",
+            "type": "ServicePrincipal",
+            "userPrincipalName": None,
+            "modifiedProperties": [
+                {
+                    "displayName": "AppPrincipalId",
+                    "oldValue": "[]",
+                    "newValue": f'["{PAYROLL_APP}"]',
+                },
+                {"displayName": "Credential", "oldValue": "[]", "newValue": credential},
+            ],
+        }
+        record = _graph_audit(
+            activityDisplayName="Add service principal",
+            operationType="Add",
+            targetResources=[target],
+        )
+        return PARSER.parse(record)
+
+    given = '[{"CredentialType":2,"KeyStoreId":"291154f0-a9f5-45bb-87be-9c8ee5b6d62c"}]'
+    assert made(given).category == "permission_change"
+    assert made("[]").category == "other"
