@@ -161,6 +161,7 @@ ATTR_KEYS: dict[str, str] = {
     "original_principal_type": "Okta debugData.originalPrincipal.type",
     "principal_from": "'mapped_principal': an STS exchange that logged no caller is named by "
     "the principal it mapped its credential to",
+    "cluster_name": "GKE entries: resource.labels.cluster_name",
     "caller_ip": "requestMetadata.callerIp when it is no address ('private', 'gce-internal-ip')",
     "delegating_services": "list: serviceDelegationHistory.serviceMetadata[].serviceDomain",
     "permissions": "list: authorizationInfo permissions checked",

@@ -35,7 +35,7 @@ from forensics.engine.parsers.common import (
     parse_time,
     unmasked,
 )
-from forensics.engine.parsers.k8s_audit import k8s_actor_kind, k8s_category
+from forensics.engine.parsers.k8s_audit import k8s_actor_kind, k8s_category, k8s_resource
 
 AUDIT_LOG_TYPE = "type.googleapis.com/google.cloud.audit.AuditLog"
 _AUDIT_LOG_ID = "cloudaudit.googleapis.com/"
@@ -332,6 +332,26 @@ def _gke_call(method: str) -> tuple[str, str, str, str] | None:
     return verb, resource, sub, group
 
 
+def _gke_object(method: str, resource_name: str) -> tuple[str, str] | None:
+    """(k8s://<namespace or _cluster>/<resource>[/<subresource>]/<name>, resource) of a GKE
+    entry's ``resourceName`` ("core/v1/namespaces/prod/secrets/db"), as the Kubernetes audit
+    parser names objects; None when the name does not hold the method's resource."""
+    call = _gke_call(method)
+    if call is None:
+        return None
+    resource = call[1]
+    parts = resource_name.strip("/").split("/")[2:]  # past the group and the version
+    namespace = ""
+    if len(parts) >= 3 and parts[0] == "namespaces" and parts[2] == resource:
+        namespace, rest = parts[1], parts[3:]
+    elif parts and parts[0] == resource:
+        rest = parts[1:]
+    else:
+        return None
+    name = rest[0] if rest else ""
+    return k8s_resource(namespace, resource, "/".join(rest[1:]), name), resource
+
+
 def _category(
     service: str,
     method: str,
@@ -551,6 +571,16 @@ class GcpAuditParser:
             resource_name, category, outcome = _perimeter_violation(
                 metadata, resource_name, method, category, outcome, attrs
             )
+        resource = canonical_resource(service, resource_name)
+        resource_type = opt_str(record, "resource.type")
+        gke_object = _gke_object(method, resource_name) if service == "k8s.io" else None
+        if gke_object is not None:
+            # The object as the cluster's own audit log names it, so a search for a secret
+            # finds its reads whichever log carried them.
+            resource, resource_type = gke_object
+            cluster = opt_str(record, "resource.labels.cluster_name")
+            if cluster:
+                attrs["cluster_name"] = cluster
         caller_ip = opt_str(record, "protoPayload.requestMetadata.callerIp")
         if caller_ip in _REDACTED_CALLER_IPS:
             attrs["caller_ip"] = caller_ip
@@ -581,8 +611,8 @@ class GcpAuditParser:
             request_id=opt_str(record, "operation.id"),
             source_address=caller_ip if caller_ip not in _REDACTED_CALLER_IPS else "",
             user_agent=opt_str(record, "protoPayload.requestMetadata.callerSuppliedUserAgent"),
-            resource=canonical_resource(service, resource_name),
-            resource_type=opt_str(record, "resource.type"),
+            resource=resource,
+            resource_type=resource_type,
             attrs=attrs,
         )
 

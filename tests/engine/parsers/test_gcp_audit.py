@@ -339,6 +339,28 @@ def test_it_reads_gke_kubernetes_calls() -> None:
     assert issue.category == "credential_issue"
     assert issue.issued_principal == "system:serviceaccount:ci:ci-bot"
     assert PARSER.parse(binding).category == "permission_change"
+    # Objects are named as the cluster's own audit log names them.
+    assert (read.resource, read.resource_type) == (
+        "k8s://payments/secrets/db-credentials",
+        "secrets",
+    )
+    assert issue.resource == "k8s://ci/serviceaccounts/token/ci-bot"
+    assert PARSER.parse(binding).resource == "k8s://_cluster/clusterrolebindings/readers"
+    shell = _entry(
+        serviceName="k8s.io",
+        methodName="io.k8s.core.v1.pods.exec.create",
+        resourceName="core/v1/namespaces/payments/pods/billing-api-7d9f/exec",
+    )
+    shell["resource"] = {
+        "type": "k8s_cluster",
+        "labels": {"cluster_name": "prod-eu", "location": "europe-west1", "project_id": "p"},
+    }
+    opened = PARSER.parse(shell)
+    assert (opened.category, opened.resource) == (
+        "data_access",
+        "k8s://payments/pods/exec/billing-api-7d9f",
+    )
+    assert opened.attrs["cluster_name"] == "prod-eu"
 
 
 def test_it_tolerates_an_entry_with_almost_nothing() -> None:
