@@ -238,7 +238,14 @@ def _resource(record: dict[str, Any], class_uid: int) -> tuple[str, str]:
 
 
 def _action(record: dict[str, Any], class_uid: int) -> str:
-    action = _first(record, "api.operation", "activity_name")
+    operation = _first(record, "api.operation")
+    if operation and _is_aws(record):
+        # A CloudTrail call Security Lake mapped: named as the trail's record of it is.
+        source = _first(record, "api.service.name")
+        service = cloudtrail.service_name(source)
+        if service != source:
+            return f"{service}:{operation}"
+    action = operation or _first(record, "activity_name")
     if action:
         return action
     class_name = _first(record, "class_name") or str(class_uid)

@@ -115,7 +115,8 @@ def test_it_maps_an_account_change_to_the_admin_and_the_changed_principal() -> N
     event = _events()[2]
 
     assert event.category == "permission_change"
-    assert event.action == "AttachRolePolicy"
+    # Named as the trail's record of the same call is.
+    assert event.action == "iam:AttachRolePolicy"
     assert event.actor_principal == "arn:aws:iam::111122223333:user/carol.admin"
     assert event.actor_kind == "user"
     assert event.actor_account == "111122223333"
@@ -132,7 +133,7 @@ def test_it_attributes_a_security_lake_read_to_the_role_session_and_its_issuer()
     event = _events()[3]
 
     assert event.category == "data_access"
-    assert event.action == "GetObject"
+    assert event.action == "s3:GetObject"
     assert (event.actor_principal, event.actor_kind) == (SSO_SESSION, "role_session")
     assert event.credential_used == "ASIAEXAMPLEALICE0001"
     assert event.session_name == "alice@example.com"
