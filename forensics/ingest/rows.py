@@ -137,6 +137,19 @@ def staged_rows(rows: Iterable[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
         yield tuple(values)
 
 
+# What the records of one event agree on however it was delivered (a trail file, EventBridge,
+# CloudTrail Lake, an Event Hub, an API page or an export): two records under one event id
+# that differ in any of these are two events, not one event twice.
+SAME_EVENT_FIELDS = ("action", "actor_principal", "source_address")
+
+
+def differences(row: dict[str, Any], other: dict[str, Any]) -> list[str]:
+    """The fields in which two records of one dedupe key disagree (none for the same bytes)."""
+    if row["raw_sha256"] == other["raw_sha256"]:
+        return []
+    return [name for name in SAME_EVENT_FIELDS if row[name] != other[name]]
+
+
 def outranks(row: dict[str, Any], other: dict[str, Any]) -> bool:
     """Whether ``row`` is kept over ``other``, a record with the same dedupe key."""
     mine, theirs = row["precedence"], other["precedence"]

@@ -50,7 +50,15 @@ from forensics.ingest.models import (
     Source,
 )
 from forensics.ingest.personal_data import Matcher, load_matcher
-from forensics.ingest.rows import event_row, insert_columns, outranks, staged_rows, storable
+from forensics.ingest.rows import (
+    SAME_EVENT_FIELDS,
+    differences,
+    event_row,
+    insert_columns,
+    outranks,
+    staged_rows,
+    storable,
+)
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
@@ -335,6 +343,7 @@ def _read_file(batch: IngestBatch, sink: _Sink, progress: Progress | None) -> No
                     )
                 )
             else:
+                row["record_index"] = record.index  # for a quarantine of it (_Sink.clash)
                 sink.add(row)
             if sink.full():
                 sink.flush()
@@ -460,6 +469,7 @@ class _Sink:
 
     def _store(self, rows: list[dict[str, Any]]) -> None:
         unique: dict[str, dict[str, Any]] = {}
+        clashes: list[QuarantinedRecord] = []
         for row in rows:
             kept = unique.get(row["dedupe_key"])
             if kept is None:
@@ -467,7 +477,11 @@ class _Sink:
                 continue
             if outranks(row, kept):
                 unique[row["dedupe_key"]], row = row, kept
-            self._counts[row["batch_id"]][2] += 1
+            differ = differences(row, kept) if row["precedence"] is None else []
+            if differ:
+                clashes.append(self.clash(row, differ, "another record of this chunk"))
+            else:
+                self._counts[row["batch_id"]][2] += 1
         written = insert_events(list(unique.values()))
         inserted = written.stored
         self.dropped_keys |= written.dropped_keys
@@ -491,12 +505,55 @@ class _Sink:
                     batch_id__in={b for _, b in retried},
                 ).values_list("dedupe_key", "batch_id")
             )
+        stored = self._stored_like(
+            [
+                k
+                for k, b in conflicts
+                if (k, b) not in own_earlier and unique[k]["precedence"] is None
+            ]
+        )
         for key, batch_id in conflicts:
-            self._counts[batch_id][1 if (key, batch_id) in own_earlier else 2] += 1
+            if (key, batch_id) in own_earlier:
+                self._counts[batch_id][1] += 1
+                continue
+            found = stored.get(key)
+            differ = differences(unique[key], found) if found is not None else []
+            if differ:
+                clashes.append(self.clash(unique[key], differ, f"stored event {found['id']}"))
+            else:
+                self._counts[batch_id][2] += 1
+        if clashes:
+            QuarantinedRecord.objects.bulk_create(clashes)
         for key, row in unique.items():
             seen = self._seen.get(row["batch_id"])
             if seen is not None:
                 seen.add(key)
+
+    def clash(self, row: dict[str, Any], differ: list[str], other: str) -> QuarantinedRecord:
+        """A record whose event id another record holds for a different event: it cannot be
+        stored under that id, and is no duplicate. It is kept, with why."""
+        self._counts[row["batch_id"]][3] += 1
+        return QuarantinedRecord(
+            batch_id=row["batch_id"],
+            index=row["record_index"],
+            position=row["position"],
+            raw=row["raw"],
+            error=storable(
+                f"event id {row['source_event_id'] or row['dedupe_key']} is also that of "
+                f"{other}, a different event (its {', '.join(differ)} differ): "
+                "not stored under it, and not counted as its duplicate"
+            ),
+        )
+
+    @staticmethod
+    def _stored_like(keys: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored events of these keys, with what ``differences`` compares."""
+        if not keys:
+            return {}
+        found = Event.objects.filter(dedupe_key__in=keys).values(
+            "id", "dedupe_key", "raw_sha256", *SAME_EVENT_FIELDS
+        )
+        return {row["dedupe_key"]: row for row in found}
 
 
 @dataclass(frozen=True)
