@@ -30,7 +30,9 @@ def k8s_step(item: EngineEvent, ctx: Context) -> Step:
         return done(gap(ANONYMOUS, "The API server accepted an anonymous request."))
     if not user:
         return done(ctx.unknown("The audit event does not name its user."))
-    aws = eks_actor(item)
+    # EKS's own control-plane components (eks:addon-manager and the like) act under roles
+    # AWS runs for the cluster, whose issuing calls no customer trail holds: workloads.
+    aws = None if user.startswith("eks:") else eks_actor(item)
     if aws is not None:
         # EKS maps an IAM principal to the Kubernetes user: the record asserts the bridge,
         # and the IAM principal's own chain (exact when its key was issued in the store)
@@ -76,10 +78,18 @@ def _service_account(item: EngineEvent, account: str, ctx: Context) -> Step:
                 depends=(credential,),
             )
         )
-    if not calls or calls[0].key == item.key or calls[0].event.actor_kind != "user":
-        # Tokens the kubelet or a controller mints for a pod belong to the workload.
+    requester = calls[0].event if calls else None
+    if (
+        requester is None
+        or calls[0].key == item.key
+        or requester.actor_kind not in ("user", "service_account")
+        or clean(requester.actor_principal) == account
+    ):
+        # Tokens the kubelet or a controller mints for a pod, or an account for itself,
+        # belong to the workload.
         return done(root.then(depends=(credential,)))
-    # A person requested this token (kubectl create token): whoever holds it acts with it.
+    # A person (kubectl create token) or another workload's account requested this token:
+    # whoever holds it acts with it, so the chain goes on from the requester.
     issuer = calls[0]
     issued_to = clean(issuer.event.issued_principal)
 

@@ -40,6 +40,7 @@ API_VERSIONS = {"audit.k8s.io/v1", "audit.k8s.io/v1beta1"}
 
 CREDENTIAL_ID = "authentication.kubernetes.io/credential-id"
 ISSUED_CREDENTIAL_ID = "authentication.kubernetes.io/issued-credential-id"
+_ISSUED_CREDENTIAL_ID_1_29 = "authentication.k8s.io/issued-credential-id"
 _EXTRA_ATTRS = {
     "authentication.kubernetes.io/pod-name": "pod_name",
     "authentication.kubernetes.io/pod-uid": "pod_uid",
@@ -256,10 +257,16 @@ class K8sAuditParser:
         # An EventList is claimed too, so a webhook batch the reader did not unwrap is
         # quarantined with a clear reason instead of going unrecognized.
         version, kind = record.get("apiVersion"), record.get("kind")
+        if isinstance(version, str):
+            return version in API_VERSIONS and kind in ("Event", "EventList")
+        # The webhook backend writes the items of its EventList without apiVersion or kind:
+        # an Event is told by its own members then.
         return (
-            isinstance(version, str)
-            and version in API_VERSIONS
-            and kind in ("Event", "EventList")  # a tuple: no hash of an odd value is taken
+            kind in (None, "Event")
+            and isinstance(record.get("auditID"), str)
+            and isinstance(record.get("stage"), str)
+            and isinstance(record.get("verb"), str)
+            and isinstance(record.get("user"), dict)
         )
 
     def parse(self, record: dict[str, Any]) -> NormalizedEvent:
@@ -321,7 +328,11 @@ class K8sAuditParser:
             if namespace and name:
                 issued_principal = f"{_SERVICE_ACCOUNT_PREFIX}{namespace}:{name}"
             # The key holds dots, so it is read from the annotations object, not by path.
-            issued = opt_dict(record, "annotations").get(ISSUED_CREDENTIAL_ID)
+            # Kubernetes 1.29 (its alpha) wrote it under authentication.k8s.io/.
+            annotations = opt_dict(record, "annotations")
+            issued = annotations.get(ISSUED_CREDENTIAL_ID) or annotations.get(
+                _ISSUED_CREDENTIAL_ID_1_29
+            )
             credential_issued = issued if isinstance(issued, str) else ""
             if opt_str(record, "requestObject.spec.boundObjectRef.kind") == "Pod":
                 session_name = opt_str(record, "requestObject.spec.boundObjectRef.name")

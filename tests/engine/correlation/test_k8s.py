@@ -87,6 +87,56 @@ def test_it_follows_a_service_account_token_a_person_requested() -> None:
     assert evidence(result) == [("token-exchange", "exact", "mint")]
 
 
+def _minted(by: str, kind: str, account: str, jti: str) -> Any:
+    return normalized(
+        "k8s_audit",
+        "mint",
+        minutes(1),
+        category=CREDENTIAL_ISSUE,
+        action="create serviceaccounts/token",
+        actor_principal=by,
+        actor_kind=kind,
+        credential_issued=jti,
+        issued_principal=account,
+        issue_method="token-exchange",
+    )
+
+
+def test_a_token_another_workload_minted_for_an_account_is_that_workloads_act() -> None:
+    # A service account allowed to create tokens for another (a known escalation) acts as
+    # that account with the token: the act is the minting account's.
+    account = "system:serviceaccount:kube-system:replicaset-controller"
+    minter = "system:serviceaccount:production:build-runner"
+    jti = "JTI=3f0f2a8e-9b1c-4d2e-8f3a-5b6c7d8ebbbb"
+    mint = _minted(minter, "service_account", account, jti)
+    result = run([mint, _audit("get", account, credential_used=jti)])["get"]
+    assert result.status == "attributed"
+    assert aliases(result) == {f"k8s_service_account:{minter}"}
+    assert [h.principal for h in result.hops] == [account]
+    assert evidence(result) == [("token-exchange", "exact", "mint")]
+
+
+def test_a_token_the_kubelet_or_the_account_itself_minted_is_the_accounts() -> None:
+    account = "system:serviceaccount:payments:card-sync"
+    jti = "JTI=4f2a0e7c-0c1e-4a55-9d63-2d6f0a1b9c01"
+    for by, kind in (("system:node:ip-10-0-1-23", "service"), (account, "service_account")):
+        result = run([_minted(by, kind, account, jti), _audit("get", account, credential_used=jti)])
+        assert aliases(result["get"]) == {f"k8s_service_account:{account}"}
+        assert result["get"].hops == ()
+
+
+def test_an_eks_control_plane_component_is_a_workload_not_an_iam_chain() -> None:
+    # eks:addon-manager acts under a role AWS runs for the cluster: no customer trail holds
+    # its issuer, and it would wait for one forever.
+    event = _eks_event(_eks_session(), eks_access_key_id="ASIAEKS0000000000001")
+    event.event.actor_principal = "eks:addon-manager"
+    event.event.actor_kind = "service"
+    result = run([event])["get"]
+    assert result.status == "attributed"
+    assert result.origin is not None and result.origin.kind == "workload"
+    assert aliases(result) == {"k8s_user:eks:addon-manager"}
+
+
 def test_it_reports_anonymous_kubernetes_requests() -> None:
     result = run([_audit("get", "system:anonymous")])["get"]
     assert (result.status, result.reason) == ("unattributed", "anonymous")

@@ -183,6 +183,24 @@ def test_it_reads_the_events_of_webhook_batches() -> None:
     assert refused.outcome == "failure"
 
 
+def test_webhook_items_without_api_version_are_read_alike() -> None:
+    # The webhook backend writes its EventList's items without kind or apiVersion.
+    bare = _records("webhook_eventlist_bare_items.jsonl")
+    assert all("apiVersion" not in r and PARSER.sniff(r) for r in bare)
+    assert [PARSER.parse(r) for r in bare] == _events("webhook_eventlist.jsonl")
+    # Members of an Event alone do not make any object one.
+    assert not PARSER.sniff({"auditID": "a", "stage": "x", "verb": "get"})
+    assert not PARSER.sniff({**bare[0], "kind": "Pod"})
+
+
+def test_kubernetes_1_29_named_the_issued_token_id_otherwise() -> None:
+    _created, issued, _used, _refused = _records("webhook_eventlist.jsonl")
+    annotations = issued["annotations"]
+    jti = annotations.pop("authentication.kubernetes.io/issued-credential-id")
+    annotations["authentication.k8s.io/issued-credential-id"] = jti
+    assert PARSER.parse(issued).credential_issued == jti != ""
+
+
 def test_it_refuses_an_event_list_naming_its_items() -> None:
     event_list = {"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": [_event()]}
 
