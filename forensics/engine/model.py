@@ -192,6 +192,11 @@ ATTR_KEYS: dict[str, str] = {
     "root_session_id": "authenticationContext.rootSessionId? / debugContext rootSessionId",
     "target_ids": "list: target[].id / Entra audit targetResources[].id, in record order",
     # --- Microsoft Entra / Azure Activity ---
+    "mail_access_type": "MailItemsAccessed OperationProperties MailAccessType (Bind: an item "
+    "read; Sync: a folder synced whole)",
+    "is_throttled": "MailItemsAccessed OperationProperties IsThrottled ('true': no more such "
+    "records for the mailbox for 24 hours)",
+    "operation_count": "OperationCount: the accesses an aggregated record stands for",
     "client_request_id": "Graph activity: clientRequestId (the caller's own request id)",
     "sign_in_kind": "interactive | non_interactive | service_principal | managed_identity",
     "user_id": "Entra userId",

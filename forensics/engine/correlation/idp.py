@@ -273,6 +273,13 @@ def azure_activity_step(item: EngineEvent, ctx: Context) -> Step:
                         CONFLICTING_EVIDENCE,
                         f"Token {token} was issued to {signed_in} but the call names {object_id}.",
                     )
+                elif _other_kind(ev, signin.event):
+                    chain = chain.broken(
+                        CONFLICTING_EVIDENCE,
+                        f"Token {token} was issued to {clean(signin.event.actor_principal)} "
+                        f"({signin.event.actor_kind}) but the record names {holder} "
+                        f"({ev.actor_kind}): a user's token and an application's are not one.",
+                    )
                 elif not object_id and _other_user(holder, signin.event):
                     chain = chain.broken(
                         CONFLICTING_EVIDENCE,
@@ -293,6 +300,16 @@ def azure_activity_step(item: EngineEvent, ctx: Context) -> Step:
     return done(ctx.unknown("The call's claims name no caller."))
 
 
+_APP_KINDS = frozenset({"service_principal", "managed_identity"})
+
+
+def _other_kind(ev: NormalizedEvent, signin: NormalizedEvent) -> bool:
+    """Whether a record and the sign-in that issued its token disagree on whether a user or
+    an application held it (an app-only record naming a user's token, or the reverse)."""
+    kinds = {ev.actor_kind, signin.actor_kind}
+    return "user" in kinds and bool(kinds & _APP_KINDS)
+
+
 def _other_user(holder: str, signin: NormalizedEvent) -> bool:
     """Whether a record naming its caller by sign-in name names another user than the sign-in
     that issued its token (names compared without case, as Entra compares them)."""
@@ -308,6 +325,8 @@ def m365_step(item: EngineEvent, ctx: Context) -> Step:
     datacenter operator, a policy) name no one in the organisation: left unattributed.
     """
     ev = item.event
+    if ev.actor_kind == "anonymous":
+        return done(gap(ANONYMOUS, "Microsoft 365 recorded the use of an anonymous sharing link."))
     if ev.actor_kind in ("service", "unknown") and not clean(ev.credential_used):
         user_type = attr(ev, "user_type") or "unknown"
         who = clean(ev.actor_principal) or "no account"

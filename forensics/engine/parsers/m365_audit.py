@@ -66,6 +66,8 @@ _LOGON_TYPES = {
     5: "BestAccess",
     6: "DelegatedAdmin",
 }
+# SharePoint's name for whoever used an "anyone with the link" sharing link.
+_ANONYMOUS_LINK = "urn:spo:anon#"
 # SharePoint's name for an app acting with tenant-wide permissions.
 _SHAREPOINT_APP = "app@sharepoint"
 
@@ -78,7 +80,9 @@ _READS = frozenset(
         "FilePreviewed",
         "FileSyncDownloadedFull",
         "FileCopied",
+        "SensitivityLabeledFileOpened",
         "MailItemsAccessed",
+        "AttachmentAccess",
         "MessageBind",
         "SearchQueryInitiatedExchange",
         "SearchQueryInitiatedSharePoint",
@@ -225,6 +229,15 @@ def _normalize(rec: dict[str, Any]) -> NormalizedEvent:
     ):
         if value:
             attrs[key] = value
+    # How MailItemsAccessed read: one item (Bind) or a folder synced whole (Sync), and
+    # whether the mailbox was throttled (no such record is then written for 24 hours).
+    for key, name in (("mail_access_type", "MailAccessType"), ("is_throttled", "IsThrottled")):
+        value = _extended(rec, name, "OperationProperties")
+        if value:
+            attrs[key] = value.lower() if key == "is_throttled" else value
+    count = rec.get("OperationCount")
+    if isinstance(count, int) and not isinstance(count, bool):
+        attrs["operation_count"] = str(count)
     external = rec.get("ExternalAccess")
     if isinstance(external, bool):
         attrs["external_access"] = "true" if external else "false"
@@ -260,6 +273,8 @@ _WINDOWS_SERVICE_ACCOUNT = re.compile(
 
 def _actor(user_type: str, user_id: str, app_id: str, app_name: str) -> tuple[str, str]:
     """(principal, actor kind): a person only when the record says a user acted."""
+    if user_id.lower().startswith(_ANONYMOUS_LINK):
+        return user_id, "anonymous"  # whoever held an "anyone" sharing link
     if user_type in _APPS or user_id.lower() == _SHAREPOINT_APP:
         return (app_name or app_id or user_id), ("service_principal" if app_id else "unknown")
     if _WINDOWS_SERVICE_ACCOUNT.fullmatch(user_id.strip()):
@@ -295,10 +310,11 @@ def _category(operation: str, workload: str) -> str:
     return OTHER
 
 
-def _extended(rec: dict[str, Any], name: str) -> str:
+def _extended(rec: dict[str, Any], name: str, member: str = "ExtendedProperties") -> str:
     """A value of ``ExtendedProperties``, the list of {"Name", "Value"} pairs Entra's records
-    in the audit log carry (the sign-in's UserAgent, RequestType, ResultStatusDetail)."""
-    pairs = rec.get("ExtendedProperties")
+    in the audit log carry (the sign-in's UserAgent, RequestType, ResultStatusDetail), or of
+    another such list (Exchange's ``OperationProperties``)."""
+    pairs = rec.get(member)
     for pair in pairs if isinstance(pairs, list) else ():
         if isinstance(pair, dict) and pair.get("Name") == name:
             value = pair.get("Value")

@@ -311,6 +311,30 @@ def test_it_flags_a_microsoft_365_record_naming_another_user_than_its_token() ->
     assert result.reason == "conflicting_evidence"
 
 
+def test_an_app_only_record_carrying_a_users_token_is_conflicting_evidence() -> None:
+    # An application (UserType 5) cannot hold a user's delegated token: one of the two
+    # records is wrong, and neither is taken for the other.
+    app = _m365(
+        principal="6e5d4c3b-2a19-4f08-9e7d-6c5b4a392817",
+        user_type="Application",
+        actor_kind="service_principal",
+        attrs={"app_id": "6e5d4c3b-2a19-4f08-9e7d-6c5b4a392817"},
+    )
+    for events in ([_signin(), app], [app, _signin()]):
+        result = run(events)["file"]
+        assert (result.status, result.reason) == ("unattributed", "conflicting_evidence")
+        assert "a user's token and an application's are not one" in (result.explanation or "")
+    # And a user's record with an application's token.
+    signin = _signin(actor_principal="payroll-exporter", actor_kind="service_principal")
+    assert run([signin, _m365()])["file"].reason == "conflicting_evidence"
+
+
+def test_an_anonymous_sharing_links_use_is_anonymous() -> None:
+    link = _m365(principal="urn:spo:anon#3d0f1e2a4b5c", actor_kind="anonymous", credential_used="")
+    result = run([link])["file"]
+    assert (result.status, result.reason) == ("unattributed", "anonymous")
+
+
 def test_it_never_makes_a_person_of_microsoft_365_system_accounts() -> None:
     system = _m365(
         principal="SHAREPOINT\\system", user_type="System", actor_kind="service", credential_used=""

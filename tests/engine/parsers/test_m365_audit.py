@@ -94,6 +94,29 @@ def test_search_results_read_as_the_records_they_hold() -> None:
         assert event == by_id[event.source_event_id]
 
 
+def test_how_mail_items_were_accessed_is_kept() -> None:
+    record = {
+        **records()[2],
+        "OperationProperties": [
+            {"Name": "MailAccessType", "Value": "Sync"},
+            {"Name": "IsThrottled", "Value": "True"},
+        ],
+        "OperationCount": 3,
+    }
+    event = PARSER.parse(record)
+    assert event.attrs["mail_access_type"] == "Sync"
+    assert event.attrs["is_throttled"] == "true"
+    assert event.attrs["operation_count"] == "3"
+    assert set(event.attrs) <= set(ATTR_KEYS)
+
+
+def test_an_anonymous_sharing_links_user_is_anonymous() -> None:
+    record = {**records()[0], "UserType": 0, "UserId": "urn:spo:anon#3d0f1e2a4b5c"}
+    record.pop("AppAccessContext")
+    event = PARSER.parse(record)
+    assert (event.actor_principal, event.actor_kind) == ("urn:spo:anon#3d0f1e2a4b5c", "anonymous")
+
+
 @pytest.mark.parametrize(
     ("user_type", "user_id", "kind"),
     [
@@ -155,6 +178,9 @@ def test_the_client_address_loses_its_port(written: str, address: str) -> None:
         ("AzureActiveDirectory", "Change user password.", "authentication"),
         ("AzureActiveDirectory", "Update user.", "other"),
         ("AzureActiveDirectory", "UserLoggedIn", "authentication"),
+        # Reads of content under other names: attachments through REST, a labelled file.
+        ("Exchange", "AttachmentAccess", "data_access"),
+        ("SharePoint", "SensitivityLabeledFileOpened", "data_access"),
     ],
 )
 def test_an_operation_gets_its_category(workload: str, operation: str, category: str) -> None:
