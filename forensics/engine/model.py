@@ -87,7 +87,9 @@ class NormalizedEvent:
     issued_principal: str = ""  # who holds credential_issued (e.g. assumed-role session ARN)
     issue_method: str = ""  # one of HOP_METHODS, for CREDENTIAL_ISSUE events
     session_name: str = ""  # role session name, k8s pod, Okta session display, ...
-    source_identity: str = ""  # AWS sourceIdentity (asserted origin carried through chains)
+    # AWS sourceIdentity of the caller's session (asserted origin carried through chains); an
+    # issuing call's for the session it makes is attrs["requested_source_identity"]
+    source_identity: str = ""
     request_id: str = ""
     correlation_id: str = ""  # session/correlation id shared by related events
     source_address: str = ""  # as recorded (IP, or a service name such as "s3.amazonaws.com")
@@ -134,7 +136,9 @@ ATTR_KEYS: dict[str, str] = {
     "federation_issuer": "SAML issuer / OIDC provider, e.g. token.actions.githubusercontent.com",
     "federation_audience": "SAML/web-identity audience",
     "federated_user_arn": "GetFederationToken: responseElements.federatedUser.arn",
-    "requested_source_identity": "issuing calls: requestParameters.sourceIdentity",
+    "requested_source_identity": "issuing calls: the source identity set on the session made "
+    "(requestParameters.sourceIdentity, else responseElements.sourceIdentity, as a SAML "
+    "assertion's attribute gives it)",
     "event_source": "CloudTrail eventSource / GCP serviceName",
     "signin_user_name": "sign-in events: additionalEventData.UserName (the name tried)",
     "credential_type": "sign-in events: additionalEventData.CredentialType (PASSWORD, ...)",

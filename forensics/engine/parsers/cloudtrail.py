@@ -76,7 +76,6 @@ class _Issue:
     method: str
     credential: str = ""
     principal: str = ""
-    source_identity: str = ""
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -228,7 +227,9 @@ def _normalize(ev: dict[str, Any]) -> NormalizedEvent:
         issued_principal=issue.principal if issue else "",
         issue_method=issue.method if issue else "",
         session_name=actor.session_name,
-        source_identity=(issue.source_identity if issue else "") or actor.source_identity,
+        # The caller's own session's: a source identity an issuing call sets is the new
+        # session's (kept as requested_source_identity), not a claim about the caller.
+        source_identity=actor.source_identity,
         request_id=_str(ev, "requestID"),
         correlation_id="",
         source_address=_str(ev, "sourceIPAddress"),
@@ -524,7 +525,11 @@ def _issue(
     _put(attrs, "role_session_name", _text(request, "roleSessionName"))
     _put(attrs, "assumed_role_id", _text(_obj(response, "assumedRoleUser"), "assumedRoleId"))
     _put(attrs, "credential_expiration", _expiration(credentials.get("expiration")))
-    _put(attrs, "requested_source_identity", _text(request, "sourceIdentity"))
+    _put(
+        attrs,
+        "requested_source_identity",
+        _text(request, "sourceIdentity") or _text(response, "sourceIdentity"),
+    )
     credential = _clean(_text(credentials, "accessKeyId"))
 
     principal = _clean(_text(_obj(response, "assumedRoleUser"), "arn"))
@@ -542,8 +547,7 @@ def _issue(
     elif name == "AssumeRoleWithWebIdentity":
         _federation(attrs, ev, response, "subjectFromWebIdentityToken", "provider")
 
-    source_identity = _text(request, "sourceIdentity") or _text(response, "sourceIdentity")
-    return _Issue(method, credential, principal, source_identity, attrs)
+    return _Issue(method, credential, principal, attrs)
 
 
 def _federation(
@@ -597,7 +601,7 @@ def _sso_role_issue(
     _put(attrs, "sso_account_id", _text(details, "account_id") or _text(request, "accountId"))
     role_credentials = _obj(response, "roleCredentials")
     _put(attrs, "credential_expiration", _expiration(role_credentials.get("expiration")))
-    return _Issue(method, _clean(_text(role_credentials, "accessKeyId")), "", "", attrs)
+    return _Issue(method, _clean(_text(role_credentials, "accessKeyId")), "", attrs)
 
 
 # --- what happened -------------------------------------------------------------------------

@@ -335,15 +335,12 @@ def test_it_flags_a_source_identity_the_chain_contradicts() -> None:
     session = Session(
         "Analyst", "analysis", "ASIASRC000000000001", "AROASRC0000000000001", minutes(0)
     )
-    issue = assume_role(
-        "assume",
-        bob,
-        session,
-        source_identity="alice",
-        attrs={"requested_source_identity": "alice"},
-    )
+    issue = assume_role("assume", bob, session, attrs={"requested_source_identity": "alice"})
     use = get_object("use", minutes(2), session_actor(session), PII, source_identity="alice")
-    result = run([issue, use])["use"]
+    results = run([issue, use])
+    # The source identity bob set is the session's, not a claim about bob's own call.
+    assert results["assume"].status == "attributed"
+    result = results["use"]
     assert (result.status, result.reason) == ("unattributed", "conflicting_evidence")
     assert result.origin is None
     assert [c.name for c in result.candidates] == [f"arn:aws:iam::{ACCOUNT}:user/bob"]
@@ -363,13 +360,7 @@ def test_it_checks_the_source_identity_against_the_chain(
     session = Session(
         "Analyst", "analysis", "ASIASRC000000000001", "AROASRC0000000000001", minutes(0)
     )
-    issue = assume_role(
-        "assume",
-        alice,
-        session,
-        source_identity="alice",
-        attrs={"requested_source_identity": "alice"},
-    )
+    issue = assume_role("assume", alice, session, attrs={"requested_source_identity": "alice"})
     use = get_object("use", minutes(2), session_actor(session), PII, source_identity=carried)
     result = run([issue, use])["use"]
     assert (result.status, result.reason) == (status, reason)

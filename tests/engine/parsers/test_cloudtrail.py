@@ -254,6 +254,37 @@ def test_it_reads_what_an_issuing_call_handed_out(
     assert event.issue_method == method
 
 
+def test_a_source_identity_an_issuing_call_sets_is_the_new_sessions() -> None:
+    # An IAM user with sts:SetSourceIdentity names whom the session is for: that says
+    # nothing of who called (the user's own call has no session, so no source identity).
+    event = PARSER.parse(
+        record(
+            eventSource="sts.amazonaws.com",
+            eventName="AssumeRole",
+            requestParameters={
+                "roleArn": "arn:aws:iam::111122223333:role/Analyst",
+                "roleSessionName": "analysis",
+                "sourceIdentity": "alice@example.com",
+            },
+            responseElements={
+                "credentials": {
+                    "accessKeyId": "ASIASRC000000000001",
+                    "expiration": "Apr 10, 2024, 3:25:03 PM",
+                    "sessionToken": "IQoJb3JpZ2luX2VjEXAMPLE",
+                },
+                "assumedRoleUser": {
+                    "assumedRoleId": "AROASRC0000000000001:analysis",
+                    "arn": "arn:aws:sts::111122223333:assumed-role/Analyst/analysis",
+                },
+                "sourceIdentity": "alice@example.com",
+            },
+        )
+    )
+    assert event.category == "credential_issue"
+    assert event.source_identity == ""
+    assert event.attrs["requested_source_identity"] == "alice@example.com"
+
+
 def test_it_reads_the_saml_assertion_facts() -> None:
     event = one("saml_role_chain.json", "sts:AssumeRoleWithSAML")
     assert event.attrs["federation_subject"] == "jane.doe@example.com"
@@ -266,7 +297,9 @@ def test_it_reads_the_saml_assertion_facts() -> None:
     assert event.attrs["assumed_role_id"] == "AROAQENGINEEREXAMPL1:jane.doe@example.com"
     assert event.attrs["requested_source_identity"] == "jane.doe@example.com"
     assert event.attrs["credential_expiration"] == "2024-03-05T10:58:12Z"
-    assert event.source_identity == "jane.doe@example.com"
+    # The caller (a SAML user) has no session of its own: the source identity is the new
+    # session's, not a claim about who called.
+    assert event.source_identity == ""
     assert event.resource == "arn:aws:iam::111122223333:role/EngineerFederated"
     assert event.resource_type == "AWS::IAM::Role"
 
