@@ -223,8 +223,15 @@ def _identity_center(actor: AwsActor, ctx: Context) -> Chain:
         )
     issuer = calls[0]
     issued_to = clean(issuer.event.issued_principal)
-    hop = Hop(holder, credential, method_of(issuer.event), EXACT, issuer.key)
-    chain = root.then(hop, depends=(credential,))
+    hops = []
+    # The application that exchanged its token for the user's (CreateTokenWithIAM's caller,
+    # as its record names it) acts for the user: a hop of the chain, never left out.
+    app = clean(issuer.event.actor_principal)
+    if app and app not in (user_id, holder):
+        app_key = clean(issuer.event.credential_used)
+        hops.append(Hop(app, app_key, "delegation", ASSERTED, issuer.key))
+    hops.append(Hop(holder, credential, method_of(issuer.event), EXACT, issuer.key))
+    chain = root.then(*hops, depends=(credential,))
     if issued_to and issued_to != user_id:
         return chain.broken(
             CONFLICTING_EVIDENCE,

@@ -265,7 +265,9 @@ def test_it_links_an_identity_center_user_request_to_the_token_exchange_exactly(
     )
     result = run([exchange, request])["chat"]
     assert result.status == "attributed"
-    assert evidence(result) == [("sso", "exact", "token")]
+    # The application that exchanged the token acts for the user: it is in the chain.
+    assert evidence(result) == [("delegation", "asserted", "token"), ("sso", "exact", "token")]
+    assert [h.principal for h in result.hops] == [app.arn, user_id]
     alone = run([request])["chat"]
     assert alone.status == "attributed"
     assert evidence(alone) == [("delegation", "asserted", "chat")]
