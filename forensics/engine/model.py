@@ -136,6 +136,9 @@ ATTR_KEYS: dict[str, str] = {
     "federation_issuer": "SAML issuer / OIDC provider, e.g. token.actions.githubusercontent.com",
     "federation_audience": "SAML/web-identity audience",
     "federated_user_arn": "GetFederationToken: responseElements.federatedUser.arn",
+    "pod_service_account": "EKS Pod Identity AssumeRole: the pod's service account, "
+    "system:serviceaccount:<kubernetes-namespace>:<kubernetes-service-account> session tags",
+    "eks_cluster_name": "EKS Pod Identity AssumeRole: the eks-cluster-name session tag",
     "requested_source_identity": "issuing calls: the source identity set on the session made "
     "(requestParameters.sourceIdentity, else responseElements.sourceIdentity, as a SAML "
     "assertion's attribute gives it)",
@@ -175,7 +178,8 @@ ATTR_KEYS: dict[str, str] = {
     "user_groups": "list: user.groups",
     "impersonated_user": "impersonatedUser.username (actor_principal is the impersonator)",
     "impersonated_groups": "list: impersonatedUser.groups",
-    "pod_name": "user.extra authentication.kubernetes.io/pod-name",
+    "pod_name": "user.extra authentication.kubernetes.io/pod-name (EKS Pod Identity: the "
+    "kubernetes-pod-name session tag)",
     "pod_uid": "user.extra authentication.kubernetes.io/pod-uid",
     "node_name": "user.extra authentication.kubernetes.io/node-name",
     "eks_arn": "user.extra arn (EKS: the IAM principal ARN behind the k8s user)",

@@ -35,6 +35,7 @@ _METHODS_BY_ACTION = {
 }
 # Services that deliver role credentials to a compute resource they run: the resource, not
 # the service, is the workload that holds the key.
+_POD_IDENTITY = "pods.eks.amazonaws.com"
 _COMPUTE_SERVICES = frozenset(
     {
         "ec2.amazonaws.com",
@@ -145,7 +146,13 @@ def delivered(actor: AwsActor, issuer: EngineEvent, ctx: Context) -> Chain:
     service = attr(iev, "invoked_by") or clean(iev.actor_principal)
     holder = actor.arn or clean(iev.issued_principal) or actor.holder
     in_scope = attr(ev, "in_scope_of_issued_to")
-    if in_scope:
+    pod_account = attr(iev, "pod_service_account") if service == _POD_IDENTITY else ""
+    if pod_account:
+        # EKS Pod Identity tagged the session with the pod's service account: the workload
+        # is that account, as the cluster's own audit log names it.
+        root = ctx.root(WORKLOAD, pod_account, [Alias("k8s_service_account", pod_account)])
+        method = "token-exchange"
+    elif in_scope:
         root = ctx.root(WORKLOAD, in_scope, [Alias("aws_workload", in_scope)])
         method = "instance-profile"
     elif service in _COMPUTE_SERVICES and holder:

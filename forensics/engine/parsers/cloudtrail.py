@@ -530,6 +530,8 @@ def _issue(
         "requested_source_identity",
         _text(request, "sourceIdentity") or _text(response, "sourceIdentity"),
     )
+    if name == "AssumeRole":
+        _pod_identity(request, attrs)
     credential = _clean(_text(credentials, "accessKeyId"))
 
     principal = _clean(_text(_obj(response, "assumedRoleUser"), "arn"))
@@ -548,6 +550,32 @@ def _issue(
         _federation(attrs, ev, response, "subjectFromWebIdentityToken", "provider")
 
     return _Issue(method, credential, principal, attrs)
+
+
+# The session tags EKS Pod Identity sets on the role session it makes for a pod.
+_POD_IDENTITY_TAGS = {
+    "eks-cluster-name": "eks_cluster_name",
+    "kubernetes-namespace": "namespace",
+    "kubernetes-service-account": "service_account",
+    "kubernetes-pod-name": "pod_name",
+}
+
+
+def _pod_identity(request: dict[str, Any], attrs: dict[str, Any]) -> None:
+    """The pod an EKS Pod Identity AssumeRole is for, from its session tags: its Kubernetes
+    service account, cluster and pod name."""
+    tags = request.get("tags")
+    found: dict[str, str] = {}
+    for tag in tags if isinstance(tags, list) else ():
+        if isinstance(tag, dict):
+            key = _text(tag, "key") or _text(tag, "Key")
+            if key in _POD_IDENTITY_TAGS:
+                found[_POD_IDENTITY_TAGS[key]] = _text(tag, "value") or _text(tag, "Value")
+    namespace, account = found.get("namespace", ""), found.get("service_account", "")
+    if namespace and account:
+        attrs["pod_service_account"] = f"system:serviceaccount:{namespace}:{account}"
+        _put(attrs, "eks_cluster_name", found.get("eks_cluster_name", ""))
+        _put(attrs, "pod_name", found.get("pod_name", ""))
 
 
 def _federation(

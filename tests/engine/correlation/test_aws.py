@@ -520,6 +520,35 @@ def test_it_attributes_instance_profile_credentials_to_the_instance() -> None:
     assert guess.status == "ambiguous"
 
 
+def test_eks_pod_identity_credentials_belong_to_the_pods_service_account() -> None:
+    # The session name carries a fresh id per credential: the service account the session
+    # tags name is the workload, one identity with its own Kubernetes audit events.
+    account = "system:serviceaccount:shop:checkout"
+    session = Session(
+        "checkout-pod-role",
+        "eks-prod-euw1-checkout-7-2b8e6c1a-5d4f-4e3a-9b2c-1a0f9e8d7c6b",
+        "ASIAQPODIDENTITY0001",
+        "AROAQPODIDENTITY0001",
+        minutes(0),
+    )
+    eks = {
+        "actor_principal": "pods.eks.amazonaws.com",
+        "actor_kind": "service",
+        "attrs": {"identity_type": "AWSService", "invoked_by": "pods.eks.amazonaws.com"},
+    }
+    issue = assume_role(
+        "deliver",
+        eks,
+        session,
+        attrs={"pod_service_account": account, "eks_cluster_name": "prod-euw1"},
+    )
+    result = run([issue, get_object("use", minutes(2), session_actor(session), PII)])["use"]
+    assert result.status == "attributed"
+    assert result.origin is not None and result.origin.kind == "workload"
+    assert aliases(result) == {f"k8s_service_account:{account}"}
+    assert evidence(result) == [("token-exchange", "exact", "deliver")]
+
+
 def test_it_attributes_lambda_credentials_to_the_function_the_record_names() -> None:
     function = "arn:aws:lambda:eu-west-1:111122223333:function:export-customers"
     session = Session(

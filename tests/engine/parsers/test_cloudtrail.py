@@ -285,6 +285,41 @@ def test_a_source_identity_an_issuing_call_sets_is_the_new_sessions() -> None:
     assert event.attrs["requested_source_identity"] == "alice@example.com"
 
 
+def test_an_eks_pod_identity_session_names_the_pods_service_account() -> None:
+    # As EKS Pod Identity assumes a role for a pod: sts:AssumeRole and sts:TagSession by
+    # the pods.eks.amazonaws.com service, with the pod's tags.
+    tags = {
+        "eks-cluster-arn": "arn:aws:eks:eu-west-1:111122223333:cluster/prod-euw1",
+        "eks-cluster-name": "prod-euw1",
+        "kubernetes-namespace": "shop",
+        "kubernetes-service-account": "checkout",
+        "kubernetes-pod-name": "checkout-7d9f8c6b5-x2kfp",
+        "kubernetes-pod-uid": "2b8e6c1a-5d4f-4e3a-9b2c-1a0f9e8d7c6b",
+    }
+    event = PARSER.parse(
+        record(
+            userIdentity={"type": "AWSService", "invokedBy": "pods.eks.amazonaws.com"},
+            eventSource="sts.amazonaws.com",
+            eventName="AssumeRole",
+            sourceIPAddress="pods.eks.amazonaws.com",
+            requestParameters={
+                "roleArn": "arn:aws:iam::111122223333:role/checkout-pod-role",
+                "roleSessionName": "eks-prod-euw1-checkout-7-2b8e6c1a",
+                "tags": [{"key": k, "value": v} for k, v in tags.items()],
+            },
+        )
+    )
+    assert event.attrs["pod_service_account"] == "system:serviceaccount:shop:checkout"
+    assert event.attrs["eks_cluster_name"] == "prod-euw1"
+    assert event.attrs["pod_name"] == "checkout-7d9f8c6b5-x2kfp"
+    other = record(
+        eventSource="sts.amazonaws.com",
+        eventName="AssumeRole",
+        requestParameters={"roleArn": "arn:aws:iam::111122223333:role/x", "tags": []},
+    )
+    assert "pod_service_account" not in PARSER.parse(other).attrs
+
+
 def test_it_reads_the_saml_assertion_facts() -> None:
     event = one("saml_role_chain.json", "sts:AssumeRoleWithSAML")
     assert event.attrs["federation_subject"] == "jane.doe@example.com"
