@@ -185,14 +185,17 @@ def parse_time(value: Any, path: str) -> datetime:
     """An RFC 3339 / ISO 8601 timestamp (any fraction length, 'Z' or offset) as aware UTC.
 
     Epoch numbers are accepted as seconds, or milliseconds when they are too large for seconds
-    (OCSF times are epoch milliseconds).
+    (OCSF times are epoch milliseconds), microseconds or nanoseconds when too large for those
+    (a millisecond count past 1e14 would be after the year 5000).
     """
     if value is None or value == "":
         raise RecordError(f"required field '{path}' (event time) is missing")
     if isinstance(value, bool):
         raise RecordError(f"field '{path}' should be a timestamp, found boolean")
     if isinstance(value, int | float):
-        seconds = value / 1000 if abs(value) > 1e11 else value
+        size = abs(value)
+        unit = 1e9 if size > 1e17 else 1e6 if size > 1e14 else 1e3 if size > 1e11 else 1
+        seconds = value / unit if unit != 1 else value
         try:
             return datetime.fromtimestamp(seconds, tz=UTC)
         except (OverflowError, OSError, ValueError) as exc:

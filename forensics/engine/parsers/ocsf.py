@@ -22,6 +22,7 @@ from forensics.engine.model import (
     PERMISSION_CHANGE,
     NormalizedEvent,
     RecordError,
+    is_placeholder_id,
 )
 from forensics.engine.parsers import cloudtrail
 from forensics.engine.parsers.common import (
@@ -163,9 +164,16 @@ def _outcome(record: dict[str, Any]) -> str:
 
 
 def _event_time(record: dict[str, Any]) -> datetime:
+    """``time``; ``time_dt`` (the datetime profile's same instant) when ``time`` is absent or
+    unreadable."""
+    has_dt = get(record, "time_dt") not in (None, "")
     if get(record, "time") not in (None, ""):
-        return parse_time(get(record, "time"), "time")
-    if get(record, "time_dt") not in (None, ""):
+        try:
+            return parse_time(get(record, "time"), "time")
+        except RecordError:
+            if not has_dt:
+                raise
+    if has_dt:
         return parse_time(get(record, "time_dt"), "time_dt")
     raise RecordError("required field 'time' (event time) is missing")
 
@@ -237,6 +245,46 @@ def _resource(record: dict[str, Any], class_uid: int) -> tuple[str, str]:
     return (service, "service") if service else ("", "")
 
 
+def _source_address(record: dict[str, Any]) -> str:
+    """The source endpoint's address, domain or host name; "-" and other placeholders (what
+    Windows writes for no value) name no address."""
+    for path in ("src_endpoint.ip", "src_endpoint.domain", "src_endpoint.hostname"):
+        value = _first(record, path)
+        if value and not is_placeholder_id(value):
+            return value
+    return ""
+
+
+# Activity names of the identity classes by activity_id (OCSF schema), for producers that
+# leave activity_name out.
+_ACTIVITIES = {
+    3001: {
+        1: "Create",
+        2: "Enable",
+        3: "Password Change",
+        4: "Password Reset",
+        5: "Disable",
+        6: "Delete",
+        7: "Attach Policy",
+        8: "Detach Policy",
+        9: "Lock",
+        10: "MFA Factor Enable",
+        11: "MFA Factor Disable",
+        12: "Unlock",
+    },
+    3002: {
+        1: "Logon",
+        2: "Logoff",
+        3: "Authentication Ticket",
+        4: "Service Ticket Request",
+        5: "Service Ticket Renew",
+        6: "Preauth",
+    },
+    3003: {1: "Assign Privileges", 2: "Assign Groups"},
+    6003: {1: "Create", 2: "Read", 3: "Update", 4: "Delete"},
+}
+
+
 def _action(record: dict[str, Any], class_uid: int) -> str:
     operation = _first(record, "api.operation")
     if operation and _is_aws(record):
@@ -248,6 +296,10 @@ def _action(record: dict[str, Any], class_uid: int) -> str:
     action = operation or _first(record, "activity_name")
     if action:
         return action
+    activity_id = _int(record, "activity_id")
+    known = _ACTIVITIES.get(class_uid, {}).get(activity_id) if activity_id is not None else None
+    if known:
+        return known
     class_name = _first(record, "class_name") or str(class_uid)
     activity = _first(record, "activity_id")
     return f"{class_name}: {activity}" if activity else class_name
@@ -443,9 +495,7 @@ class OcsfParser:
             session_name=_session_name(session, principal),
             request_id=_first(record, "api.request.uid"),
             correlation_id=session_uid,
-            source_address=_first(
-                record, "src_endpoint.ip", "src_endpoint.domain", "src_endpoint.hostname"
-            ),
+            source_address=_source_address(record),
             user_agent=_first(record, "http_request.user_agent"),
             resource=resource,
             resource_type=resource_type,

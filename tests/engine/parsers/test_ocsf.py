@@ -426,6 +426,29 @@ def test_it_drops_redacted_values() -> None:
     assert (event.actor_principal, event.actor_kind) == ("", "unknown")
 
 
+def test_time_dt_stands_in_for_a_time_that_cannot_be_read() -> None:
+    # The datetime profile's time_dt is the same instant as time.
+    record = _api(time="not a time", time_dt="2021-09-07T20:37:30.642854Z")
+    assert PARSER.parse(record).event_time == datetime(2021, 9, 7, 20, 37, 30, 642854, tzinfo=UTC)
+    # A time written in microseconds (or nanoseconds) is read as such.
+    assert PARSER.parse(_api(time=1631047050642854)).event_time == datetime(
+        2021, 9, 7, 20, 37, 30, 642854, tzinfo=UTC
+    )
+    assert PARSER.parse(_api(time=1631047050642854000)).event_time.year == 2021
+
+
+def test_a_placeholder_names_no_source_address() -> None:
+    # Windows writes "-" for no value; OCSF producers that map its events pass it on.
+    record = _api(src_endpoint={"ip": "-", "name": "-", "port": 0})
+    assert PARSER.parse(record).source_address == ""
+
+
+def test_an_identity_class_activity_is_named_by_the_schema_without_activity_name() -> None:
+    record = _api(class_uid=3002, activity_id=1)
+    del record["api"]
+    assert PARSER.parse(record).action == "Logon"
+
+
 def test_it_names_an_action_after_the_class_without_operation_or_activity_name() -> None:
     record = _api(class_name="Entity Management", class_uid=3004, activity_id=3)
     del record["api"]
