@@ -21,6 +21,7 @@ from forensics.engine.correlation.attribution import (
 from forensics.engine.correlation.chain import Chain, Context, Step, done, gap
 from forensics.engine.correlation.facts import attr, attr_list, clean, is_email
 from forensics.engine.correlation.index import EngineEvent
+from forensics.engine.parsers.gcp_audit import actor_kind as kind_of
 
 _SA_DOMAIN = ".gserviceaccount.com"
 _MEMBER_PREFIXES = ("serviceAccount:", "user:")
@@ -48,15 +49,29 @@ def gcp_step(item: EngineEvent, ctx: Context) -> Step:
         # Entries that name no one, for a caller that cannot have been impersonated (only
         # service accounts can be): Google writes [{}] for a federated principal's own call.
         delegators = []
+    agent = ""
+    while delegators and delegators[0] and kind_of(delegators[0]) == "service":
+        # A Google service agent first (Compute Engine's hands a VM its attached account's
+        # token): it decided nothing, so the chain starts at the account it handed out, as a
+        # workload's key delivered by AWS starts at the workload.
+        agent = delegators.pop(0)
     key_id = clean(ev.credential_used)
     key_name = attr(ev, "service_account_key_name")
+    agent_note = (
+        f"Google's service agent {agent} handed out the token; whoever ran on the resource "
+        "the account is attached to is not named."
+        if agent
+        else ""
+    )
+    if agent and not delegators:
+        return done(principal_root(actor, ev.actor_kind, ctx).then(note=agent_note))
     if delegators:
         if not delegators[0]:
             return done(ctx.unknown("The delegation chain does not name its original caller."))
         root = principal_root(delegators[0], "", ctx)
         hops = [Hop(name, "", "impersonation", ASSERTED, item.key) for name in delegators[1:]]
         hops.append(Hop(actor, key_id, "impersonation", ASSERTED, item.key))
-        chain = root.then(*hops)
+        chain = root.then(*hops, note=agent_note)
         if key_name:
             chain = chain.then(
                 note=f"Service account {actor} also presented long-lived key {key_name}."
@@ -117,6 +132,11 @@ def principal_root(principal: str, actor_kind: str, ctx: Context) -> Chain:
         return ctx.root(WORKLOAD, principal, [Alias("k8s_user", principal)])
     if is_email(principal) and actor_kind not in ("service", "service_account"):
         return ctx.root(HUMAN, principal.lower(), [Alias("email", principal.lower())])
+    if is_email(principal) and actor_kind == "service_account":
+        # Typed a service account by the log (principalSubject "serviceAccount:..."), under
+        # a domain an export renamed.
+        email = principal.lower()
+        return ctx.root(WORKLOAD, email, [Alias("gcp_service_account", email)])
     pooled = _POOL_SUBJECT.match(principal)
     if pooled:
         return pool_root(pooled.group(1), pooled.group(2), ctx)

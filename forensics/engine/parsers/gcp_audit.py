@@ -541,6 +541,8 @@ class GcpAuditParser:
             principal, actor = "", "anonymous"
         else:
             actor = actor_kind(principal)
+            if actor == "user" and subject.startswith("serviceAccount:"):
+                actor = "service_account"  # typed by the log, whatever its domain reads
         if subject:
             attrs["principal_subject"] = subject
         selector = opt_str(record, "protoPayload.authenticationInfo.authoritySelector")

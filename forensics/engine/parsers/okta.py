@@ -31,7 +31,8 @@ from forensics.engine.parsers.common import (
 )
 
 # Okta writes these where it has no value; they are not identifiers.
-_PLACEHOLDERS = frozenset({"unknown", "null", "none", "hidden_due_to_security_reasons"})
+# "redacted": what sanitized exports write where an id was withheld.
+_PLACEHOLDERS = frozenset({"unknown", "null", "none", "hidden_due_to_security_reasons", "redacted"})
 
 _SUCCESS = {"SUCCESS", "ALLOW"}
 _FAILURE = {"FAILURE", "DENY"}

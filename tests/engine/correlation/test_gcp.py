@@ -156,3 +156,25 @@ def test_a_masked_caller_is_no_one() -> None:
     # join unrelated callers into one identity.
     result = run([_read("read", "xxx@xxx.xxx", "user")])["read"]
     assert (result.status, result.reason) == ("unattributed", "unknown_principal")
+
+
+def test_a_google_service_agent_handing_out_a_vms_token_is_not_its_origin() -> None:
+    # Compute Engine's agent hands a VM its attached account's token; whoever ran on the VM
+    # acted, not the agent: the chain starts at the account.
+    vm_account = "123456789012-compute@developer.gserviceaccount.com"
+    agent = "service-123456789012@compute-system.iam.gserviceaccount.com"
+    result = run([_read("read", vm_account, "service_account", delegation_chain=[agent])])["read"]
+    assert result.status == "attributed"
+    assert result.origin is not None and result.origin.kind == "workload"
+    assert aliases(result) == {f"gcp_service_account:{vm_account}"}
+    assert result.hops == ()
+    assert agent in (result.explanation or "")
+
+
+def test_a_caller_the_log_types_a_service_account_is_a_workload_whatever_its_domain() -> None:
+    # A re-domained export keeps principalSubject "serviceAccount:...": the parser types the
+    # caller, and the chain roots a workload, not a person.
+    account = "111111111111-compute@example.com"
+    result = run([_read("read", account, "service_account")])["read"]
+    assert result.origin is not None and result.origin.kind == "workload"
+    assert aliases(result) == {f"gcp_service_account:{account}"}

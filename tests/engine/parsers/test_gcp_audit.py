@@ -638,3 +638,16 @@ def test_a_token_exchange_issues_to_the_principal_sts_mapped_its_subject_to() ->
     metadata = record["protoPayload"]["metadata"]
     metadata["mappedPrincipal"] = metadata.pop("mapped_principal")
     assert PARSER.parse(record).issued_principal == mtls.issued_principal
+
+
+def test_principal_subject_types_a_service_account_whatever_its_domain() -> None:
+    record = _entry(
+        authenticationInfo={
+            "principalEmail": "111111111111-compute@example.com",
+            "principalSubject": "serviceAccount:111111111111-compute@example.com",
+        }
+    )
+    assert PARSER.parse(record).actor_kind == "service_account"
+    record["protoPayload"]["authenticationInfo"]["principalSubject"] = "user:al@example.com"
+    record["protoPayload"]["authenticationInfo"]["principalEmail"] = "al@example.com"
+    assert PARSER.parse(record).actor_kind == "user"

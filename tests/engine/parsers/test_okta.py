@@ -466,3 +466,13 @@ def test_the_principal_behind_an_impersonated_actor_is_kept() -> None:
     assert event.attrs["original_principal_id"] == "00ujjjNmP7E3U2Rq50g3"
     assert event.attrs["original_principal_type"] == "User"
     assert set(event.attrs) <= set(ATTR_KEYS)
+
+
+def test_a_redacted_id_is_no_id() -> None:
+    record = _event(
+        actor={"id": "REDACTED", "type": "User", "alternateId": "john.doe@example.com"},
+        transaction={"type": "WEB", "id": "t1", "detail": {"requestApiTokenId": "REDACTED"}},
+    )
+    event = PARSER.parse(record)
+    assert event.actor_principal == "john.doe@example.com"
+    assert "actor_id" not in event.attrs and "api_token_id" not in event.attrs
