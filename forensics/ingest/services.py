@@ -424,6 +424,7 @@ class _Sink:
         self.bad: list[QuarantinedRecord] = []
         self._counts: dict[int, list[int]] = {}
         self._seen: dict[int, set[str]] = {}
+        self._held: dict[int, set[int]] = {}
         self._matcher: Matcher | None = None
         # Values that only the replaced records carried (see ``Written.dropped_keys``).
         self.dropped_keys: set[str] = set()
@@ -437,6 +438,18 @@ class _Sink:
         self._counts[batch.pk] = [0, 0, 0, 0, 0]
         if batch.attempts > 1:
             self._seen[batch.pk] = set()
+        # The same file ingested before: the records it quarantined are held already.
+        earlier = IngestBatch.objects.filter(sha256=batch.sha256).exclude(pk=batch.pk)
+        held = QuarantinedRecord.objects.filter(batch__in=earlier).values_list("index", flat=True)
+        self._held[batch.pk] = set(held)
+
+    def held(self, batch_id: int, index: int) -> bool:
+        """Whether the record at ``index`` of this batch's file was quarantined when the same
+        file (the same bytes) was ingested before: a duplicate then, not quarantined again."""
+        if index in self._held.get(batch_id, ()):
+            self._counts[batch_id][2] += 1
+            return True
+        return False
 
     def add(self, row: dict[str, Any]) -> None:
         self._counts[row["batch_id"]][0] += 1
@@ -445,6 +458,8 @@ class _Sink:
     def quarantine(self, record: QuarantinedRecord) -> None:
         counts = self._counts[record.batch_id]
         counts[0] += 1
+        if self.held(record.batch_id, record.index):
+            return
         counts[3] += 1
         self.bad.append(record)
 
@@ -478,10 +493,10 @@ class _Sink:
             if outranks(row, kept):
                 unique[row["dedupe_key"]], row = row, kept
             differ = differences(row, kept) if row["precedence"] is None else []
-            if differ:
-                clashes.append(self.clash(row, differ, "another record of this chunk"))
-            else:
+            if not differ:
                 self._counts[row["batch_id"]][2] += 1
+            elif not self.held(row["batch_id"], row["record_index"]):
+                clashes.append(self.clash(row, differ, "another record of this chunk"))
         written = insert_events(list(unique.values()))
         inserted = written.stored
         self.dropped_keys |= written.dropped_keys
@@ -518,10 +533,10 @@ class _Sink:
                 continue
             found = stored.get(key)
             differ = differences(unique[key], found) if found is not None else []
-            if differ:
-                clashes.append(self.clash(unique[key], differ, f"stored event {found['id']}"))
-            else:
+            if not differ:
                 self._counts[batch_id][2] += 1
+            elif not self.held(batch_id, unique[key]["record_index"]):
+                clashes.append(self.clash(unique[key], differ, f"stored event {found['id']}"))
         if clashes:
             QuarantinedRecord.objects.bulk_create(clashes)
         for key, row in unique.items():

@@ -65,3 +65,12 @@ def test_the_same_event_delivered_again_differently_written_is_a_duplicate(sourc
 
     assert counts(batch) == (2, 0, 2, 0)
     assert not QuarantinedRecord.objects.exists()
+
+
+def test_the_same_file_again_holds_its_different_event_once(source):
+    records = records_file([ct_record(1), ct_record(1, userIdentity=_another_caller())])
+    first = ingest(source, records, "a.json")
+    again = ingest(source, records, "a-again.json")
+    assert counts(first) == (2, 1, 0, 1)
+    assert counts(again) == (2, 0, 2, 0)
+    assert QuarantinedRecord.objects.count() == 1
