@@ -198,6 +198,7 @@ def _refused(batch_id: int, exc: DataError) -> IngestBatch:
 def _run_batches(batch_ids: Sequence[int], progress: Progress | None) -> list[IngestBatch]:
     batches = _start(batch_ids)
     sink = _Sink(settings.INGEST_BATCH_ROWS)
+    sink.hold([b for b in batches if b.status != IngestBatch.DONE])
     errors: dict[int, str] = {}
     for batch in batches:
         if batch.status == IngestBatch.DONE:
@@ -438,10 +439,22 @@ class _Sink:
         self._counts[batch.pk] = [0, 0, 0, 0, 0]
         if batch.attempts > 1:
             self._seen[batch.pk] = set()
-        # The same file ingested before: the records it quarantined are held already.
-        earlier = IngestBatch.objects.filter(sha256=batch.sha256).exclude(pk=batch.pk)
-        held = QuarantinedRecord.objects.filter(batch__in=earlier).values_list("index", flat=True)
-        self._held[batch.pk] = set(held)
+
+    def hold(self, batches: list[IngestBatch]) -> None:
+        """Learn which records of these batches' files are held in quarantine already, from
+        an earlier ingest of the same file (the same bytes): one query for them all."""
+        if not batches:
+            return
+        by_file: dict[str, set[int]] = {}
+        held = (
+            QuarantinedRecord.objects.filter(batch__sha256__in={b.sha256 for b in batches})
+            .exclude(batch_id__in=[b.pk for b in batches])
+            .values_list("batch__sha256", "index")
+        )
+        for sha, index in held:
+            by_file.setdefault(sha, set()).add(index)
+        for batch in batches:
+            self._held[batch.pk] = by_file.get(batch.sha256, set())
 
     def held(self, batch_id: int, index: int) -> bool:
         """Whether the record at ``index`` of this batch's file was quarantined when the same
