@@ -254,7 +254,8 @@ def _signin_mfa(record: dict[str, Any], p: str, outcome: str) -> bool | None:
         return None
     if opt_str(record, p + "authenticationRequirement") == "multiFactorAuthentication":
         return True
-    if _first(record, p + "mfaDetail.authMethod"):
+    # mfaDetail names the method as authMethod, and as mfaAuthMethod in the beta signIn.
+    if _first(record, p + "mfaDetail.authMethod", p + "mfaDetail.mfaAuthMethod"):
         return True
     return None
 

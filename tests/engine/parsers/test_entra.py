@@ -175,6 +175,9 @@ def test_it_claims_mfa_only_for_a_successful_sign_in_that_records_it() -> None:
     assert graph[1].mfa is None  # single factor: not required is not "not used"
     assert hub[1].outcome == "failure"
     assert hub[1].mfa is None  # MFA was required but the sign-in failed
+    # The beta signIn names the method mfaAuthMethod.
+    beta = _graph_signin(mfaDetail={"mfaAuthMethod": "Phone Auth", "mfaAuthDetail": None})
+    assert SIGNIN_PARSER.parse(beta).mfa is True
 
 
 def test_it_maps_the_monitor_export_from_its_properties() -> None:
