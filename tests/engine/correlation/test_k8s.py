@@ -66,27 +66,6 @@ def test_it_attributes_a_pod_service_account_to_the_workload_and_names_the_pod()
     assert "card-sync-7d9f8b6c5-x2x7q" in result.explanation
 
 
-def test_it_follows_a_service_account_token_a_person_requested() -> None:
-    account = "system:serviceaccount:payments:card-sync"
-    jti = "JTI=4f2a0e7c-0c1e-4a55-9d63-2d6f0a1b9c01"
-    request = normalized(
-        "k8s_audit",
-        "mint",
-        minutes(1),
-        category=CREDENTIAL_ISSUE,
-        action="create serviceaccounts/token",
-        actor_principal="jane@example.com",
-        actor_kind="user",
-        credential_issued=jti,
-        issued_principal=account,
-        issue_method="token-exchange",
-    )
-    result = run([request, _audit("get", account, credential_used=jti)])["get"]
-    assert result.status == "attributed"
-    assert aliases(result) == {"k8s_user:jane@example.com", "email:jane@example.com"}
-    assert evidence(result) == [("token-exchange", "exact", "mint")]
-
-
 def _minted(by: str, kind: str, account: str, jti: str) -> Any:
     return normalized(
         "k8s_audit",
@@ -100,6 +79,16 @@ def _minted(by: str, kind: str, account: str, jti: str) -> Any:
         issued_principal=account,
         issue_method="token-exchange",
     )
+
+
+def test_it_follows_a_service_account_token_a_person_requested() -> None:
+    account = "system:serviceaccount:payments:card-sync"
+    jti = "JTI=4f2a0e7c-0c1e-4a55-9d63-2d6f0a1b9c01"
+    request = _minted("jane@example.com", "user", account, jti)
+    result = run([request, _audit("get", account, credential_used=jti)])["get"]
+    assert result.status == "attributed"
+    assert aliases(result) == {"k8s_user:jane@example.com", "email:jane@example.com"}
+    assert evidence(result) == [("token-exchange", "exact", "mint")]
 
 
 def test_a_token_another_workload_minted_for_an_account_is_that_workloads_act() -> None:
