@@ -24,7 +24,22 @@ def not_a_log(record: Any) -> str:
         or _api_error(record)
         or _ecs_document(record)
         or _log_analytics_row(record)
+        or azure_diagnostic(record)
     )
+
+
+def azure_diagnostic(record: Any) -> str:
+    """An Azure Monitor resource log record of a category no parser reads (a diagnostic
+    setting sends several categories to one Event Hub or storage account: an AKS cluster's
+    kube-controller-manager beside its kube-audit); "" for anything else."""
+    if not isinstance(record, dict):
+        return ""
+    category = record.get("category")
+    if not (isinstance(category, str) and category and isinstance(record.get("time"), str)):
+        return ""
+    if not isinstance(record.get("resourceId"), str):
+        return ""
+    return f"an Azure Monitor record of category {category[:100]!r}, which is not read"
 
 
 # Log Analytics tables of producers this reads, by the export of their own records to use.

@@ -28,7 +28,7 @@ from forensics.core import bulk
 from forensics.engine.collection import spaced_collections
 from forensics.engine.correlation import arrival_keys
 from forensics.engine.model import NormalizedEvent, RecordError
-from forensics.engine.not_logs import not_json
+from forensics.engine.not_logs import azure_diagnostic, not_json
 from forensics.engine.parsers import (
     NoRecords,
     Parser,
@@ -361,6 +361,9 @@ def _unrecognized(parser: Parser, record: RawRecord, error: str) -> str:
     """A record's error, saying so when no parser recognized the record: what the file's
     parser misses in it says little on its own, as the record may be another log's."""
     if record.data and not parser.sniff(record.data):
+        what = azure_diagnostic(record.data)
+        if what:
+            return f"{what}: no format recognizes it"
         return f"no format recognizes this record; read as the file's ({parser.label}): {error}"
     return error
 

@@ -219,6 +219,25 @@ def test_a_record_no_format_recognizes_says_so_beside_what_the_files_parser_miss
     assert second.startswith("required field")
 
 
+def test_an_azure_category_no_parser_reads_is_named(tmp_path):
+    # One diagnostic setting sends an AKS cluster's kube-audit and kube-controller-manager
+    # logs to the same place.
+    audit = json.loads((SAMPLES / "k8s_audit" / "aks_PT1H.json").read_bytes().splitlines()[0])
+    controller = {
+        **{k: audit[k] for k in ("operationName", "resourceId", "time")},
+        "category": "kube-controller-manager",
+        "properties": {"log": "I1208 06:00:00.000000 1 controller.go:123] synced", "pod": "x"},
+    }
+    mixed = tmp_path / "PT1H.json"
+    mixed.write_bytes(jsonl([audit, controller]))
+    _code, out, _err = run_ingest(str(mixed))
+    assert "received 2, stored 1, duplicates 0, quarantined 1" in out
+    assert QuarantinedRecord.objects.get().error == (
+        "an Azure Monitor record of category 'kube-controller-manager', which is not read: "
+        "no format recognizes it"
+    )
+
+
 @pytest.mark.parametrize(
     "body", [b'{"Records": []}', b"[]", b"", b"\n\n", gzip.compress(b""), b'{"records": []}\n']
 )
