@@ -508,7 +508,9 @@ class _Sink:
                 continue
             if outranks(row, kept):
                 unique[row["dedupe_key"]], row = row, kept
-            differ = differences(row, kept) if row["precedence"] is None else []
+            # ``row`` is the record not kept; ranked records are one request's stages.
+            other = unique[row["dedupe_key"]]
+            differ = differences(row, other) if row["precedence"] is None else []
             if not differ:
                 self._counts[row["batch_id"]][2] += 1
             elif not self.held(row["batch_id"], row["record_index"]):
