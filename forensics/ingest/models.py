@@ -328,7 +328,7 @@ class EventQuerySet(models.QuerySet["Event"]):
     def bulk_create(self, objs: Iterable[Event], *args: Any, **kwargs: Any) -> list[Event]:
         """Claim the events' keys, make their months' partitions, then insert them."""
         if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts"):
-            raise ValueError("events skip duplicates through services.insert_events")
+            raise ValueError("events skip duplicates through store.insert_events")
         objs = list(objs)
         with transaction.atomic(using=self.db, savepoint=False):
             partitions.ensure_for_times([o.event_time for o in objs], self.db)

@@ -17,7 +17,7 @@ from forensics.cases.models import Case, CaseEvent
 from forensics.engine.parsers import get_parser
 from forensics.engine.reader import RawRecord
 from forensics.identities.services import correlate_all
-from forensics.ingest import partitions, rows, services
+from forensics.ingest import partitions, rows, services, store
 from forensics.ingest.models import (
     Attribution,
     Event,
@@ -289,7 +289,7 @@ def test_two_workers_meeting_a_new_month_both_store_their_rows(b_records, month)
     def worker_a() -> None:
         try:
             with transaction.atomic():
-                stored["a"] = services.insert_events(rows_a).stored  # makes the month, holds it
+                stored["a"] = store.insert_events(rows_a).stored  # makes the month, holds it
                 a_holds.set()
                 assert a_may_commit.wait(30)
         except BaseException as exc:
@@ -302,14 +302,14 @@ def test_two_workers_meeting_a_new_month_both_store_their_rows(b_records, month)
         try:
             # A session that has ingested before, as a worker has.
             with transaction.atomic():
-                services.insert_events(warm_up)
+                store.insert_events(warm_up)
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_backend_pid()")
                 b_pid.append(cursor.fetchone()[0])
             b_ready.set()
             assert b_go.wait(30)
             with transaction.atomic():
-                stored["b"] = services.insert_events(rows_b).stored
+                stored["b"] = store.insert_events(rows_b).stored
         except BaseException as exc:
             errors.append(exc)
             b_ready.set()
