@@ -304,11 +304,15 @@ class OktaParser:
         # principal behind it, as debugData names it.
         original = debug.get("originalPrincipal")
         if isinstance(original, dict):
-            for key, field in (("id", "id"), ("alternateId", ""), ("type", "type")):
-                value = original.get(key)
+            for member, attr in (
+                ("id", "original_principal_id"),
+                ("alternateId", "original_principal"),
+                ("type", "original_principal_type"),
+            ):
+                value = original.get(member)
                 value = _clean(value) if isinstance(value, str) else ""
                 if value:
-                    attrs["original_principal" + (f"_{field}" if field else "")] = value
+                    attrs[attr] = value
         api_token = _clean(opt_str(record, "transaction.detail.requestApiTokenId"))
         if api_token:
             attrs["api_token_id"] = api_token
