@@ -8,6 +8,7 @@ from forensics.engine.correlation.attribution import (
     CONFLICTING_EVIDENCE,
     EXACT,
     HUMAN,
+    SHARED_ACCOUNT,
     WORKLOAD,
     Alias,
     Hop,
@@ -19,6 +20,11 @@ from forensics.engine.correlation.facts import attr, clean, is_email
 from forensics.engine.correlation.index import EngineEvent
 
 _SERVICE_ACCOUNT = "system:serviceaccount:"
+# The user names of the admin client certificates cluster tools write to the kubeconfig
+# they hand out (kubeadm's and kind's admin.conf, minikube's, k3s' and OpenShift's
+# system:admin): a file, copied to whoever administers the cluster. EKS maps the cluster's
+# creator to kubernetes-admin too, but names the IAM principal behind it (followed above).
+_SHARED_ADMINS = frozenset({"kubernetes-admin", "minikube-user", "system:admin"})
 _ANONYMOUS = "system:anonymous"
 
 
@@ -41,6 +47,14 @@ def k8s_step(item: EngineEvent, ctx: Context) -> Step:
         step = actor_step(aws, ctx)
         if bridge is not None:
             step = step.then(lambda chain: chain.then(bridge))
+    elif user in _SHARED_ADMINS:
+        step = done(
+            gap(
+                SHARED_ACCOUNT,
+                f"{user} is the name of the cluster-admin client certificate a cluster tool "
+                "writes to its admin kubeconfig: whoever held that file acted, not one person.",
+            )
+        )
     elif user.startswith(_SERVICE_ACCOUNT):
         step = _service_account(item, user, ctx)
     elif user.startswith(("system:", "eks:")) or ev.actor_kind == "service":

@@ -65,6 +65,7 @@ _RBAC_GROUP = "rbac.authorization.k8s.io"
 
 
 _MANAGED_CONTROL_PLANE = frozenset({"aksService"})
+_ADMIN_CERTIFICATE = "system:admin"
 
 
 def k8s_actor_kind(username: str) -> str:
@@ -75,6 +76,8 @@ def k8s_actor_kind(username: str) -> str:
         return "service_account"
     if username == _ANONYMOUS:
         return "anonymous"
+    if username == _ADMIN_CERTIFICATE:
+        return "user"  # k3s' and OpenShift's cluster-admin certificate, held by people
     # system:kube-*, system:node:<node>, system:apiserver and the like are cluster components;
     # eks:* users are the control-plane components EKS runs for the cluster, aksService the
     # identity of AKS's own control plane.

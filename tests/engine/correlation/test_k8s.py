@@ -126,6 +126,19 @@ def test_an_eks_control_plane_component_is_a_workload_not_an_iam_chain() -> None
     assert aliases(result) == {"k8s_user:eks:addon-manager"}
 
 
+def test_a_tools_admin_certificate_names_no_one_person() -> None:
+    # kubeadm writes kubernetes-admin's certificate to admin.conf, copied to whoever
+    # administers the cluster; k3s and OpenShift call theirs system:admin.
+    for user in ("kubernetes-admin", "minikube-user", "system:admin"):
+        result = run([_audit("get", user)])["get"]
+        assert (result.status, result.reason) == ("unattributed", "shared_account"), user
+        assert result.origin is None
+    acting_as = _audit("get", "kubernetes-admin", impersonated_user="agent-smith")
+    assert run([acting_as])["get"].reason == "shared_account"
+    # A person's own name is still that person.
+    assert run([_audit("get", "jane@example.com")])["get"].status == "attributed"
+
+
 def test_it_reports_anonymous_kubernetes_requests() -> None:
     result = run([_audit("get", "system:anonymous")])["get"]
     assert (result.status, result.reason) == ("unattributed", "anonymous")

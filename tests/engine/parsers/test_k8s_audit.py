@@ -314,6 +314,7 @@ def test_it_reads_the_outcome_from_the_response_code(code: int, outcome: str) ->
         ("eks:cloud-controller-manager", "service"),
         ("alice@example.com", "user"),
         ("kubernetes-admin", "user"),
+        ("system:admin", "user"),
         ("", "unknown"),
     ],
 )
